@@ -1,0 +1,15 @@
+"""Every message type the portal publishes, by routing key."""
+
+from __future__ import annotations
+
+from contracts.booking import BookingTransmittedV1
+from contracts.envelope import Envelope, Message
+from contracts.notify import NotifySendV1
+
+MESSAGES: tuple[type[Message], ...] = (BookingTransmittedV1, NotifySendV1)
+
+BY_ROUTING_KEY: dict[str, type[Message]] = {m.routing_key(): m for m in MESSAGES}
+
+
+def envelope_model(message: type[Message]) -> type[Envelope]:
+    return Envelope[message]  # type: ignore[valid-type]

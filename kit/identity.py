@@ -1,0 +1,62 @@
+"""The short-lived signed identity the gateway forwards to a service with each request.
+
+Services verify it and enforce authorisation themselves: a parent sees only their family, a staff
+member only their structures."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Literal
+
+import jwt
+from pydantic import BaseModel, ConfigDict, Field
+
+HEADER = "X-Portail-Identity"
+_ALGORITHM = "HS256"
+_AUDIENCE = "portail-services"
+
+Role = Literal["anonymous", "parent", "staff", "admin"]
+
+
+class Identity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject: str = Field(description="account id, or 'anonymous'")
+    role: Role
+    family_id: uuid.UUID | None = None
+    structures: tuple[uuid.UUID, ...] = ()
+
+    @classmethod
+    def anonymous(cls) -> "Identity":
+        return cls(subject="anonymous", role="anonymous")
+
+    def may_see_family(self, family_id: uuid.UUID) -> bool:
+        return self.role == "admin" or (self.role == "parent" and self.family_id == family_id)
+
+    def may_manage_structure(self, structure_id: uuid.UUID) -> bool:
+        return self.role == "admin" or (self.role == "staff" and structure_id in self.structures)
+
+
+class InvalidIdentity(Exception):
+    pass
+
+
+def issue(identity: Identity, secret: str, ttl_seconds: int = 60) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": identity.subject, "role": identity.role, "aud": _AUDIENCE, "iat": now, "exp": now + ttl_seconds,
+        "fam": str(identity.family_id) if identity.family_id else None,
+        "str": [str(s) for s in identity.structures],
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def verify(token: str, secret: str) -> Identity:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], audience=_AUDIENCE,
+                            options={"require": ["exp", "sub", "aud"]})
+        return Identity(subject=claims["sub"], role=claims["role"], family_id=claims.get("fam"),
+                        structures=tuple(claims.get("str") or ()))
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise InvalidIdentity(str(exc)) from exc

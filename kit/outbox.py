@@ -1,0 +1,177 @@
+"""The transactional outbox and its relay.
+
+`add` writes an event in the caller's transaction, next to the state change it describes. The
+relay (one active per database, by advisory lock, so that order per producer holds) publishes
+pending rows in id order with publisher confirms and marks them sent. A broker outage only
+delays it: rows stay pending and the relay reconnects with a back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aio_pika
+import asyncpg
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+
+from contracts.envelope import Envelope, Message
+from kit.bus import EXCHANGES, exchange_name
+from kit.context import current_correlation_id
+from kit.logging import get_logger
+from kit.telemetry import inject_context
+
+log = get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+_RELAY_LOCK_KEY = 0x4F555442  # "OUTB"
+
+
+async def add(conn: asyncpg.Connection, payload: Message, *, producer: str) -> Envelope[Any]:
+    """Write `payload` as an event in the caller's transaction. Returns its envelope."""
+    from contracts.envelope import wrap
+
+    envelope = wrap(payload, producer=producer, correlation_id=current_correlation_id(),
+                    trace_context=inject_context())
+    await conn.execute(
+        "INSERT INTO outbox (event_id, exchange, routing_key, body) VALUES ($1, $2, $3, $4::jsonb)",
+        envelope.event_id, exchange_name(type(payload)), payload.routing_key(),
+        envelope.model_dump_json(),
+    )
+    return envelope
+
+
+async def pending_count(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, dsn: str, amqp_url: str, *, batch_size: int = 200,
+                 poll_seconds: float = 1.0, publish_timeout: float = 10.0):
+        self.pool, self.dsn, self.amqp_url = pool, dsn, amqp_url
+        self.batch_size, self.poll_seconds, self.publish_timeout = batch_size, poll_seconds, publish_timeout
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._connection: aio_pika.abc.AbstractConnection | None = None
+        self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
+        self.connected = False
+        self.published = 0
+
+    # lifecycle -------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Until stopped: hold the relay lock, wait for rows, publish them."""
+        listener = await asyncpg.connect(self.dsn)
+        try:
+            await self._acquire_leadership(listener)
+            await listener.add_listener("outbox", lambda *_: self._wake.set())
+            backoff = 0.5
+            while not self._stopping.is_set():
+                try:
+                    await self._ensure_connected()
+                    while await self.publish_batch() == self.batch_size and not self._stopping.is_set():
+                        pass
+                    backoff = 0.5
+                except (OSError, asyncio.TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError,
+                        asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("outbox relay cannot publish, will retry", error=repr(exc), retry_in=backoff)
+                    await self._disconnect()
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                await self._sleep(self.poll_seconds)
+        finally:
+            await self._disconnect()
+            await listener.close()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def _acquire_leadership(self, conn: asyncpg.Connection) -> None:
+        while not self._stopping.is_set():
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_KEY):
+                return
+            await self._sleep(self.poll_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+        self._wake.clear()
+
+    # broker ----------------------------------------------------------------------------------
+    async def _ensure_connected(self) -> None:
+        if self._connection is not None and not self._connection.is_closed:
+            return
+        self._connection = await aio_pika.connect(self.amqp_url, timeout=self.publish_timeout)
+        channel = await self._connection.channel(publisher_confirms=True)
+        for name, spec in EXCHANGES.items():
+            self._exchanges[name] = await channel.declare_exchange(
+                name, type=spec.type.value, durable=True)
+        self.connected = True
+        log.info("outbox relay connected to the broker")
+
+    async def _disconnect(self) -> None:
+        self.connected = False
+        if self._connection is not None:
+            try:
+                await self._connection.close()
+            except Exception:  # noqa: BLE001 - already broken, nothing more to do
+                pass
+        self._connection = None
+        self._exchanges = {}
+
+    async def _publish(self, row: asyncpg.Record) -> None:
+        envelope = json.loads(row["body"])
+        parent = propagate.extract(envelope.get("trace_context") or {})
+        with tracer.start_as_current_span(f"{row['routing_key']} publish", context=parent,
+                                          kind=SpanKind.PRODUCER,
+                                          attributes={"messaging.system": "rabbitmq",
+                                                      "messaging.destination.name": row["exchange"],
+                                                      "messaging.message.id": str(row["event_id"])}):
+            headers: dict[str, Any] = {"type": envelope["type"], "version": envelope["version"]}
+            headers.update(inject_context())
+            message = aio_pika.Message(
+                body=row["body"].encode(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=str(row["event_id"]),
+                correlation_id=envelope.get("correlation_id"),
+                type=envelope["type"],
+                headers=headers,
+            )
+            await self._exchanges[row["exchange"]].publish(
+                message, routing_key=row["routing_key"], timeout=self.publish_timeout)
+
+    async def publish_batch(self) -> int:
+        """Publish the oldest pending rows, in order; mark the confirmed prefix sent.
+        Returns how many were sent; raises when the broker failed one."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """SELECT id, event_id, exchange, routing_key, body::text AS body FROM outbox
+                   WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                self.batch_size,
+            )
+            if not rows:
+                return 0
+            # Publishes in flight together (one channel keeps their order); confirms awaited as a batch.
+            results = await asyncio.gather(*(self._publish(r) for r in rows), return_exceptions=True)
+            sent = []
+            failure: BaseException | None = None
+            for row, result in zip(rows, results):
+                if isinstance(result, BaseException):
+                    failure = result
+                    break
+                sent.append(row["id"])
+            if sent:
+                await conn.execute("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 "
+                                   "WHERE id = ANY($1::bigint[])", sent)
+                self.published += len(sent)
+            if failure is not None:
+                await conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                                   rows[len(sent)]["id"], repr(failure)[:500])
+        if failure is not None:
+            raise RuntimeError(f"publish failed: {failure!r}") from failure
+        return len(sent)

@@ -1,0 +1,188 @@
+"""The bootstrap of a service: its internal aiohttp API, its FastStream subscribers and its outbox
+relay in one process, with /healthz, /readyz and a clean stop on SIGTERM.
+
+    python -m services.<name>           run the service (migrates first)
+    python -m services.<name> migrate   apply the migrations and exit
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from aiohttp import web
+from faststream.rabbit import RabbitBroker
+
+from contracts.envelope import Message
+from kit import bus, db, migrations
+from kit.errors import DependencyUnavailable
+from kit.http import correlation_middleware, identity_middleware, json_response, problem, problem_middleware
+from kit.logging import configure_logging, get_logger
+from kit.outbox import OutboxRelay
+from kit.settings import DEFAULT_PORTS, ServiceSettings, SettingsError, load_settings
+from kit.telemetry import setup_tracing
+
+log = get_logger(__name__)
+
+APP_KEY = web.AppKey("service", object)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    message: type[Message]
+    effect: bus.Effect
+
+
+Context = Callable[[web.Application], AsyncIterator[None]]
+
+
+@dataclass
+class Service:
+    name: str
+    migrations_dir: Path
+    routes: Callable[[web.Application], None] | None = None
+    subscriptions: Sequence[Subscription] = ()
+    produces: bool = True
+    settings_cls: type[ServiceSettings] = ServiceSettings
+    contexts: Sequence[Context] = ()
+    # extra CLI commands, e.g. {"demo": load_demo_data}: each gets the settings and a pool
+    commands: dict[str, Callable[[ServiceSettings, asyncpg.Pool], Awaitable[None]]] = field(default_factory=dict)
+
+    # runtime state, set while the app runs
+    settings: ServiceSettings | None = field(default=None, init=False)
+    pool: asyncpg.Pool | None = field(default=None, init=False)
+    broker: RabbitBroker | None = field(default=None, init=False)
+    relay: OutboxRelay | None = field(default=None, init=False)
+    stopping: bool = field(default=False, init=False)
+
+    # -- the aiohttp application ---------------------------------------------------------------
+    def build_app(self, settings: ServiceSettings) -> web.Application:
+        self.settings = settings
+        app = web.Application(middlewares=[correlation_middleware, problem_middleware,
+            identity_middleware(settings.identity_secret),
+        ], client_max_size=2 * 1024 * 1024)
+        app[APP_KEY] = self
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        if self.routes:
+            self.routes(app)
+        app.cleanup_ctx.append(self._database)
+        app.cleanup_ctx.append(self._broker)
+        if self.produces:
+            app.cleanup_ctx.append(self._relay)
+        app.cleanup_ctx.extend(self.contexts)
+        app.on_shutdown.append(self._on_shutdown)
+        return app
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        return json_response({"status": "ok", "service": self.name})
+
+    async def _readyz(self, _request: web.Request) -> web.Response:
+        checks = {"database": False, "broker": False}
+        if self.pool is not None:
+            try:
+                checks["database"] = await asyncio.wait_for(self.pool.fetchval("SELECT true"), 2)
+            except (asyncio.TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                pass
+        if self.broker is not None:
+            try:
+                checks["broker"] = await self.broker.ping(timeout=2)
+            except Exception:  # noqa: BLE001 - any failure means not ready
+                pass
+        if self.stopping:
+            return problem(503, "Service indisponible", "Le service s'arrête.", checks=checks)
+        if not all(checks.values()):
+            return problem(503, "Service indisponible", "Base de données ou bus injoignable.", checks=checks)
+        return json_response({"status": "ready", "service": self.name, "checks": checks})
+
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        self.stopping = True  # /readyz turns 503 so no new traffic is routed here
+        log.info("stopping: no new work, finishing what is in flight")
+
+    # -- lifecycle contexts (cleanup runs in reverse: relay, broker, then database) -----------
+    async def _database(self, _app: web.Application) -> AsyncIterator[None]:
+        assert self.settings is not None
+        await self.migrate(self.settings)
+        self.pool = await db.create_pool(self.settings.database_url)
+        yield
+        await self.pool.close()
+        self.pool = None
+
+    async def _broker(self, _app: web.Application) -> AsyncIterator[None]:
+        assert self.settings is not None
+        settings = self.settings
+        self.broker = bus.make_broker(settings.amqp_url, prefetch=settings.bus_prefetch)
+        for sub in self.subscriptions:
+            bus.subscribe(self.broker, consumer=self.name, message=sub.message, effect=sub.effect,
+                          pool=lambda: self.pool, delivery_limit=settings.bus_delivery_limit)
+        try:
+            await self.broker.connect()
+            await bus.declare_dead_letter_queues(self.broker, [(self.name, s.message) for s in self.subscriptions])
+            await self.broker.start()
+        except Exception as exc:  # aio-pika raises several kinds on a refused connection
+            raise DependencyUnavailable.rabbitmq(settings.amqp_url, exc) from exc
+        log.info("service started", subscriptions=[bus.queue_name(self.name, s.message) for s in self.subscriptions])
+        yield
+        await self.broker.stop()  # waits for in-flight handlers (graceful_timeout)
+        self.broker = None
+
+    async def _relay(self, _app: web.Application) -> AsyncIterator[None]:
+        assert self.settings is not None and self.pool is not None
+        self.relay = OutboxRelay(self.pool, self.settings.database_url, self.settings.amqp_url,
+                                 batch_size=self.settings.outbox_batch_size,
+                                 poll_seconds=self.settings.outbox_poll_seconds)
+        task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        yield
+        await self.relay.stop()
+        try:
+            await asyncio.wait_for(task, timeout=15)
+        except asyncio.TimeoutError:
+            task.cancel()
+
+    # -- commands ------------------------------------------------------------------------------
+    async def migrate(self, settings: ServiceSettings) -> list[str]:
+        await db.ensure_database(settings.database_url)
+        conn = await db.connect_or_explain(settings.database_url)
+        try:
+            return await migrations.apply(conn, migrations.service_migrations(self.name, self.migrations_dir))
+        finally:
+            await conn.close()
+
+    async def _run_command(self, command, settings: ServiceSettings) -> None:
+        await self.migrate(settings)
+        pool = await db.create_pool(settings.database_url, max_size=2)
+        try:
+            await command(settings, pool)
+        finally:
+            await pool.close()
+
+    def main(self, argv: Sequence[str] | None = None) -> None:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        try:
+            settings = load_settings(self.settings_cls)
+        except SettingsError:
+            sys.exit(2)
+        configure_logging(self.name, settings.log_level)
+        setup_tracing(self.name, settings.otel_exporter, settings.otel_endpoint)
+        try:
+            if argv[:1] == ["migrate"]:
+                applied = asyncio.run(self.migrate(settings))
+                log.info("migrations done", applied=applied)
+                return
+            if argv[:1] and argv[0] in self.commands:
+                asyncio.run(self._run_command(self.commands[argv[0]], settings))
+                return
+            if argv:
+                names = "|".join(["migrate", *self.commands])
+                print(f"usage: python -m services.{self.name} [{names}]", file=sys.stderr)
+                sys.exit(2)
+            web.run_app(self.build_app(settings), host=settings.http_host, port=settings.http_port or DEFAULT_PORTS[self.name],
+                        print=None, shutdown_timeout=20, access_log=None)
+        except DependencyUnavailable as exc:
+            log.error("dependency unavailable", what=exc.what, where=exc.where, how=exc.how)
+            print(f"\n{exc}\n", file=sys.stderr)
+            sys.exit(3)

@@ -1,0 +1,67 @@
+"""Settings from PORTAIL_* environment variables, with an error a human can act on."""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """What every process of the portal reads."""
+
+    model_config = SettingsConfigDict(env_prefix="PORTAIL_", extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, ge=1, le=65535, description="default: the service's own port")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None
+    identity_secret: str = Field(min_length=32)
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+# The port each process listens on unless PORTAIL_HTTP_PORT says otherwise.
+DEFAULT_PORTS = {"gateway": 8080, "auth": 8081, "booking": 8082, "dossier": 8083, "notify": 8084, "billing": 8085}
+
+
+class ServiceSettings(CommonSettings):
+    """A service that owns a database."""
+
+    database_url: str
+    outbox_batch_size: int = Field(default=200, ge=1, le=5000)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    bus_delivery_limit: int = Field(default=5, ge=1, le=100)
+    bus_prefetch: int = Field(default=50, ge=1, le=1000)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+class SettingsError(SystemExit):
+    """Raised at start-up when the environment is incomplete or malformed."""
+
+
+def describe_errors(cls: type[BaseSettings], exc: ValidationError) -> str:
+    prefix = cls.model_config.get("env_prefix", "")
+    lines = ["Configuration invalide :"]
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        var = f"{prefix}{field}".upper()
+        if err["type"] == "missing":
+            lines.append(f"  - la variable d'environnement {var} est obligatoire mais absente")
+        else:
+            lines.append(f"  - la variable d'environnement {var} est invalide : {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(cls: type[S], **overrides) -> S:
+    """Build settings or stop the process with a French message naming each bad variable."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        message = describe_errors(cls, exc)
+        print(message, file=sys.stderr)
+        raise SettingsError(message) from None

@@ -1,0 +1,3 @@
+from services.auth.app import service
+
+service.main()

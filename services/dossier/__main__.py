@@ -1,0 +1,3 @@
+from services.dossier.app import service
+
+service.main()

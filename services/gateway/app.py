@@ -1,0 +1,95 @@
+"""The gateway: the only public entry point. Pages, static assets, /api/v1, and the proxy to the
+services with a signed identity on every call."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from kit.http import correlation_middleware, json_response, problem
+from kit.logging import configure_logging, get_logger
+from kit.settings import DEFAULT_PORTS, SettingsError, load_settings
+from kit.telemetry import setup_tracing
+from services.gateway import views
+from services.gateway.backend import Backend, ServiceError, ServiceUnavailable
+from services.gateway.render import error_page
+from services.gateway.settings import SERVICES, GatewaySettings
+
+log = get_logger(__name__)
+
+_PAGE_ERRORS = {
+    404: ("Page introuvable", "La page demandée n'existe pas."),
+    405: ("Action impossible", "Cette action n'est pas possible sur cette page."),
+}
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler):
+    """Pages get a French HTML page, /api gets a JSON problem; never a traceback."""
+    api = request.path.startswith("/api/")
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        title, message = _PAGE_ERRORS.get(exc.status, ("Requête invalide", exc.reason))
+        return problem(exc.status, title, message) if api else error_page(request, exc.status, title, message)
+    except ServiceUnavailable:
+        title, message = "Service momentanément indisponible", "Le portail ne peut pas répondre pour le moment. Réessayez dans quelques minutes."
+        return problem(503, title, message) if api else error_page(request, 503, title, message)
+    except ServiceError as exc:
+        log.warning("service error", target=exc.service, status=exc.status)
+        if api and 400 <= exc.status < 500 and isinstance(exc.body, dict):
+            return json_response(exc.body, status=exc.status)
+        title, message = "Erreur", "Votre demande n'a pas pu aboutir. Réessayez plus tard."
+        return problem(502, title, message) if api else error_page(request, 502, title, message)
+    except Exception:
+        log.exception("unhandled error", method=request.method, path=request.path)
+        title, message = "Erreur interne", "Une erreur inattendue est survenue. Réessayez plus tard."
+        return problem(500, title, message) if api else error_page(request, 500, title, message)
+
+
+def build_app(settings: GatewaySettings) -> web.Application:
+    app = web.Application(middlewares=[correlation_middleware, errors_middleware])
+    stopping = {"value": False}
+
+    async def healthz(_request):
+        return json_response({"status": "ok", "service": "gateway"})
+
+    async def readyz(_request):
+        if stopping["value"]:
+            return problem(503, "Service indisponible", "Le service s'arrête.")
+        return json_response({"status": "ready", "service": "gateway"})
+
+    async def backend_ctx(app_: web.Application):
+        timeout = aiohttp.ClientTimeout(total=settings.service_timeout_seconds)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            app_[views.BACKEND] = Backend(session, {n: settings.service_url(n) for n in SERVICES},
+                                          settings.identity_secret)
+            yield
+
+    async def on_shutdown(_app):
+        stopping["value"] = True
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_static("/static", Path(__file__).parent / "static")
+    views.routes(app)
+    app.cleanup_ctx.append(backend_ctx)
+    app.on_shutdown.append(on_shutdown)
+    return app
+
+
+def main() -> None:
+    try:
+        settings = load_settings(GatewaySettings)
+    except SettingsError:
+        sys.exit(2)
+    configure_logging("gateway", settings.log_level)
+    setup_tracing("gateway", settings.otel_exporter, settings.otel_endpoint)
+    log.info("gateway listening", url=settings.public_url)
+    web.run_app(build_app(settings), host=settings.http_host, port=settings.http_port or DEFAULT_PORTS["gateway"], print=None,
+                shutdown_timeout=20, access_log=None)

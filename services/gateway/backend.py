@@ -1,0 +1,56 @@
+"""The gateway's client for the services: forwards the correlation id, the trace context and a
+short-lived signed identity; turns an unreachable service into a clear French error."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+from kit import identity as ident
+from kit.context import CORRELATION_HEADER, current_correlation_id
+from kit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class ServiceUnavailable(Exception):
+    def __init__(self, service: str):
+        self.service = service
+        super().__init__(f"le service {service} ne répond pas")
+
+
+class ServiceError(Exception):
+    def __init__(self, service: str, status: int, body: Any):
+        self.service, self.status, self.body = service, status, body
+        super().__init__(f"{service} answered {status}")
+
+
+class Backend:
+    def __init__(self, session: aiohttp.ClientSession, urls: dict[str, str], secret: str):
+        self.session, self.urls, self.secret = session, urls, secret
+
+    def _headers(self, who: ident.Identity) -> dict[str, str]:
+        headers = {ident.HEADER: ident.issue(who, self.secret)}
+        cid = current_correlation_id()
+        if cid:
+            headers[CORRELATION_HEADER] = cid
+        return headers
+
+    async def request(self, service: str, method: str, path: str, who: ident.Identity,
+                      json: Any = None) -> tuple[int, Any]:
+        url = self.urls[service].rstrip("/") + path
+        try:
+            async with self.session.request(method, url, json=json, headers=self._headers(who)) as resp:
+                body = await resp.json(content_type=None) if resp.content_length != 0 else None
+                return resp.status, body
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            log.warning("service unreachable", target=service, path=path, error=repr(exc))
+            raise ServiceUnavailable(service) from exc
+
+    async def get_json(self, service: str, path: str, who: ident.Identity) -> Any:
+        status, body = await self.request(service, "GET", path, who)
+        if status >= 400:
+            raise ServiceError(service, status, body)
+        return body

@@ -1,0 +1,18 @@
+from pydantic import Field
+
+from kit.settings import CommonSettings
+
+SERVICES = ("auth", "booking", "dossier", "notify", "billing")
+
+
+class GatewaySettings(CommonSettings):
+    auth_url: str = "http://127.0.0.1:8081"
+    booking_url: str = "http://127.0.0.1:8082"
+    dossier_url: str = "http://127.0.0.1:8083"
+    notify_url: str = "http://127.0.0.1:8084"
+    billing_url: str = "http://127.0.0.1:8085"
+    public_url: str = "http://127.0.0.1:8080"
+    service_timeout_seconds: float = Field(default=10, gt=0)
+
+    def service_url(self, name: str) -> str:
+        return getattr(self, f"{name}_url")

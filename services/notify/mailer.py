@@ -1,0 +1,109 @@
+"""SMTP delivery (aiosmtplib) and the loop that sends what the delivery log holds."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import aiosmtplib
+import asyncpg
+
+from kit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def build_message(mail_from: str, recipients: list[str], subject: str, text: str, html: str | None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = mail_from
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or None)
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+class Mailer:
+    def __init__(self, host: str, port: int, tls: str = "none", username: str | None = None,
+                 password: str | None = None, timeout: float = 30):
+        self.host, self.port, self.tls = host, port, tls
+        self.username, self.password, self.timeout = username, password, timeout
+
+    async def send(self, message: EmailMessage) -> str:
+        """Send one message; returns the server's answer. Raises aiosmtplib.SMTPException or OSError."""
+        _errors, answer = await aiosmtplib.send(
+            message, hostname=self.host, port=self.port, timeout=self.timeout,
+            use_tls=self.tls == "tls", start_tls=True if self.tls == "starttls" else False,
+            username=self.username or None, password=self.password or None,
+        )
+        return answer
+
+
+RETRY_DELAYS = (30, 120, 600, 1800, 3600)  # seconds, then the delivery is marked failed
+
+
+class DeliverySender:
+    """Sends pending deliveries, woken by NOTIFY; retries with a growing delay; never loses one."""
+
+    def __init__(self, pool: asyncpg.Pool, dsn: str, mailer: Mailer, mail_from: str, poll_seconds: float = 5):
+        self.pool, self.dsn, self.mailer, self.mail_from = pool, dsn, mailer, mail_from
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        listener = await asyncpg.connect(self.dsn)
+        await listener.add_listener("deliveries", lambda *_: self._wake.set())
+        try:
+            while not self._stopping.is_set():
+                try:
+                    while await self.send_due() and not self._stopping.is_set():
+                        pass
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("delivery loop error, will retry", error=repr(exc))
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+        finally:
+            await listener.close()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def send_due(self) -> int:
+        """Send one due delivery (row locked while sending). Returns how many were handled."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """SELECT id, recipients, subject, body_text, body_html, attempts, template FROM deliveries
+                   WHERE status = 'pending' AND next_attempt_at <= now()
+                   ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
+            if row is None:
+                return 0
+            message = build_message(self.mail_from, list(row["recipients"]), row["subject"],
+                                    row["body_text"], row["body_html"])
+            attempts = row["attempts"] + 1
+            try:
+                answer = await self.mailer.send(message)
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                final = attempts > len(RETRY_DELAYS)
+                delay = 0 if final else RETRY_DELAYS[attempts - 1]
+                await conn.execute(
+                    """UPDATE deliveries SET attempts = $2, smtp_answer = $3,
+                           status = CASE WHEN $4 THEN 'failed' ELSE 'pending' END,
+                           next_attempt_at = now() + make_interval(secs => $5) WHERE id = $1""",
+                    row["id"], attempts, str(exc)[:500], final, delay)
+                log.warning("mail not sent", delivery_id=row["id"], template=row["template"],
+                            attempts=attempts, final=final, error=str(exc)[:200])
+                return 1
+            await conn.execute(
+                """UPDATE deliveries SET status = 'sent', attempts = $2, smtp_answer = $3, sent_at = now()
+                   WHERE id = $1""", row["id"], attempts, answer[:500])
+            log.info("mail sent", delivery_id=row["id"], template=row["template"], attempts=attempts)
+            return 1
