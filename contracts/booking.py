@@ -10,11 +10,26 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import Message
 
+# Example payloads, shown in contracts/asyncapi.json (and checked valid by the unit tests).
+EXAMPLE_LINE = {
+    "booking_id": "5f0c6f52-8f1e-4a3b-9d4e-2b7c1a9e0d11",
+    "child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "child_first_name": "Lina",
+    "child_last_name": "Martin",
+    "activity_id": "0e1d2c3b-4a59-4687-a9b8-c7d6e5f40312",
+    "activity_name": "APS MATIN",
+    "date": "2025-09-08",
+    "kind": "reserve",
+    "outcome": "accepted",
+    "arrival": None,
+    "departure": None,
+}
+
 
 class TransmittedLine(BaseModel):
     """One movement of the night: a booking or a cancellation request and what became of it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [EXAMPLE_LINE]})
 
     booking_id: uuid.UUID
     child_id: uuid.UUID
@@ -29,8 +44,24 @@ class TransmittedLine(BaseModel):
     departure: dt.time | None = None
 
 
+EXAMPLE = {
+    "transmission_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
+    "structure_name": "Mairie de CarteVille",
+    "transmitted_at": "2025-09-05T02:00:00Z",
+    "lines": [
+        EXAMPLE_LINE,
+        {**EXAMPLE_LINE, "booking_id": "6a1d7e63-9f2a-4b4c-8e5f-3c8d2b0a1e22", "date": "2025-09-09",
+         "kind": "cancel", "outcome": "cancelled"},
+    ],
+}
+
+
 class BookingTransmittedV1(Message):
     """The night's transmitted movements of one family on one structure."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
     TYPE = "booking.transmitted"
     VERSION = 1

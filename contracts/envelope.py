@@ -21,6 +21,9 @@ class Message(BaseModel):
     VERSION: ClassVar[int]
     EXCHANGE: ClassVar[Literal["public", "internal"]] = PUBLIC
     DESCRIPTION: ClassVar[str] = ""
+    # Documentation only: the service named as producer in the example envelope (default: the
+    # first segment of TYPE, e.g. "booking" for booking.transmitted).
+    EXAMPLE_PRODUCER: ClassVar[str | None] = None
 
     @classmethod
     def routing_key(cls) -> str:
@@ -30,10 +33,35 @@ class Message(BaseModel):
 P = TypeVar("P", bound=BaseModel)
 
 
+def _envelope_examples(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    """Envelope[SomeMessage]'s JSON schema gets a whole example message built around the payload's
+    own example (fixed values: the generated AsyncAPI document must be reproducible)."""
+    payload_type = cls.model_fields["payload"].annotation
+    if not (isinstance(payload_type, type) and issubclass(payload_type, Message)):
+        return
+    extra = payload_type.model_config.get("json_schema_extra")
+    payload_examples = extra.get("examples") if isinstance(extra, dict) else None
+    if not payload_examples:
+        return
+    schema["examples"] = [
+        {
+            "event_id": "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b",
+            "type": payload_type.TYPE,
+            "version": payload_type.VERSION,
+            "occurred_at": "2025-09-05T02:00:03Z",
+            "producer": payload_type.EXAMPLE_PRODUCER or payload_type.TYPE.split(".")[0],
+            "correlation_id": "c0ffee00-5eed-4b1d-9a2e-000000000001",
+            "trace_context": {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+            "payload": example,
+        }
+        for example in payload_examples
+    ]
+
+
 class Envelope(BaseModel, Generic[P]):
     """What is published: identity, provenance and tracing around the payload."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_envelope_examples)
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique; consumers skip one seen before.")
     type: str = Field(description="Event or command type, e.g. booking.transmitted")

@@ -67,7 +67,7 @@ def dead_letter_queue(consumer: str, message: type[Message]) -> RabbitQueue:
     return RabbitQueue(f"{name}.dlq", queue_type=QueueType.QUORUM, routing_key=name)
 
 
-def make_broker(amqp_url: str, prefetch: int = 50) -> RabbitBroker:
+def make_broker(amqp_url: str, prefetch: int = 1) -> RabbitBroker:
     return RabbitBroker(
         amqp_url,
         default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,13 +29,21 @@ class Migration:
 
 
 def discover(directory: Path, namespace: str) -> list[Migration]:
-    found = []
-    for path in sorted(directory.glob("*.sql")):
+    """The migrations of `directory`, in numeric order (9_x before 10_y). A file not named
+    NNN_description.sql, or two files with the same number, is an error: both would otherwise
+    be applied in a surprising order or recorded under one version."""
+    found: list[tuple[int, Path, str, str]] = []
+    for path in directory.glob("*.sql"):
         number, _, rest = path.stem.partition("_")
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()) or not rest:
             raise ValueError(f"migration file {path} must be named NNN_description.sql")
-        found.append(Migration(f"{namespace}:{number}", rest, path.read_text(encoding="utf-8")))
-    return found
+        found.append((int(number), path, number, rest))
+    found.sort(key=lambda f: (f[0], f[1].name))
+    for (n1, p1, *_), (n2, p2, *_) in itertools.pairwise(found):
+        if n1 == n2:
+            raise ValueError(f"migrations {p1.name} and {p2.name} have the same number")
+    return [Migration(f"{namespace}:{number}", rest, path.read_text(encoding="utf-8"))
+            for _, path, number, rest in found]
 
 
 class MigrationChanged(RuntimeError):

@@ -34,7 +34,8 @@ class ServiceSettings(CommonSettings):
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     bus_delivery_limit: int = Field(default=5, ge=1, le=100)
-    bus_prefetch: int = Field(default=50, ge=1, le=1000)
+    # 1 keeps each queue's events applied strictly in the order they were published (docs/adr/0002)
+    bus_prefetch: int = Field(default=1, ge=1, le=1000)
 
 
 S = TypeVar("S", bound=BaseSettings)
@@ -42,6 +43,34 @@ S = TypeVar("S", bound=BaseSettings)
 
 class SettingsError(SystemExit):
     """Raised at start-up when the environment is incomplete or malformed."""
+
+
+# French wording of the validation errors an environment variable can cause; others fall back to
+# pydantic's (English) message. The value given is never repeated: it may be a secret.
+_FRENCH = {
+    "int_parsing": "un nombre entier est attendu",
+    "int_from_float": "un nombre entier est attendu",
+    "float_parsing": "un nombre est attendu",
+    "bool_parsing": "un booléen est attendu (true/false)",
+    "greater_than": "la valeur doit être strictement supérieure à {gt}",
+    "greater_than_equal": "la valeur doit être supérieure ou égale à {ge}",
+    "less_than": "la valeur doit être strictement inférieure à {lt}",
+    "less_than_equal": "la valeur doit être inférieure ou égale à {le}",
+    "string_too_short": "au moins {min_length} caractères sont attendus",
+    "string_too_long": "au plus {max_length} caractères sont attendus",
+    "string_pattern_mismatch": "la valeur doit respecter le motif {pattern}",
+    "literal_error": "valeurs possibles : {expected}",
+}
+
+
+def _french(err: dict) -> str:
+    template = _FRENCH.get(err["type"])
+    if template is None:
+        return err["msg"]
+    try:
+        return template.format(**(err.get("ctx") or {})).replace(" or ", " ou ")
+    except (KeyError, IndexError):
+        return err["msg"]
 
 
 def describe_errors(cls: type[BaseSettings], exc: ValidationError) -> str:
@@ -53,7 +82,7 @@ def describe_errors(cls: type[BaseSettings], exc: ValidationError) -> str:
         if err["type"] == "missing":
             lines.append(f"  - la variable d'environnement {var} est obligatoire mais absente")
         else:
-            lines.append(f"  - la variable d'environnement {var} est invalide : {err['msg']}")
+            lines.append(f"  - la variable d'environnement {var} est invalide : {_french(err)}")
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox
 
 -- Inbox: every event a consumer has applied, recorded in the same transaction as its effect.
 CREATE TABLE inbox (
+    seq          bigserial NOT NULL,  -- the order events were applied in
     event_id     uuid NOT NULL,
     consumer     text NOT NULL,
     event_type   text NOT NULL,

@@ -39,4 +39,6 @@ def render(template: str, params: dict[str, str]) -> RenderedMail:
         html = _html_env.get_template(f"{template}.html").render(**params)
     except TemplateNotFound:
         html = None
+    except UndefinedError as exc:
+        raise TemplateError(f"paramètre manquant pour le modèle {template} : {exc.message}") from exc
     return RenderedMail(subject, text, html)

@@ -1,0 +1,26 @@
+# Two commands: `make run` starts the whole portal, `make test` runs every test.
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null)
+
+.PHONY: run test install lint asyncapi bench
+
+install:
+ifeq ($(UV),)
+	python3 -m pip install --quiet "uv==$(UV_VERSION)"
+endif
+	uv sync --frozen
+
+run: install
+	uv run python -m kit.devstack
+
+test: install
+	uv run pytest
+
+lint: install
+	uv run ruff check .
+
+asyncapi: install
+	uv run python -m contracts.asyncapi
+
+bench: install
+	uv run python -m bench.outbox_throughput

@@ -1,0 +1,199 @@
+"""`make run`: the whole portal on this machine as plain processes.
+
+Checks PostgreSQL and RabbitMQ, creates and migrates each service's database, loads the demo data,
+starts the mail catcher, the five services (each with its outbox relay) and the gateway, waits
+until every one is ready, prints where to look, and stops them all on Ctrl-C.
+
+Environment (all optional):
+  PORTAIL_DEV_PG_URL        postgresql://postgres@127.0.0.1:5432   (server; databases are created)
+  PORTAIL_DEV_DB_PREFIX     portail_                                (portail_auth, portail_booking…)
+  PORTAIL_AMQP_URL          amqp://guest:guest@127.0.0.1:5672/
+  PORTAIL_DEV_PORT_BASE     8080   (gateway; auth +1, booking +2, dossier +3, notify +4, billing +5)
+  PORTAIL_DEV_MAIL_SMTP_PORT 1025, PORTAIL_DEV_MAIL_HTTP_PORT 8025
+  PORTAIL_DEV_LOG_DIR       var/log
+  PORTAIL_DEV_NO_DEMO       1 to skip the demo data
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from kit.db import connect_or_explain, with_database
+from kit.errors import DependencyUnavailable
+from kit.settings import DEFAULT_PORTS
+
+SERVICES = ("auth", "booking", "dossier", "notify", "billing")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def say(message: str) -> None:
+    print(f"[portail] {message}", flush=True)
+
+
+class DevStack:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.pg_url = env.get("PORTAIL_DEV_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+        self.db_prefix = env.get("PORTAIL_DEV_DB_PREFIX", "portail_")
+        self.amqp_url = env.get("PORTAIL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+        base = int(env.get("PORTAIL_DEV_PORT_BASE", "8080"))
+        self.ports = {name: base + DEFAULT_PORTS[name] - DEFAULT_PORTS["gateway"] for name in DEFAULT_PORTS}
+        self.smtp_port = int(env.get("PORTAIL_DEV_MAIL_SMTP_PORT", "1025"))
+        self.mail_http_port = int(env.get("PORTAIL_DEV_MAIL_HTTP_PORT", "8025"))
+        self.log_dir = Path(env.get("PORTAIL_DEV_LOG_DIR", ROOT / "var" / "log"))
+        self.mail_dir = Path(env.get("PORTAIL_DEV_MAIL_DIR", ROOT / "var" / "mail"))
+        self.secret = env.get("PORTAIL_IDENTITY_SECRET") or secrets.token_urlsafe(32)
+        self.processes: dict[str, asyncio.subprocess.Process] = {}
+
+    # -- environment of each process --------------------------------------------------------
+    def database_url(self, service: str) -> str:
+        return with_database(self.pg_url + "/postgres", f"{self.db_prefix}{service}")
+
+    def process_env(self, name: str) -> dict[str, str]:
+        env = {**self.env, "PORTAIL_IDENTITY_SECRET": self.secret, "PORTAIL_AMQP_URL": self.amqp_url,
+               "PORTAIL_HTTP_HOST": "127.0.0.1", "PORTAIL_HTTP_PORT": str(self.ports[name]),
+               "PYTHONUNBUFFERED": "1"}
+        if name in SERVICES:
+            env["PORTAIL_DATABASE_URL"] = self.database_url(name)
+        if name == "notify":
+            env.update(PORTAIL_SMTP_HOST="127.0.0.1", PORTAIL_SMTP_PORT=str(self.smtp_port), PORTAIL_SMTP_TLS="none")
+        if name == "gateway":
+            for service in SERVICES:
+                env[f"PORTAIL_{service.upper()}_URL"] = f"http://127.0.0.1:{self.ports[service]}"
+            env["PORTAIL_PUBLIC_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
+        return env
+
+    # -- steps -------------------------------------------------------------------------------
+    async def check_dependencies(self) -> None:
+        conn = await connect_or_explain(self.pg_url + "/postgres", timeout=5)
+        await conn.close()
+        from kit.bus import connect
+
+        connection = await connect(self.amqp_url)
+        await connection.close()
+
+    async def migrate_all(self) -> None:
+        """Create and migrate every database here (one import, not five processes), then demo data."""
+        import importlib
+
+        from kit.db import create_pool
+
+        for name in SERVICES:
+            service = importlib.import_module(f"services.{name}.app").service
+            settings = service.settings_cls(database_url=self.database_url(name), identity_secret=self.secret,
+                                            amqp_url=self.amqp_url)
+            await service.migrate(settings)
+            if name == "auth" and self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
+                pool = await create_pool(settings.database_url, max_size=1)
+                try:
+                    await service.commands["demo"](settings, pool)
+                finally:
+                    await pool.close()
+
+    async def start(self, name: str, *args: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's life
+        env = self.process_env(name) if name != "mailcatcher" else {
+            **self.env, "PORTAIL_MAILCATCHER_SMTP_PORT": str(self.smtp_port),
+            "PORTAIL_MAILCATCHER_HTTP_PORT": str(self.mail_http_port),
+            "PORTAIL_MAILCATCHER_DIR": str(self.mail_dir), "PYTHONUNBUFFERED": "1"}
+        self.processes[name] = await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True)
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        urls = {name: f"http://127.0.0.1:{self.ports[name]}/readyz" for name in ("gateway", *SERVICES)}
+        urls["mailcatcher"] = f"http://127.0.0.1:{self.mail_http_port}/healthz"
+        pending = dict(urls)
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+            while pending:
+                for name, url in list(pending.items()):
+                    proc = self.processes[name]
+                    if proc.returncode is not None:
+                        tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+                        raise RuntimeError(f"{name} s'est arrêté au démarrage (code {proc.returncode}). "
+                                           f"Fin de {self.log_dir / (name + '.log')} :\n{tail}")
+                    try:
+                        async with http.get(url) as resp:
+                            if resp.status == 200:
+                                del pending[name]
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                        pass
+                if pending and asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError(f"pas prêts après {timeout:.0f} s : {', '.join(pending)} "
+                                       f"(voir les journaux dans {self.log_dir})")
+                await asyncio.sleep(0.2)
+
+    async def stop_all(self) -> None:
+        for proc in self.processes.values():
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in self.processes.items():
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=25)
+            except asyncio.TimeoutError:
+                say(f"{name} ne s'arrête pas, arrêt forcé")
+                proc.kill()
+                await proc.wait()
+
+    async def run(self) -> int:
+        try:
+            say("vérification de PostgreSQL et RabbitMQ…")
+            await self.check_dependencies()
+            say("création et migration des bases de données…")
+            await self.migrate_all()
+            say("démarrage du récepteur de courriels, des services et de la passerelle…")
+            await self.start("mailcatcher", "-m", "kit.mailcatcher")
+            for service in SERVICES:
+                await self.start(service, "-m", f"services.{service}")
+            await self.start("gateway", "-m", "services.gateway")
+            await self.wait_ready()
+        except DependencyUnavailable as exc:
+            say(str(exc))
+            await self.stop_all()
+            return 3
+        except RuntimeError as exc:
+            say(str(exc))
+            await self.stop_all()
+            return 1
+
+        say("le portail est prêt :")
+        say(f"  Portail Famille           http://127.0.0.1:{self.ports['gateway']}/")
+        say(f"  courriels envoyés         http://127.0.0.1:{self.mail_http_port}/  (et {self.mail_dir})")
+        say(f"  journaux                  {self.log_dir}/<service>.log")
+        say("Ctrl-C pour tout arrêter.")
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        watchers = [asyncio.create_task(p.wait()) for p in self.processes.values()]
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *watchers], return_when=asyncio.FIRST_COMPLETED)
+        code = 0
+        if stopper not in done:
+            dead = [n for n, p in self.processes.items() if p.returncode is not None]
+            say(f"arrêt inattendu de : {', '.join(dead)} (voir {self.log_dir}) ; arrêt du portail")
+            code = 1
+        say("arrêt de tous les processus…")
+        await self.stop_all()
+        for task in (stopper, *watchers):
+            task.cancel()
+        say("arrêté.")
+        return code
+
+
+def main() -> None:
+    sys.exit(asyncio.run(DevStack(dict(os.environ)).run()))
+
+
+if __name__ == "__main__":
+    main()

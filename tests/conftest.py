@@ -1,0 +1,105 @@
+"""Shared fixtures: the real PostgreSQL and RabbitMQ of the machine, isolated per test session
+(a RabbitMQ virtual host and database names of their own), and services run in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import pytest
+from aiohttp import web
+
+PG_URL = os.environ.get("PORTAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+AMQP_HOST = os.environ.get("PORTAIL_TEST_AMQP_HOST", "127.0.0.1:5672")
+SECRET = "test-identity-secret-0123456789abcdef"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """A RabbitMQ virtual host of this test session's own, deleted afterwards."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.fail("rabbitmqctl introuvable : RabbitMQ doit être installé sur cette machine")
+    vhost = f"portail-test-{RUN_ID}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
+    rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="session")
+def db_prefix() -> str:
+    """Databases named pt<run>_<service>, dropped afterwards."""
+    prefix = f"pt{RUN_ID}_"
+    yield prefix
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_URL + "/postgres")
+        try:
+            names = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%")
+            for row in names:
+                await conn.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def database_url(prefix: str, service: str) -> str:
+    return f"{PG_URL}/{prefix}{service}"
+
+
+@asynccontextmanager
+async def running(service, amqp_url: str, db_prefix: str, **overrides) -> AsyncIterator[str]:
+    """Run a service (API, subscribers, relay) in this process on a free port; yields its base URL."""
+    settings = service.settings_cls(
+        database_url=database_url(db_prefix, service.name), amqp_url=amqp_url, identity_secret=SECRET,
+        outbox_poll_seconds=0.2, **overrides)
+    app = service.build_app(settings)
+    runner = web.AppRunner(app, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - the port the OS gave us
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+def run_service(amqp_url, db_prefix):
+    def _run(service, **overrides):
+        return running(service, amqp_url, db_prefix, **overrides)
+
+    return _run
+
+
+async def eventually(check, timeout: float = 20.0, interval: float = 0.1):
+    """Await `check()` until it returns a truthy value; fail with the last value after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met after {timeout}s (last value: {value!r})")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def json_logs():
+    """Logs go through the standard library as in production, so caplog sees each event dict."""
+    from kit.logging import configure_logging
+
+    configure_logging("tests", "INFO")

@@ -1,0 +1,147 @@
+"""At-least-once without loss or double effect, on the real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import uuid
+
+import aio_pika
+import asyncpg
+import pytest
+
+from contracts import BookingTransmittedV1, wrap
+from kit import bus, migrations
+from services.billing.app import service as billing
+from services.booking import transmission
+from services.booking.app import service as booking
+from services.notify.app import service as notify
+from tests.conftest import database_url, eventually
+from tests.integration.test_booking_transmitted_flow import count, transmitted
+
+
+async def publish_raw(amqp_url: str, body: bytes, routing_key: str, exchange: str = bus.EVENTS_EXCHANGE) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        await ex.publish(aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                          content_type="application/json"), routing_key=routing_key)
+
+
+async def test_same_event_delivered_twice_has_one_effect(run_service, amqp_url, db_prefix):
+    family = uuid.uuid4()
+    envelope = wrap(transmitted(family, uuid.uuid4(), n_lines=2), producer="booking")
+    body = envelope.model_dump_json().encode()
+    billing_db = database_url(db_prefix, "billing")
+    async with run_service(billing):
+        await publish_raw(amqp_url, body, "booking.transmitted.v1")
+        await publish_raw(amqp_url, body, "booking.transmitted.v1")
+        await eventually(lambda: count(billing_db, "SELECT count(*) FROM booking_movements WHERE family_id=$1", family))
+        # give the duplicate every chance to be (wrongly) applied
+        await asyncio.sleep(1.0)
+        assert await count(billing_db, "SELECT count(*) FROM booking_movements WHERE family_id=$1", family) == 2
+        assert await count(billing_db, "SELECT count(*) FROM inbox WHERE event_id=$1", envelope.event_id) == 1
+
+
+def rabbit(action: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", action], check=True, capture_output=True, timeout=120)
+
+
+async def test_nothing_lost_while_rabbitmq_is_down_and_order_is_kept(run_service, db_prefix):
+    booking_db, billing_db = database_url(db_prefix, "booking"), database_url(db_prefix, "billing")
+    families = [uuid.uuid4() for _ in range(30)]
+    async with run_service(billing), run_service(booking) as booking_url:
+        rabbit("stop_app")
+        try:
+            conn = await asyncpg.connect(booking_db)
+            try:
+                for family in families:  # one transmission per family, committed one after the other
+                    await transmission.record(conn, uuid.uuid4(), [transmitted(family, uuid.uuid4(), 1)])
+            finally:
+                await conn.close()
+            await asyncio.sleep(2)
+            # the broker is down: nothing could be sent, nothing is lost
+            pending = await count(booking_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            assert pending >= len(families)
+            assert booking.relay is not None and not booking.relay.connected
+        finally:
+            rabbit("start_app")
+
+        async def all_arrived():
+            got = await count(billing_db, "SELECT count(*) FROM booking_movements WHERE family_id = ANY($1)", families)
+            return got == len(families)
+
+        await eventually(all_arrived, timeout=90, interval=0.5)
+
+    conn = await asyncpg.connect(billing_db)
+    try:
+        applied = await conn.fetch(
+            """SELECT m.family_id FROM inbox i JOIN booking_movements m USING (event_id)
+               WHERE m.family_id = ANY($1) ORDER BY i.seq""", families)
+    finally:
+        await conn.close()
+    assert [r["family_id"] for r in applied] == families
+    assert await count(booking_db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_always_failing_handler_ends_in_dead_letter_queue(amqp_url, db_prefix, caplog):
+    dsn = database_url(db_prefix, "failing")
+    from kit.db import create_pool, ensure_database
+
+    await ensure_database(dsn)
+    conn = await asyncpg.connect(dsn)
+    await migrations.apply(conn, migrations.service_migrations("failing", migrations.KIT_SQL / "none"))
+    await conn.close()
+    pool = await create_pool(dsn)
+    calls: list[uuid.UUID] = []
+
+    async def always_fails(_conn, envelope):
+        calls.append(envelope.event_id)
+        raise RuntimeError("panne simulée")
+
+    limit = 3
+    broker = bus.make_broker(amqp_url)
+    bus.subscribe(broker, consumer="failing", message=BookingTransmittedV1, effect=always_fails,
+                  pool=lambda: pool, delivery_limit=limit)
+    envelope = wrap(transmitted(uuid.uuid4(), uuid.uuid4()), producer="booking")
+    caplog.set_level(logging.ERROR)
+    try:
+        await broker.connect()
+        await bus.declare_dead_letter_queues(broker, [("failing", BookingTransmittedV1)])
+        await broker.start()
+        await publish_raw(amqp_url, envelope.model_dump_json().encode(), "booking.transmitted.v1")
+        await publish_raw(amqp_url, b'{"not": "an envelope"}', "booking.transmitted.v1")
+
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            dlq = await channel.get_queue("failing.booking.transmitted.v1.dlq", ensure=True)
+            dead: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+            async def both_dead():
+                message = await dlq.get(fail=False, no_ack=True)
+                if message is not None:
+                    dead.append(message)
+                return len(dead) == 2
+
+            await eventually(both_dead, timeout=30)
+        bodies = [json.loads(m.body) for m in dead]
+        assert {"not": "an envelope"} in bodies
+        assert any(b.get("event_id") == str(envelope.event_id) for b in bodies)
+        # delivered once, then redelivered until the limit, and no more
+        assert calls.count(envelope.event_id) == limit + 1
+        # nothing was recorded as applied
+        assert await pool.fetchval("SELECT count(*) FROM inbox") == 0
+    finally:
+        await broker.stop()
+        await pool.close()
+
+    errors = [r.msg for r in caplog.records if r.levelno >= logging.ERROR and isinstance(r.msg, dict)]
+    final = [e for e in errors if e.get("event_id") == str(envelope.event_id)
+             and "dead-letter" in e.get("event", "")]
+    assert final, errors
+    assert final[-1]["event_type"] == "booking.transmitted"
+    assert any("invalid message" in e.get("event", "") for e in errors)
