@@ -185,6 +185,10 @@ class DevStack:
             code = 1
         say("arrêt de tous les processus…")
         await self.stop_all()
+        failed = {n: p.returncode for n, p in self.processes.items() if p.returncode != 0}
+        if failed:
+            say("arrêt anormal : " + ", ".join(f"{n} (code {c})" for n, c in failed.items()))
+            code = 1
         for task in (stopper, *watchers):
             task.cancel()
         say("arrêté.")

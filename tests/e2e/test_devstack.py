@@ -1,0 +1,152 @@
+"""`make run`'s engine (kit.devstack) brings the whole portal up as processes, on the real
+PostgreSQL and RabbitMQ; requests go through the gateway to the services with one trace id;
+Ctrl-C stops everything cleanly; missing infrastructure is explained, not dumped."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("gateway", "auth", "booking", "dossier", "notify", "billing")
+
+
+def free_port_base(span: int = 6) -> int:
+    for _ in range(50):
+        base = random.randrange(20000, 40000)
+        try:
+            for port in range(base, base + span):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port range")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def log_lines(path: Path) -> list[dict]:
+    lines = []
+    for raw in path.read_text(errors="replace").splitlines():
+        try:
+            lines.append(json.loads(raw))
+        except json.JSONDecodeError:
+            continue
+    return lines
+
+
+@pytest.fixture
+def stack_env(amqp_url, db_prefix, tmp_path):
+    return {**os.environ, "PORTAIL_AMQP_URL": amqp_url, "PORTAIL_DEV_DB_PREFIX": f"{db_prefix}dev_",
+            "PORTAIL_DEV_PORT_BASE": str(free_port_base()), "PORTAIL_DEV_MAIL_SMTP_PORT": str(free_port()),
+            "PORTAIL_DEV_MAIL_HTTP_PORT": str(free_port()), "PORTAIL_DEV_LOG_DIR": str(tmp_path / "log"),
+            "PORTAIL_DEV_MAIL_DIR": str(tmp_path / "mail")}
+
+
+def test_whole_stack_runs_traces_through_the_gateway_and_stops_on_ctrl_c(stack_env, tmp_path):
+    base = int(stack_env["PORTAIL_DEV_PORT_BASE"])
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "kit.devstack"], cwd=ROOT, env=stack_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        for line in proc.stdout:
+            output.append(line)
+            if "Ctrl-C pour tout arrêter" in line or proc.poll() is not None:
+                break
+            assert time.monotonic() - started < 120, "".join(output)
+        ready_after = time.monotonic() - started
+        assert "le portail est prêt" in "".join(output), "".join(output)
+        assert f"http://127.0.0.1:{base}/" in "".join(output)
+        assert f"http://127.0.0.1:{stack_env['PORTAIL_DEV_MAIL_HTTP_PORT']}/" in "".join(output)
+
+        for offset, name in enumerate(SERVICES):
+            status, body = get(f"http://127.0.0.1:{base + offset}/readyz")
+            assert status == 200, (name, body)
+            assert json.loads(body)["service"] == name
+
+        status, page = get(f"http://127.0.0.1:{base}/", headers={"X-Correlation-ID": "e2e-accueil-1"})
+        assert status == 200
+        assert "Bienvenue sur le Portail Famille" in page and "Mairie de CarteVille" in page
+
+        status, page = get(f"http://127.0.0.1:{base}/nimporte-quoi")
+        assert status == 404 and "Page introuvable" in page
+
+        log_dir = Path(stack_env["PORTAIL_DEV_LOG_DIR"])
+
+        def request_line(service: str) -> dict | None:
+            return next((entry for entry in log_lines(log_dir / f"{service}.log")
+                         if entry.get("event") == "request" and entry.get("correlation_id") == "e2e-accueil-1"), None)
+
+        deadline = time.monotonic() + 10
+        while (request_line("gateway") is None or request_line("auth") is None) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        gateway_line, auth_line = request_line("gateway"), request_line("auth")
+        assert gateway_line and auth_line
+        assert gateway_line["path"] == "/" and auth_line["path"] == "/v1/structures"
+        assert len(gateway_line["trace_id"]) == 32
+        assert gateway_line["trace_id"] == auth_line["trace_id"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+        output.append(rest)
+
+    assert proc.returncode == 0, "".join(output)
+    assert "arrêté." in "".join(output)
+    for name in ("auth", "booking", "dossier", "notify", "billing"):
+        events = [e.get("event") for e in log_lines(Path(stack_env["PORTAIL_DEV_LOG_DIR"]) / f"{name}.log")]
+        assert "stopping: no new work, finishing what is in flight" in events, name
+    # nothing left listening
+    for offset in range(len(SERVICES)):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", base + offset)) != 0
+    print(f"stack ready after {ready_after:.1f}s")
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("PORTAIL_DEV_PG_URL", "postgresql://postgres@127.0.0.1:1", ["PostgreSQL est injoignable", "127.0.0.1:1", "pg_ctlcluster"]),
+    ("PORTAIL_AMQP_URL", "amqp://guest:guest@127.0.0.1:1/", ["RabbitMQ est injoignable", "127.0.0.1:1", "rabbitmq-server -detached"]),
+])
+def test_unreachable_infrastructure_is_explained(stack_env, variable, value, expected):
+    env = {**stack_env, variable: value}
+    result = subprocess.run([sys.executable, "-m", "kit.devstack"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 3
+    for text in expected:
+        assert text in result.stdout, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_service_without_its_database_url_says_which_variable(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAIL_")}
+    env["PORTAIL_IDENTITY_SECRET"] = "x" * 40
+    result = subprocess.run([sys.executable, "-m", "services.booking"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "PORTAIL_DATABASE_URL est obligatoire" in result.stderr
+    assert "Traceback" not in result.stderr
