@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contracts.auth import AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyContactsV1, AuthStructureChangedV1
 from contracts.booking import BookingTransmittedV1
 from contracts.envelope import Envelope, Message
 from contracts.notify import NotifySendV1
 
-MESSAGES: tuple[type[Message], ...] = (BookingTransmittedV1, NotifySendV1)
+MESSAGES: tuple[type[Message], ...] = (
+    AuthStructureChangedV1, AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyContactsV1,
+    BookingTransmittedV1, NotifySendV1,
+)
 
 BY_ROUTING_KEY: dict[str, type[Message]] = {m.routing_key(): m for m in MESSAGES}
 

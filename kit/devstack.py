@@ -68,6 +68,9 @@ class DevStack:
             for service in SERVICES:
                 env[f"PORTAIL_{service.upper()}_URL"] = f"http://127.0.0.1:{self.ports[service]}"
             env["PORTAIL_PUBLIC_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
+            env["PORTAIL_COOKIE_SECURE"] = "false"  # served over plain http on this machine
+        if name == "auth":
+            env["PORTAIL_PUBLIC_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
         return env
 
     # -- steps -------------------------------------------------------------------------------
@@ -169,6 +172,12 @@ class DevStack:
         say(f"  Portail Famille           http://127.0.0.1:{self.ports['gateway']}/")
         say(f"  courriels envoyés         http://127.0.0.1:{self.mail_http_port}/  (et {self.mail_dir})")
         say(f"  journaux                  {self.log_dir}/<service>.log")
+        if self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
+            from services.auth.demo import DEMO_ACCOUNTS
+
+            say("  comptes de démonstration (identifiant / mot de passe initial) :")
+            for login, password in DEMO_ACCOUNTS:
+                say(f"    {login:<18} {password}")
         say("Ctrl-C pour tout arrêter.")
 
         stop = asyncio.Event()
@@ -196,6 +205,9 @@ class DevStack:
 
 
 def main() -> None:
+    from kit.logging import configure_logging
+
+    configure_logging("devstack", "WARNING")  # the services log to their own files
     sys.exit(asyncio.run(DevStack(dict(os.environ)).run()))
 
 

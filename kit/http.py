@@ -16,6 +16,8 @@ from kit.logging import get_logger
 
 log = get_logger("http")
 
+IDENTITY = web.RequestKey("identity", ident.Identity)
+
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -86,7 +88,7 @@ def identity_middleware(secret: str, open_paths: Iterable[str] = OPEN_PATHS):
         if not token:
             return problem(401, _TITLES[401], "Jeton d'identité manquant.")
         try:
-            request["identity"] = ident.verify(token, secret)
+            request[IDENTITY] = ident.verify(token, secret)
         except ident.InvalidIdentity:
             return problem(401, _TITLES[401], "Jeton d'identité invalide ou expiré.")
         return await handler(request)
@@ -95,7 +97,7 @@ def identity_middleware(secret: str, open_paths: Iterable[str] = OPEN_PATHS):
 
 
 def identity_of(request: web.Request) -> ident.Identity:
-    return request["identity"]
+    return request[IDENTITY]
 
 
 def require_role(request: web.Request, *roles: str) -> ident.Identity:

@@ -26,6 +26,7 @@ class Identity(BaseModel):
     role: Role
     family_id: uuid.UUID | None = None
     structures: tuple[uuid.UUID, ...] = ()
+    session_id: uuid.UUID | None = Field(default=None, description="the signed-in session, when there is one")
 
     @classmethod
     def anonymous(cls) -> "Identity":
@@ -48,6 +49,7 @@ def issue(identity: Identity, secret: str, ttl_seconds: int = 60) -> str:
         "sub": identity.subject, "role": identity.role, "aud": _AUDIENCE, "iat": now, "exp": now + ttl_seconds,
         "fam": str(identity.family_id) if identity.family_id else None,
         "str": [str(s) for s in identity.structures],
+        "sid": str(identity.session_id) if identity.session_id else None,
     }
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
@@ -57,6 +59,6 @@ def verify(token: str, secret: str) -> Identity:
         claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], audience=_AUDIENCE,
                             options={"require": ["exp", "sub", "aud"]})
         return Identity(subject=claims["sub"], role=claims["role"], family_id=claims.get("fam"),
-                        structures=tuple(claims.get("str") or ()))
+                        structures=tuple(claims.get("str") or ()), session_id=claims.get("sid"))
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
         raise InvalidIdentity(str(exc)) from exc

@@ -55,6 +55,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # aiohttp's access log duplicates our own request log line.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # The AMQP client logs whole frames, bodies included, at DEBUG: internal commands carry secrets
+    # (reset links), so these loggers never go below INFO whatever the portal's level.
+    for name in ("aiormq", "aio_pika", "aiosmtplib", "mail.log"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def get_logger(name: str | None = None):

@@ -13,17 +13,22 @@ from kit.http import correlation_middleware, json_response, problem
 from kit.logging import configure_logging, get_logger
 from kit.settings import DEFAULT_PORTS, SettingsError, load_settings
 from kit.telemetry import setup_tracing
-from services.gateway import views
+from services.gateway import api_v1, pages_account, views
 from services.gateway.backend import Backend, ServiceError, ServiceUnavailable
 from services.gateway.render import error_page
+from services.gateway.session import BACKEND, SETTINGS, CsrfRefused, session_middleware
 from services.gateway.settings import SERVICES, GatewaySettings
 
 log = get_logger(__name__)
 
 _PAGE_ERRORS = {
+    401: ("Authentification requise", "Connectez-vous pour accéder à cette page."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
     404: ("Page introuvable", "La page demandée n'existe pas."),
     405: ("Action impossible", "Cette action n'est pas possible sur cette page."),
+    413: ("Envoi trop volumineux", "Le contenu envoyé est trop volumineux."),
 }
+_CSRF = ("Formulaire expiré", "Le formulaire a expiré ou ne provient pas du portail. Rechargez la page et recommencez.")
 
 
 @web.middleware
@@ -35,7 +40,10 @@ async def errors_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        title, message = _PAGE_ERRORS.get(exc.status, ("Requête invalide", exc.reason))
+        title, message = _CSRF if isinstance(exc, CsrfRefused) else _PAGE_ERRORS.get(
+            exc.status, ("Requête invalide", exc.reason))
+        if api and exc.text and not exc.text.startswith(f"{exc.status}:"):
+            message = exc.text  # the API's own French explanation
         return problem(exc.status, title, message) if api else error_page(request, exc.status, title, message)
     except ServiceUnavailable:
         title, message = "Service momentanément indisponible", "Le portail ne peut pas répondre pour le moment. Réessayez dans quelques minutes."
@@ -53,7 +61,9 @@ async def errors_middleware(request: web.Request, handler):
 
 
 def build_app(settings: GatewaySettings) -> web.Application:
-    app = web.Application(middlewares=[correlation_middleware, errors_middleware])
+    app = web.Application(middlewares=[correlation_middleware, errors_middleware, session_middleware],
+                          client_max_size=api_v1.MAX_BODY)
+    app[SETTINGS] = settings
     stopping = {"value": False}
 
     async def healthz(_request):
@@ -67,7 +77,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
     async def backend_ctx(app_: web.Application):
         timeout = aiohttp.ClientTimeout(total=settings.service_timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            app_[views.BACKEND] = Backend(session, {n: settings.service_url(n) for n in SERVICES},
+            app_[BACKEND] = Backend(session, {n: settings.service_url(n) for n in SERVICES},
                                           settings.identity_secret)
             yield
 
@@ -78,6 +88,8 @@ def build_app(settings: GatewaySettings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", Path(__file__).parent / "static")
     views.routes(app)
+    pages_account.routes(app)
+    api_v1.routes(app)
     app.cleanup_ctx.append(backend_ctx)
     app.on_shutdown.append(on_shutdown)
     return app

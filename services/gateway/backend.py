@@ -4,6 +4,7 @@ short-lived signed identity; turns an unreachable service into a clear French er
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 from typing import Any
 
 import aiohttp
@@ -39,13 +40,21 @@ class Backend:
         return headers
 
     async def request(self, service: str, method: str, path: str, who: ident.Identity,
-                      json: Any = None) -> tuple[int, Any]:
+                      json: Any = None, data: bytes | None = None, content_type: str | None = None
+                      ) -> tuple[int, Any]:
         url = self.urls[service].rstrip("/") + path
+        headers = self._headers(who)
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
-            async with self.session.request(method, url, json=json, headers=self._headers(who)) as resp:
-                body = await resp.json(content_type=None) if resp.content_length != 0 else None
+            async with self.session.request(method, url, json=json, data=data, headers=headers) as resp:
+                raw = await resp.read()
+                try:
+                    body = jsonlib.loads(raw) if raw else None
+                except ValueError:
+                    body = {"detail": raw.decode(errors="replace")[:500]}
                 return resp.status, body
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("service unreachable", target=service, path=path, error=repr(exc))
             raise ServiceUnavailable(service) from exc
 

@@ -1,30 +1,26 @@
-"""Pages and the public JSON API."""
+"""Home page and the public JSON API's read-only parts."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from kit import identity as ident
 from kit.http import json_response
-from services.gateway.backend import Backend
-from services.gateway.render import render
+from services.gateway.render import french_datetime, render
+from services.gateway.session import BACKEND, account_of
 from services.gateway.settings import SERVICES
-
-PARIS = ZoneInfo("Europe/Paris")
-BACKEND = web.AppKey("backend", Backend)
-
-
-def french_datetime(iso: str) -> str:
-    when = datetime.fromisoformat(iso).astimezone(PARIS)
-    return when.strftime("%d/%m/%Y à %H:%M")
 
 
 async def home(request: web.Request) -> web.Response:
+    account = account_of(request)
+    if account and (account.must_change_password or account.pending_consents):
+        raise web.HTTPSeeOther("/mise-a-jour-securite" if account.must_change_password else "/consentements")
     data = await request.app[BACKEND].get_json("auth", "/v1/structures", ident.Identity.anonymous())
+    if account:
+        structure = next((s for s in data["structures"] if s["id"] == account.current_structure_id), None)
+        return render(request, "home.html", structure=structure)
     structures = [{**s, "updated_at": french_datetime(s["updated_at"])} for s in data["structures"]]
     return render(request, "home.html", structures=structures)
 

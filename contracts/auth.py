@@ -1,0 +1,129 @@
+"""Events published by the auth service: who is who.
+
+Public events carry identifiers and names, never credentials. The family's e-mail addresses travel
+only on the internal exchange (AuthFamilyContactsV1), for notify."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from contracts.envelope import INTERNAL, Message
+
+STRUCTURE_EXAMPLE = {
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
+    "name": "Mairie de CarteVille",
+    "updated_at": "2025-09-01T08:00:00Z",
+}
+
+
+class AuthStructureChangedV1(Message):
+    """A structure (commune, site) was created or renamed, or its home-page news changed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [STRUCTURE_EXAMPLE]})
+
+    TYPE = "auth.structure_changed"
+    VERSION = 1
+    DESCRIPTION = "A structure of the collectivité was created or changed (name, news date)."
+
+    structure_id: uuid.UUID
+    name: str
+    updated_at: dt.datetime
+
+
+ACCOUNT_EXAMPLE = {
+    "account_id": "1c6a7f0e-2b3d-4e5f-8a9b-0c1d2e3f4a5b",
+    "role": "parent",
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "structure_ids": [],
+}
+
+
+class AuthAccountCreatedV1(Message):
+    """An account was opened: a family's (parent) or a staff member's."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ACCOUNT_EXAMPLE]})
+
+    TYPE = "auth.account_created"
+    VERSION = 1
+    DESCRIPTION = "An account was created (parent of one family, or staff of some structures)."
+
+    account_id: uuid.UUID
+    role: Literal["parent", "staff", "admin"]
+    family_id: uuid.UUID | None = None
+    structure_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class Guardian(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    guardian_id: uuid.UUID
+    first_name: str
+    last_name: str
+    rank: int = Field(ge=1, le=2, description="1: responsable, 2: autre responsable")
+
+
+class Child(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    child_id: uuid.UUID
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    structure_id: uuid.UUID
+
+
+FAMILY_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "identifiant": "DUPONT-0042",
+    "structure_ids": ["9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978"],
+    "guardians": [{"guardian_id": "b1a2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "first_name": "Jean-Paul",
+                   "last_name": "DUPONT", "rank": 1}],
+    "children": [{"child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "first_name": "Léa",
+                  "last_name": "DUPONT", "birth_date": "2018-04-12",
+                  "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978"}],
+}
+
+
+class AuthFamilyChangedV1(Message):
+    """The whole current state of a family's members (not a diff: the latest one wins)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [FAMILY_EXAMPLE]})
+
+    TYPE = "auth.family_changed"
+    VERSION = 1
+    DESCRIPTION = ("A family was created or its members changed. Carries the family's full current "
+                   "state (responsables, children and their structures); never contact details.")
+
+    family_id: uuid.UUID
+    identifiant: str
+    structure_ids: list[uuid.UUID]
+    guardians: list[Guardian]
+    children: list[Child]
+
+
+CONTACTS_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "account_id": "1c6a7f0e-2b3d-4e5f-8a9b-0c1d2e3f4a5b",
+    "emails": ["jean-paul.dupont@example.fr", "marie.dupont@example.fr"],
+    "greeting": "M. DUPONT Jean-Paul",
+}
+
+
+class AuthFamilyContactsV1(Message):
+    """Private: the family's e-mail addresses (the first receives payment tickets), for notify."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CONTACTS_EXAMPLE]})
+
+    TYPE = "auth.family_contacts"
+    VERSION = 1
+    EXCHANGE = INTERNAL
+    DESCRIPTION = "Internal only: a family's e-mail addresses, in order, and how to greet them."
+
+    family_id: uuid.UUID
+    account_id: uuid.UUID
+    emails: list[EmailStr] = Field(max_length=10, description="May be empty: the family gave none.")
+    greeting: str

@@ -1,0 +1,54 @@
+"""auth's events, written to the outbox in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from contracts.auth import (
+    AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyContactsV1, AuthStructureChangedV1, Child, Guardian,
+)
+from kit import outbox
+
+PRODUCER = "auth"
+
+
+async def family_changed(conn: asyncpg.Connection, family_id: uuid.UUID) -> None:
+    """Publish the family's whole current state (public) and its e-mail addresses (internal)."""
+    family = await conn.fetchrow("SELECT id, identifiant, structure_id FROM families WHERE id = $1", family_id)
+    guardians = await conn.fetch(
+        "SELECT id, rank, first_name, last_name FROM guardians WHERE family_id = $1 ORDER BY rank", family_id)
+    children = await conn.fetch(
+        """SELECT id, first_name, last_name, birth_date, structure_id FROM children
+           WHERE family_id = $1 ORDER BY birth_date, first_name""", family_id)
+    structure_ids = list(dict.fromkeys([family["structure_id"], *(c["structure_id"] for c in children)]))
+    await outbox.add(conn, AuthFamilyChangedV1(
+        family_id=family_id, identifiant=family["identifiant"], structure_ids=structure_ids,
+        guardians=[Guardian(guardian_id=g["id"], first_name=g["first_name"], last_name=g["last_name"],
+                            rank=g["rank"]) for g in guardians],
+        children=[Child(child_id=c["id"], first_name=c["first_name"], last_name=c["last_name"],
+                        birth_date=c["birth_date"], structure_id=c["structure_id"]) for c in children],
+    ), producer=PRODUCER)
+    await family_contacts(conn, family_id)
+
+
+async def family_contacts(conn: asyncpg.Connection, family_id: uuid.UUID) -> None:
+    account = await conn.fetchrow("SELECT id, emails, display_name FROM accounts WHERE family_id = $1", family_id)
+    if account is None:
+        return
+    await outbox.add(conn, AuthFamilyContactsV1(
+        family_id=family_id, account_id=account["id"], emails=list(account["emails"]),
+        greeting=account["display_name"]), producer=PRODUCER)
+
+
+async def account_created(conn: asyncpg.Connection, account_id: uuid.UUID, role: str,
+                          family_id: uuid.UUID | None, structure_ids: list[uuid.UUID]) -> None:
+    await outbox.add(conn, AuthAccountCreatedV1(account_id=account_id, role=role, family_id=family_id,
+                                                structure_ids=structure_ids), producer=PRODUCER)
+
+
+async def structure_changed(conn: asyncpg.Connection, structure_id: uuid.UUID) -> None:
+    row = await conn.fetchrow("SELECT id, name, updated_at FROM structures WHERE id = $1", structure_id)
+    await outbox.add(conn, AuthStructureChangedV1(structure_id=row["id"], name=row["name"],
+                                                  updated_at=row["updated_at"]), producer=PRODUCER)

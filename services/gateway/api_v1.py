@@ -1,0 +1,102 @@
+"""The JSON API under /api/v1 for scripts and the back-office: the same session cookie as the pages,
+and for every change an `X-CSRF-Token` header carrying the session's token."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from kit import identity as ident
+from kit.http import json_response, problem
+from services.gateway.session import (
+    BACKEND, CSRF_HEADER, SESSION_COOKIE, account_of, client_address, set_session_cookie,
+)
+
+MAX_BODY = 5 * 1024 * 1024
+
+
+def _public(account_data: dict) -> dict:
+    keep = ("account_id", "login", "role", "family_id", "display_name", "emails", "must_change_password",
+            "structures", "current_structure_id", "pending_consents", "csrf_token")
+    return {k: account_data[k] for k in keep}
+
+
+async def open_session(request: web.Request) -> web.Response:
+    if request.content_type != "application/json":
+        return problem(415, "Type de contenu non pris en charge", "Envoyez du JSON (application/json).")
+    try:
+        body = await request.json()
+        login, password = str(body["identifiant"]), str(body["mot_de_passe"])
+    except (ValueError, KeyError, TypeError):
+        return problem(400, "Requête invalide", "Champs attendus : identifiant, mot_de_passe.")
+    backend = request.app[BACKEND]
+    status, answer = await backend.request("auth", "POST", "/v1/login", ident.Identity.anonymous(), json={
+        "login": login, "password": password, "client_address": client_address(request)})
+    if status != 201:
+        return json_response(answer, status=status)
+    status, session = await backend.request("auth", "POST", "/v1/sessions/resolve", ident.Identity.anonymous(),
+                                             json={"token": answer["session_token"]})
+    response = json_response(_public(session), status=201)
+    set_session_cookie(request, response, answer["session_token"])
+    return response
+
+
+def _signed_in(request: web.Request):
+    account = account_of(request)
+    if account is None:
+        raise web.HTTPUnauthorized(text="Connectez-vous d'abord (POST /api/v1/session).")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not hmac.compare_digest(sent, account.csrf_token):
+            raise web.HTTPForbidden(text="Jeton CSRF manquant ou invalide (en-tête X-CSRF-Token).")
+    return account
+
+
+async def current_session(request: web.Request) -> web.Response:
+    return json_response(_public(_signed_in(request).data))
+
+
+async def close_session(request: web.Request) -> web.Response:
+    account = _signed_in(request)
+    await request.app[BACKEND].request("auth", "POST", "/v1/logout", account.identity)
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def forward(service: str, path_template: str):
+    """A route that forwards the call, as the signed-in account, to `service`."""
+
+    async def handler(request: web.Request) -> web.Response:
+        account = _signed_in(request)
+        path = path_template.format(**request.match_info)
+        data = await request.read() if request.can_read_body else None
+        if data and len(data) > MAX_BODY:
+            return problem(413, "Contenu trop volumineux", "La requête dépasse 5 Mo.")
+        status, body = await request.app[BACKEND].request(
+            service, request.method, path, account.identity, data=data,
+            content_type=request.headers.get("Content-Type") if data else None)
+        if status == 204:
+            return web.Response(status=204)
+        if status >= 500:
+            return problem(502, "Erreur", "Votre demande n'a pas pu aboutir. Réessayez plus tard.")
+        return json_response(body, status=status)
+
+    return handler
+
+
+def routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/v1/session", open_session)
+    r.add_get("/api/v1/session", current_session)
+    r.add_delete("/api/v1/session", close_session)
+    r.add_post("/api/v1/structures", forward("auth", "/v1/structures"))
+    r.add_put("/api/v1/structures/{structure_id}/news", forward("auth", "/v1/structures/{structure_id}/news"))
+    r.add_post("/api/v1/families", forward("auth", "/v1/families"))
+    r.add_post("/api/v1/families/import", forward("auth", "/v1/families/import"))
+    r.add_get("/api/v1/families/{family_id}", forward("auth", "/v1/families/{family_id}"))
+    r.add_post("/api/v1/families/{family_id}/security-update",
+               forward("auth", "/v1/families/{family_id}/security-update"))
+    r.add_post("/api/v1/legal/{kind}", forward("auth", "/v1/legal/{kind}"))
+    r.add_post("/api/v1/staff", forward("auth", "/v1/staff"))

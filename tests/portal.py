@@ -1,0 +1,121 @@
+"""An in-process portal for end-to-end tests: auth, notify and the gateway on the real PostgreSQL and
+RabbitMQ, a mail catcher, demo data, and a browser-like HTTP client that keeps cookies and CSRF."""
+
+from __future__ import annotations
+
+import re
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from kit.mailcatcher import MailCatcher
+from services.auth import demo
+from services.auth.app import service as auth
+from services.gateway.app import build_app
+from services.gateway.settings import GatewaySettings
+from services.notify.app import service as notify
+from tests.conftest import SECRET, database_url, running
+
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class Page:
+    status: int
+    text: str
+    url: str
+    headers: dict
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("Location")
+
+
+class Browser:
+    """Follows what a person does: load a page, fill its form (with the page's CSRF token), submit."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf: str | None = None
+
+    async def close(self):
+        await self.http.close()
+
+    async def _page(self, resp) -> Page:
+        text = await resp.text()
+        match = CSRF_RE.search(text)
+        if match:
+            self.csrf = match.group(1)
+        return Page(resp.status, text, str(resp.url), dict(resp.headers))
+
+    async def get(self, path: str, follow: bool = True) -> Page:
+        async with self.http.get(self.base + path, allow_redirects=follow) as resp:
+            return await self._page(resp)
+
+    async def post(self, path: str, fields: dict, follow: bool = True, csrf: bool = True) -> Page:
+        data = dict(fields)
+        if csrf and "csrf" not in data:
+            data["csrf"] = self.csrf or ""
+        async with self.http.post(self.base + path, data=data, allow_redirects=follow) as resp:
+            return await self._page(resp)
+
+    def cookie(self, name: str) -> str | None:
+        for c in self.http.cookie_jar:
+            if c.key == name:
+                return c.value
+        return None
+
+    async def login(self, identifiant: str, password: str) -> Page:
+        await self.get("/connexion")
+        return await self.post("/connexion", {"identifiant": identifiant, "mot_de_passe": password})
+
+
+@dataclass
+class Portal:
+    url: str
+    auth_url: str
+    catcher: MailCatcher
+    auth_db: str
+    browsers: list
+
+    def browser(self) -> Browser:
+        browser = Browser(self.url)
+        self.browsers.append(browser)
+        return browser
+
+    async def close_browsers(self) -> None:
+        for browser in self.browsers:
+            await browser.close()
+
+    async def db(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.auth_db)
+
+
+@asynccontextmanager
+async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
+    async with AsyncExitStack() as stack:
+        catcher = MailCatcher(smtp_port=0, http_port=0, directory=tmp_path / "mail")
+        await catcher.start()
+        stack.push_async_callback(catcher.stop)
+        notify_url = await stack.enter_async_context(
+            running(notify, amqp_url, db_prefix, smtp_port=catcher.smtp_port))
+        auth_url = await stack.enter_async_context(running(auth, amqp_url, db_prefix, **auth_overrides))
+        pool = await asyncpg.create_pool(database_url(db_prefix, "auth"), min_size=1, max_size=2)
+        await demo.load(None, pool)
+        await pool.close()
+
+        settings = GatewaySettings(identity_secret=SECRET, auth_url=auth_url, notify_url=notify_url,
+                                   cookie_secure=False, amqp_url=amqp_url)
+        runner = web.AppRunner(build_app(settings), shutdown_timeout=2)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        stack.push_async_callback(runner.cleanup)
+        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        site_ = Portal(f"http://127.0.0.1:{port}", auth_url, catcher, database_url(db_prefix, "auth"), [])
+        stack.push_async_callback(site_.close_browsers)
+        yield site_
