@@ -587,3 +587,25 @@ async def test_rehash_on_login_when_parameters_change(site):
     finally:
         await conn.close()
     assert stored != weak and "m=19456,t=2,p=1" in stored
+
+
+async def test_failures_from_one_address_are_throttled_across_identifiants(site):
+    """The per-address rule: many identifiants tried from one address slow that address down only."""
+    import aiohttp
+
+    anonymous = {ident.HEADER: ident.issue(ident.Identity.anonymous(), SECRET)}
+    identifiant, _ = await new_family(site)
+    attacker, neighbour = f"198.51.100.{uuid.uuid4().int % 250}", "203.0.113.9"
+    async with aiohttp.ClientSession() as http:
+        async def attempt(login, password, address):
+            async with http.post(f"{site.auth_url}/v1/login", headers=anonymous, json={
+                    "login": login, "password": password, "client_address": address}) as resp:
+                return resp.status, await resp.json()
+
+        for i in range(20):
+            status, _ = await attempt(f"devine-{i}-{uuid.uuid4().hex[:4]}", "Mauvais-Mot-2027", attacker)
+        assert status == 429
+        status, body = await attempt(identifiant, INITIAL, attacker)
+        assert status == 429 and "réessayez à partir de" in body["detail"]
+        status, _ = await attempt(identifiant, INITIAL, neighbour)
+        assert status == 201
