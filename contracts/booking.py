@@ -76,3 +76,43 @@ class BookingTransmittedV1(Message):
     structure_name: str = Field(examples=["Mairie de CarteVille"])
     transmitted_at: dt.datetime
     lines: list[TransmittedLine] = Field(min_length=1)
+
+
+PROMOTED_EXAMPLE = {
+    "booking_id": "5f0c6f52-8f1e-4a3b-9d4e-2b7c1a9e0d11",
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
+    "child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "child_first_name": "Lina",
+    "child_last_name": "Martin",
+    "activity_id": "0e1d2c3b-4a59-4687-a9b8-c7d6e5f40312",
+    "activity_name": "APS MATIN",
+    "date": "2025-09-08",
+    "arrival": None,
+    "departure": None,
+    "promoted_at": "2025-09-03T18:12:00Z",
+}
+
+
+class BookingWaitlistPromotedV1(Message):
+    """A place freed up: the first request on that day's waiting list was accepted."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PROMOTED_EXAMPLE]})
+
+    TYPE = "booking.waitlist_promoted"
+    VERSION = 1
+    DESCRIPTION = ("A booking on a waiting list was accepted because a place freed up; notify tells the "
+                   "family by mail.")
+
+    booking_id: uuid.UUID
+    family_id: uuid.UUID
+    structure_id: uuid.UUID
+    child_id: uuid.UUID
+    child_first_name: str
+    child_last_name: str
+    activity_id: uuid.UUID
+    activity_name: str
+    date: dt.date
+    arrival: dt.time | None = None
+    departure: dt.time | None = None
+    promoted_at: dt.datetime

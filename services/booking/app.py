@@ -1,5 +1,29 @@
 from pathlib import Path
 
-from kit.service import Service
+from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
+from contracts.dossier import DossierHouseRulesSignedV1
+from kit.service import Service, Subscription
+from services.booking import api, projections, transmission
 
-service = Service(name="booking", migrations_dir=Path(__file__).parent / "migrations")
+
+async def transmit(_settings, pool) -> None:
+    """`python -m services.booking transmit`: the nightly transmission (a CronJob on Kubernetes)."""
+    from kit.logging import get_logger
+
+    report = await transmission.run(pool)
+    get_logger("booking").info("transmission done", transmission_id=str(report.transmission_id),
+                               families=report.families, events=report.events, lines=report.lines)
+    print(f"Transmission {report.transmission_id} : {report.families} familles, {report.lines} mouvements.")
+
+
+service = Service(
+    name="booking",
+    migrations_dir=Path(__file__).parent / "migrations",
+    routes=api.routes,
+    subscriptions=[
+        Subscription(AuthStructureChangedV1, projections.on_structure_changed),
+        Subscription(AuthFamilyChangedV1, projections.on_family_changed),
+        Subscription(DossierHouseRulesSignedV1, projections.on_house_rules_signed),
+    ],
+    commands={"transmit": transmit},
+)

@@ -71,6 +71,10 @@ def forward(service: str, path_template: str):
     async def handler(request: web.Request) -> web.Response:
         account = _signed_in(request)
         path = path_template.format(**request.match_info)
+        if ".." in path:
+            raise web.HTTPNotFound()
+        if request.query_string:
+            path += "?" + request.query_string
         data = await request.read() if request.can_read_body else None
         if data and len(data) > MAX_BODY:
             return problem(413, "Contenu trop volumineux", "La requête dépasse 5 Mo.")
@@ -86,8 +90,22 @@ def forward(service: str, path_template: str):
     return handler
 
 
+async def calendar_feed(request: web.Request) -> web.Response:
+    """The family's private iCal URL: the token in the path is the credential (no session needed)."""
+    backend = request.app[BACKEND]
+    url = backend.urls["booking"] + "/v1/feed/" + request.match_info["token"]
+    headers = {ident.HEADER: ident.issue(ident.Identity.anonymous(), backend.secret)}
+    async with backend.session.get(url, headers=headers) as resp:
+        if resp.status != 200:
+            raise web.HTTPNotFound()
+        return web.Response(body=await resp.read(), content_type="text/calendar", charset="utf-8")
+
+
 def routes(app: web.Application) -> None:
     r = app.router
+    # booking: every route of its API, as the signed-in account
+    r.add_route("*", r"/api/v1/booking/{tail:[A-Za-z0-9/_.-]+}", forward("booking", "/v1/{tail}"))
+    r.add_get(r"/calendrier/{token:[A-Za-z0-9_-]+}.ics", calendar_feed)
     r.add_post("/api/v1/session", open_session)
     r.add_get("/api/v1/session", current_session)
     r.add_delete("/api/v1/session", close_session)

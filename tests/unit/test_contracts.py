@@ -108,7 +108,8 @@ def test_routing_keys():
     assert NotifySendV1.routing_key() == "notify.send.v1"
     assert set(BY_ROUTING_KEY) == {
         "auth.structure_changed.v1", "auth.account_created.v1", "auth.family_changed.v1",
-        "auth.family_contacts.v1", "booking.transmitted.v1", "notify.send.v1"}
+        "auth.family_contacts.v1", "booking.transmitted.v1", "booking.waitlist_promoted.v1",
+        "dossier.house_rules_signed.v1", "notify.send.v1"}
 
 
 def test_exchanges():

@@ -1,0 +1,107 @@
+"""The calendar legend of the guide: the state of one child / activity / day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "LABELS",
+    "SYMBOLS",
+    "BookingStatus",
+    "DayFacts",
+    "DayState",
+    "can_cancel",
+    "can_reserve",
+    "day_label",
+    "day_state",
+    "remaining_places",
+]
+
+
+class BookingStatus(StrEnum):
+    ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    REFUSED = "refused"
+    PENDING = "pending"  # "En attente réponse" (staff decision)
+
+
+class DayState(StrEnum):
+    CLOSED = "closed"  # not open, not enrolled, or past the booking deadline with no booking
+    FULL = "full"  # ✖ Activité complète
+    AVAILABLE = "available"  # ● Activité disponible
+    WAITLIST_ONLY = "waitlist_only"  # ⏳ disponible uniquement en liste d'attente
+    BOOKED = "booked"  # 📅 réservée, modifiable
+    REQUESTED = "requested"  # ⚠️ demandée en liste d'attente, en attente de réponse ou refusée, annulable
+    LOCKED = "locked"  # 🚫 réservée (ou en liste d'attente / refusée), non modifiable
+
+
+SYMBOLS: dict[DayState, str] = {
+    DayState.CLOSED: "",
+    DayState.FULL: "✖",
+    DayState.AVAILABLE: "●",
+    DayState.WAITLIST_ONLY: "⏳",
+    DayState.BOOKED: "📅",
+    DayState.REQUESTED: "⚠️",
+    DayState.LOCKED: "🚫",
+}
+
+LABELS: dict[DayState, str] = {
+    DayState.CLOSED: "L'activité n'est pas ouverte ou vous êtes hors délai pour réserver ce jour.",
+    DayState.FULL: "Activité complète",
+    DayState.AVAILABLE: "Activité disponible",
+    DayState.WAITLIST_ONLY: "Activité disponible uniquement en liste d'attente",
+    DayState.BOOKED: "Activité réservée, modifiable",
+    DayState.REQUESTED: "Activité demandée en liste d'attente ou refusée, annulable",
+    DayState.LOCKED: "Activité réservée, non modifiable",
+}
+
+# The guide's second 🚫 line, for a locked day whose booking is not an accepted one.
+LOCKED_REQUEST_LABEL = "Activité en liste d'attente ou refusée, non modifiable"
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    is_open: bool  # a session exists that day
+    enrolled: bool  # the child may book this activity (enrolment + house rules signed when required)
+    capacity: int | None  # None = unlimited
+    taken: int  # accepted bookings
+    waitlist_allowed: bool
+    status: BookingStatus | None  # this child's current booking that day, if any (cancelled = None)
+    before_booking_deadline: bool
+    before_cancel_deadline: bool
+
+
+def remaining_places(f: DayFacts) -> int | None:
+    """Places left; None when unlimited; never negative (over-booking shows 0)."""
+    if f.capacity is None:
+        return None
+    return max(0, f.capacity - f.taken)
+
+
+def day_state(f: DayFacts) -> DayState:
+    if f.status is not None:
+        if f.status == BookingStatus.ACCEPTED:
+            return DayState.BOOKED if f.before_cancel_deadline else DayState.LOCKED
+        return DayState.REQUESTED if f.before_cancel_deadline else DayState.LOCKED
+    if not (f.is_open and f.enrolled and f.before_booking_deadline):
+        return DayState.CLOSED
+    if remaining_places(f) == 0:
+        return DayState.WAITLIST_ONLY if f.waitlist_allowed else DayState.FULL
+    return DayState.AVAILABLE
+
+
+def day_label(f: DayFacts) -> str:
+    """The French legend text for these facts (distinguishes the two 🚫 lines of the guide)."""
+    state = day_state(f)
+    if state is DayState.LOCKED and f.status != BookingStatus.ACCEPTED:
+        return LOCKED_REQUEST_LABEL
+    return LABELS[state]
+
+
+def can_reserve(f: DayFacts) -> bool:
+    return day_state(f) in (DayState.AVAILABLE, DayState.WAITLIST_ONLY)
+
+
+def can_cancel(f: DayFacts) -> bool:
+    return day_state(f) in (DayState.BOOKED, DayState.REQUESTED)

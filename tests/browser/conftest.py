@@ -1,0 +1,44 @@
+"""Headless Chromium (Debian's, never one downloaded by Playwright) driving the real portal."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+
+from tests.portal import portal as running_portal
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+async def chromium():
+    """One browser for the session; each test opens contexts (fresh cookies) of its own."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} introuvable : installez Chromium de Debian "
+                    "(apt-get update && apt-get install -y chromium) pour les tests navigateur")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture(scope="module")
+async def portal(amqp_url, db_prefix, tmp_path_factory):
+    async with running_portal(amqp_url, db_prefix, tmp_path_factory.mktemp("portal")) as p:
+        yield p
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
