@@ -111,7 +111,6 @@ async def new_family(site, staff: Api, children: int = 2) -> tuple[Api, dict]:
         "initial_password": "Initial-Pass-2026"}, expect=201)
     parent = Api(site.url)
     await parent.login(identifiant, "Initial-Pass-2026")
-    await parent.call("POST", "/api/v1/session", None, expect=None)  # harmless
     b = site.browser()
     await b.login(identifiant, "Initial-Pass-2026")
     await b.post("/mise-a-jour-securite", {"nouveau": "Cantine-Mercredi-2027", "confirmation": "Cantine-Mercredi-2027"})
@@ -327,10 +326,10 @@ async def test_waiting_list_promotion_and_nightly_transmission(site, setup, amqp
     await admin.login("admin.portail", "Demo-Admin-2027")
     report = await admin.call("POST", "/api/v1/booking/transmissions")
     assert report["families"] >= 2
-    events = await drain(sent_queue, lambda e: e["payload"]["family_id"] in (fam1["family_id"], fam2["family_id"]))
-    await asyncio.sleep(0.5)
-    events += await drain(sent_queue, lambda e: e["payload"]["family_id"] in (fam1["family_id"], fam2["family_id"]),
-                          timeout=1) if False else []
+    mine = (fam1["family_id"], fam2["family_id"])
+    events = await drain(sent_queue, lambda e: e["payload"]["family_id"] in mine)
+    while len({e["payload"]["family_id"] for e in events}) < 2:
+        events += await drain(sent_queue, lambda e: e["payload"]["family_id"] in mine)
     by_family = {e["payload"]["family_id"]: e["payload"] for e in events}
     assert [(l["kind"], l["outcome"]) for l in by_family[fam1["family_id"]]["lines"]] == [
         ("reserve", "accepted"), ("cancel", "cancelled")]
@@ -417,3 +416,86 @@ async def test_bad_input_gets_a_french_problem(site, setup):
         "structure_id": str(demo.DEMO_SECOND_STRUCTURE_ID), "name": "Ailleurs", "start_time": "09:00",
         "end_time": "10:00"}, expect=403)
     await parent.close()
+
+
+async def test_house_rules_event_opens_booking_and_closures_and_more_places(site, setup, amqp_url):
+    """An activity that needs the règlement intérieur stays closed to a child until dossier's event
+    arrives; a closure removes unbooked days; more places promote the waiting list."""
+    from contracts.dossier import DossierHouseRulesSignedV1
+    from contracts.envelope import wrap
+
+    staff, ids = setup
+    parent, family = await new_family(site, staff, children=1)
+    child = family["children"][0]["id"]
+    ruled = (await staff.call("POST", "/api/v1/booking/activities", {
+        "structure_id": CARTEVILLE, "name": f"ALSH Vacances {uuid.uuid4().hex[:4]}", "start_time": "09:00",
+        "end_time": "17:00", "requires_house_rules": True, "capacity": 1}, expect=201))["id"]
+    await staff.call("POST", f"/api/v1/booking/activities/{ruled}/openings", {
+        "weekdays": [0, 1, 2, 3, 4], "period": "all", "start": MONTH.isoformat(), "end": MONTH_END.isoformat()},
+        expect=201)
+    cal = await parent.call("POST", "/api/v1/booking/calendar", {"child_id": child, "month": MONTH_KEY,
+                                                                "activity_id": ruled})
+    assert {d["state"] for d in cal["days"]} == {"closed"}
+
+    envelope = wrap(DossierHouseRulesSignedV1(
+        family_id=family["family_id"], child_id=child, structure_id=CARTEVILLE, school_year="2026-2027",
+        signed_at="2026-11-29T10:00:00Z"), producer="dossier")
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange("portail.events")
+        await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()),
+                               routing_key="dossier.house_rules_signed.v1")
+
+    async def opened():
+        cal = await parent.call("POST", "/api/v1/booking/calendar", {"child_id": child, "month": MONTH_KEY,
+                                                                    "activity_id": ruled})
+        return cal if any(d["state"] == "available" for d in cal["days"]) else None
+
+    cal = await eventually(opened)
+    days = open_days(cal)
+
+    # a closure over the last open day removes it (nobody booked it)
+    result = await staff.call("POST", f"/api/v1/booking/structures/{CARTEVILLE}/closures",
+                              {"start": days[-1], "end": days[-1], "label": "Fermeture exceptionnelle",
+                               "activity_id": ruled}, expect=201)
+    assert result["booked_days_kept"] == 0
+    cal = await parent.call("POST", "/api/v1/booking/calendar", {"child_id": child, "month": MONTH_KEY,
+                                                                "activity_id": ruled})
+    assert days[-1] not in open_days(cal)
+
+    # one place: a second family waits; staff add a place and it is accepted at once
+    other, fam2 = await new_family(site, staff, children=1)
+    await staff.call("POST", "/api/v1/booking/enrolments", {"child_id": fam2["children"][0]["id"],
+                                                           "activity_id": ruled}, expect=204)
+    envelope = wrap(DossierHouseRulesSignedV1(
+        family_id=fam2["family_id"], child_id=fam2["children"][0]["id"], structure_id=CARTEVILLE,
+        school_year="2026-2027", signed_at="2026-11-29T10:00:00Z"), producer="dossier")
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange("portail.events")
+        await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()),
+                               routing_key="dossier.house_rules_signed.v1")
+    line = {"activity_id": ruled, "date": days[0], "action": "reserve"}
+    first = (await parent.call("POST", "/api/v1/booking/basket/confirm",
+                               {"lines": [{**line, "child_id": child}]}))["results"][0]
+    assert first["outcome"] == "accepted"
+
+    async def second_waits():
+        r = (await other.call("POST", "/api/v1/booking/basket/confirm",
+                              {"lines": [{**line, "child_id": fam2["children"][0]["id"]}]}))["results"][0]
+        return r if r["outcome"] != "rejected" else None
+
+    second = await eventually(second_waits)
+    assert second["outcome"] == "waitlisted"
+    sessions = await staff.call("GET", f"/api/v1/booking/sessions?activity_id={ruled}&from={days[0]}&to={days[0]}")
+    [session] = sessions["sessions"]
+    assert (session["accepted"], session["waitlisted"]) == (1, 1)
+    await staff.call("PUT", f"/api/v1/booking/sessions/{session['id']}/capacity", {"capacity": 0}, expect=409)
+    raised = await staff.call("PUT", f"/api/v1/booking/sessions/{session['id']}/capacity", {"capacity": 2})
+    assert raised["promoted"] == 1
+    follow = await other.call("GET", "/api/v1/booking/follow-up")
+    assert follow["lines"][0]["state"] == "Acceptée, non transmise"
+    for api in (parent, other):
+        await api.close()
