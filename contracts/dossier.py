@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from pydantic import ConfigDict
 
@@ -32,3 +33,38 @@ class DossierHouseRulesSignedV1(Message):
     structure_id: uuid.UUID
     school_year: str
     signed_at: dt.datetime
+
+
+SHEET_REVIEWED_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "sheet_id": "d6f1c2b3-a4e5-4f60-8a7b-1c2d3e4f5a6b",
+    "sheet_kind": "sanitaire",
+    "sheet_label": "Fiche sanitaire",
+    "child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "child_first_name": "Léa",
+    "child_last_name": "DUPONT",
+    "decision": "refused",
+    "reason": "Le carnet de vaccination est illisible.",
+    "reviewed_at": "2025-09-02T09:30:00Z",
+}
+
+
+class DossierSheetReviewedV1(Message):
+    """Staff approved or refused a sheet of the family dossier (the reason is for the family)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SHEET_REVIEWED_EXAMPLE]})
+
+    TYPE = "dossier.sheet_reviewed"
+    VERSION = 1
+    DESCRIPTION = "A dossier sheet was approved or refused by staff; never carries the sheet's content."
+
+    family_id: uuid.UUID
+    sheet_id: uuid.UUID
+    sheet_kind: str
+    sheet_label: str
+    child_id: uuid.UUID | None = None
+    child_first_name: str | None = None
+    child_last_name: str | None = None
+    decision: Literal["approved", "refused"]
+    reason: str | None = None
+    reviewed_at: dt.datetime

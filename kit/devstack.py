@@ -63,7 +63,8 @@ class DevStack:
         if name in SERVICES:
             env["PORTAIL_DATABASE_URL"] = self.database_url(name)
         if name == "notify":
-            env.update(PORTAIL_SMTP_HOST="127.0.0.1", PORTAIL_SMTP_PORT=str(self.smtp_port), PORTAIL_SMTP_TLS="none")
+            env.update(PORTAIL_SMTP_HOST="127.0.0.1", PORTAIL_SMTP_PORT=str(self.smtp_port), PORTAIL_SMTP_TLS="none",
+                       PORTAIL_PUBLIC_URL=f"http://127.0.0.1:{self.ports['gateway']}/")
         if name == "gateway":
             for service in SERVICES:
                 env[f"PORTAIL_{service.upper()}_URL"] = f"http://127.0.0.1:{self.ports[service]}"

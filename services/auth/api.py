@@ -304,6 +304,10 @@ class GuardianIn(BaseModel):
     last_name: str = Field(min_length=1, max_length=100)
 
 
+class ResponsableIn(GuardianIn):
+    civilite: Literal["M.", "Mme"] | None = None
+
+
 class ChildIn(GuardianIn):
     birth_date: date
     structure_id: uuid.UUID | None = None
@@ -311,7 +315,7 @@ class ChildIn(GuardianIn):
 
 class FamilyIn(BaseModel):
     identifiant: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    responsable: GuardianIn
+    responsable: ResponsableIn
     autre_responsable: GuardianIn | None = None
     emails: list[str] = Field(default_factory=list, max_length=5)
     structure_id: uuid.UUID
@@ -338,7 +342,8 @@ async def create_family(request: web.Request) -> web.Response:
                    for r in check_rules(body.initial_password) if not r.met]
     if errors:
         return problem(422, "Famille refusée", " ".join(errors), messages=errors)
-    guardians = [ImportedGuardian(body.responsable.first_name.strip(), body.responsable.last_name.strip(), 1)]
+    guardians = [ImportedGuardian(body.responsable.first_name.strip(), body.responsable.last_name.strip(), 1,
+                                  body.responsable.civilite)]
     if body.autre_responsable:
         guardians.append(ImportedGuardian(body.autre_responsable.first_name.strip(),
                                           body.autre_responsable.last_name.strip(), 2))

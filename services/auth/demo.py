@@ -40,7 +40,7 @@ async def load(_settings, pool) -> None:
                 await events.structure_changed(conn, structure_id)
         await upsert_family(conn, hasher, ImportedFamily(
             identifiant="DUPONT-0042",
-            guardians=(ImportedGuardian("Jean-Paul", "DUPONT", 1), ImportedGuardian("Marie", "DUPONT", 2)),
+            guardians=(ImportedGuardian("Jean-Paul", "DUPONT", 1, "M."), ImportedGuardian("Marie", "DUPONT", 2)),
             emails=("jean-paul.dupont@example.fr", "marie.dupont@example.fr"),
             structure_id=DEMO_STRUCTURE_ID, initial_password="Demo-Famille-2027",
             children=(ImportedChild("Léa", "DUPONT", date(2018, 4, 12), DEMO_STRUCTURE_ID),

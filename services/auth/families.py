@@ -33,7 +33,7 @@ class ImportReport:
 
 def display_name(family: ImportedFamily) -> str:
     first = next((g for g in family.guardians if g.rank == 1), family.guardians[0])
-    return f"{first.last_name.upper()} {first.first_name}"
+    return " ".join(p for p in (first.civility, first.last_name.upper(), first.first_name) if p)
 
 
 async def upsert_family(conn: asyncpg.Connection, hasher: PasswordHasher, family: ImportedFamily) -> FamilyOutcome:

@@ -23,6 +23,7 @@ MAX_DATA_LINES = 5000
 
 REQUIRED_COLUMNS = ("identifiant", "responsable_nom", "responsable_prenom", "emails", "structure")
 OPTIONAL_COLUMNS = (
+    "civilite",
     "autre_responsable_nom",
     "autre_responsable_prenom",
     "mot_de_passe_initial",
@@ -61,6 +62,7 @@ class ImportedGuardian:
     first_name: str
     last_name: str
     rank: int  # 1: responsable, 2: autre responsable
+    civility: str | None = None  # "M." or "Mme": how mails greet the responsable ("M. DUPONT Jean-Paul")
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,17 @@ def _parse_emails(raw: str, problems: list[str]) -> tuple[str, ...]:
     return tuple(emails)
 
 
+CIVILITIES = {"m": "M.", "m.": "M.", "mr": "M.", "monsieur": "M.", "mme": "Mme", "mme.": "Mme", "madame": "Mme"}
+
+
+def parse_civility(raw: str) -> str | None | bool:
+    """"M." or "Mme", None when empty, False when unknown."""
+    key = fold(clean(raw))
+    if not key:
+        return None
+    return CIVILITIES.get(key, False)
+
+
 def _parse_line(row: _Row, structures: dict[str, UUID | None], today: date) -> _Line | str:
     """The line's data, or the French reason to reject it (every problem, joined by " ; ")."""
     v = {key: row.values.get(key, "") for key in KNOWN_COLUMNS}
@@ -261,7 +274,11 @@ def _parse_line(row: _Row, structures: dict[str, UUID | None], today: date) -> _
         problems.append("nom du responsable manquant")
     if not first_name:
         problems.append("prénom du responsable manquant")
-    guardians = [ImportedGuardian(first_name, last_name, 1)]
+    civility = parse_civility(v["civilite"])
+    if civility is False:
+        problems.append(f"civilité inconnue : « {clean(v['civilite'])} » (M. ou Mme)")
+        civility = None
+    guardians = [ImportedGuardian(first_name, last_name, 1, civility)]
     other_last, other_first = clean(v["autre_responsable_nom"]), clean(v["autre_responsable_prenom"])
     if other_last and other_first:
         guardians.append(ImportedGuardian(other_first, other_last, 2))

@@ -105,6 +105,8 @@ def routes(app: web.Application) -> None:
     r = app.router
     # booking: every route of its API, as the signed-in account
     r.add_route("*", r"/api/v1/booking/{tail:[A-Za-z0-9/_.-]+}", forward("booking", "/v1/{tail}"))
+    r.add_get("/api/v1/notify/deliveries", forward("notify", "/v1/deliveries"))
+    r.add_post("/api/v1/notify/digests", forward("notify", "/v1/digests"))
     r.add_get(r"/calendrier/{token:[A-Za-z0-9_-]+}.ics", calendar_feed)
     r.add_post("/api/v1/session", open_session)
     r.add_get("/api/v1/session", current_session)

@@ -1,44 +1,63 @@
 import asyncio
 from pathlib import Path
 
-from pydantic import Field
-
 from contracts import BookingTransmittedV1, NotifySendV1
+from contracts.auth import AuthFamilyContactsV1
+from contracts.billing import BillingPaymentReceivedV1
+from contracts.booking import BookingWaitlistPromotedV1
+from contracts.dossier import DossierSheetReviewedV1
 from kit.service import APP_KEY, Service, Subscription
-from kit.settings import ServiceSettings
-from services.notify import handlers
+from services.notify import api, digests, handlers
 from services.notify.mailer import DeliverySender, Mailer
-
-
-class NotifySettings(ServiceSettings):
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=1025, ge=1, le=65535)
-    smtp_tls: str = Field(default="none", pattern="^(none|starttls|tls)$")
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    mail_from: str = "Portail Famille <ne-pas-repondre@portail-famille.local>"
+from services.notify.settings import NotifySettings, remember_public_url
 
 
 async def delivery_sender(app):
     svc = app[APP_KEY]
     s: NotifySettings = svc.settings
-    mailer = Mailer(s.smtp_host, s.smtp_port, s.smtp_tls, s.smtp_username, s.smtp_password)
-    sender = DeliverySender(svc.pool, s.database_url, mailer, s.mail_from)
+    remember_public_url(s.public_url)
+    mailer = Mailer(s.smtp_host, s.smtp_port, s.smtp_tls, s.smtp_username, s.smtp_password, s.smtp_timeout_seconds)
+    sender = DeliverySender(svc.pool, s.database_url, mailer, s.mail_from, s.delivery_poll_seconds, s.retry_delays)
     task = asyncio.create_task(sender.run(), name="notify-delivery-sender")
     yield
     await sender.stop()
-    await asyncio.wait_for(task, timeout=35)
+    await asyncio.wait_for(task, timeout=s.smtp_timeout_seconds + 5)
 
+
+async def digest_scheduler(app):
+    svc = app[APP_KEY]
+    s: NotifySettings = svc.settings
+    stopping = asyncio.Event()
+    task = None
+    if s.digest_scheduler:
+        task = asyncio.create_task(digests.scheduler(svc.pool, s.public_url, s.digest_hour, stopping),
+                                   name="notify-digest-scheduler")
+    yield
+    stopping.set()
+    if task is not None:
+        await task
+
+
+async def digest_command(settings: NotifySettings, pool) -> None:
+    """`python -m services.notify digest`: the morning digest now (a CronJob on Kubernetes)."""
+    report = await digests.run(pool, settings.public_url)
+    print(f"Compte-rendu : {report.mails} courriels pour {report.families} familles "
+          f"({report.waiting} en attente d'adresse).")
 
 
 service = Service(
     name="notify",
     migrations_dir=Path(__file__).parent / "migrations",
     settings_cls=NotifySettings,
-    produces=False,
+    routes=api.routes,
     subscriptions=[
         Subscription(NotifySendV1, handlers.on_notify_send),
+        Subscription(AuthFamilyContactsV1, handlers.on_family_contacts),
         Subscription(BookingTransmittedV1, handlers.on_booking_transmitted),
+        Subscription(BookingWaitlistPromotedV1, handlers.on_waitlist_promoted),
+        Subscription(DossierSheetReviewedV1, handlers.on_sheet_reviewed),
+        Subscription(BillingPaymentReceivedV1, handlers.on_payment_received),
     ],
-    contexts=[delivery_sender],
+    contexts=[delivery_sender, digest_scheduler],
+    commands={"digest": digest_command},
 )

@@ -1,34 +1,76 @@
-"""notify's reactions: commands become deliveries, transmitted bookings wait for the digest."""
+"""notify's reactions: commands and events become deliveries (recorded before they are sent);
+transmitted bookings wait for the morning digest."""
 
 from __future__ import annotations
+
+import uuid
 
 import asyncpg
 from faststream.exceptions import RejectMessage
 
 from contracts import BookingTransmittedV1, Envelope, NotifySendV1
+from contracts.auth import AuthFamilyContactsV1
+from contracts.billing import BillingPaymentReceivedV1
+from contracts.booking import BookingWaitlistPromotedV1
+from contracts.dossier import DossierSheetReviewedV1
 from kit.logging import get_logger
 from services.notify.templates import TemplateError, render
 
 log = get_logger(__name__)
 
+METHODS = {"cash": "Espèces", "cheque": "Chèque", "card": "Carte bancaire", "cesu": "CESU",
+           "transfer": "Virement", "online": "Paiement en ligne"}
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
-async def record_delivery(conn: asyncpg.Connection, envelope: Envelope, template: str,
-                          recipients: list[str], params: dict[str, str]) -> None:
+
+class ContactsUnknown(Exception):
+    """The family's addresses have not arrived yet: retried by the bus, then dead-lettered."""
+
+
+async def record_delivery(conn: asyncpg.Connection, event_id: uuid.UUID, template: str, recipients: list[str],
+                          params: dict[str, str], family_id: uuid.UUID | None = None) -> None:
     try:
         mail = render(template, params)
     except TemplateError as exc:
         # A mail that cannot be rendered will never be: straight to the dead-letter queue.
-        log.error("mail cannot be rendered", event_id=str(envelope.event_id), template=template, error=str(exc))
+        log.error("mail cannot be rendered", event_id=str(event_id), template=template, error=str(exc))
         raise RejectMessage() from exc
     await conn.execute(
-        """INSERT INTO deliveries (event_id, template, recipients, subject, body_text, body_html)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, template) DO NOTHING""",
-        envelope.event_id, template, recipients, mail.subject, mail.text, mail.html)
+        """INSERT INTO deliveries (event_id, template, recipients, subject, body_text, body_html, family_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id, template) DO NOTHING""",
+        event_id, template, recipients, mail.subject, mail.text, mail.html, family_id)
+
+
+async def contacts(conn: asyncpg.Connection, family_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT emails, greeting FROM family_contacts WHERE family_id = $1", family_id)
+
+
+def portal_link() -> str:
+    from services.notify.settings import current_public_url
+
+    return current_public_url()
+
+
+def long_date(d) -> str:
+    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
 async def on_notify_send(conn: asyncpg.Connection, envelope: Envelope[NotifySendV1]) -> None:
     command = envelope.payload
-    await record_delivery(conn, envelope, command.template, [str(a) for a in command.to], command.params)
+    await record_delivery(conn, envelope.event_id, command.template, [str(a) for a in command.to], command.params,
+                          command.family_id)
+
+
+async def on_family_contacts(conn: asyncpg.Connection, envelope: Envelope[AuthFamilyContactsV1]) -> None:
+    e = envelope.payload
+    await conn.execute(
+        """INSERT INTO family_contacts (family_id, account_id, emails, greeting, updated_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (family_id) DO UPDATE SET account_id = $2, emails = $3, greeting = $4, updated_at = $5
+           WHERE family_contacts.updated_at <= $5""",
+        e.family_id, e.account_id, [str(a) for a in e.emails], e.greeting, envelope.occurred_at)
 
 
 async def on_booking_transmitted(conn: asyncpg.Connection, envelope: Envelope[BookingTransmittedV1]) -> None:
@@ -38,3 +80,43 @@ async def on_booking_transmitted(conn: asyncpg.Connection, envelope: Envelope[Bo
            VALUES ($1, $2, $3, $4, $5, $6::jsonb)""",
         envelope.event_id, event.transmission_id, event.family_id, event.structure_id,
         event.structure_name, event.model_dump_json())
+
+
+async def _family_delivery(conn, envelope, family_id: uuid.UUID, template: str, params: dict[str, str],
+                           first_only: bool = False) -> None:
+    found = await contacts(conn, family_id)
+    if found is None:
+        raise ContactsUnknown(f"no contacts yet for family {family_id}")
+    emails = list(found["emails"])
+    if not emails:
+        log.info("family has no e-mail address, nothing sent", event_id=str(envelope.event_id), template=template)
+        return
+    await record_delivery(conn, envelope.event_id, template, emails[:1] if first_only else emails,
+                          {"greeting": found["greeting"], **params}, family_id)
+
+
+async def on_waitlist_promoted(conn: asyncpg.Connection, envelope: Envelope[BookingWaitlistPromotedV1]) -> None:
+    e = envelope.payload
+    await _family_delivery(conn, envelope, e.family_id, "waitlist_promoted", {
+        "child": f"{e.child_last_name.upper()} {e.child_first_name}", "activity": e.activity_name,
+        "date": long_date(e.date), "structure": "", "lien": portal_link()})
+
+
+async def on_sheet_reviewed(conn: asyncpg.Connection, envelope: Envelope[DossierSheetReviewedV1]) -> None:
+    e = envelope.payload
+    child = f"{(e.child_last_name or '').upper()} {e.child_first_name or ''}".strip()
+    await _family_delivery(conn, envelope, e.family_id, "sheet_reviewed", {
+        "sheet": e.sheet_label, "child": child, "decision": e.decision, "reason": e.reason or "",
+        "lien": portal_link()})
+
+
+async def on_payment_received(conn: asyncpg.Connection, envelope: Envelope[BillingPaymentReceivedV1]) -> None:
+    """The payment ticket goes to the first address only, as the guide says."""
+    from zoneinfo import ZoneInfo
+
+    e = envelope.payload
+    euros = f"{e.amount_cents // 100},{e.amount_cents % 100:02d} €"
+    when = e.received_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
+    await _family_delivery(conn, envelope, e.family_id, "payment_ticket", {
+        "amount": euros, "method": METHODS[e.method], "date": when, "reference": e.reference,
+        "structure": e.structure_name}, first_only=True)

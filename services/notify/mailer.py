@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 import asyncpg
+
+from contracts.notify import NotifyMailSentV1
+from kit import outbox
 
 from kit.logging import get_logger
 
@@ -46,12 +50,32 @@ class Mailer:
 RETRY_DELAYS = (30, 120, 600, 1800, 3600)  # seconds, then the delivery is marked failed
 
 
+def smtp_answer(exc: BaseException) -> str:
+    """What the server said, without the addresses (the delivery row already names the recipients)."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.code} {r.message}" for r in exc.recipients)[:500]
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"{exc.code} {exc.message}"[:500]
+    return (str(exc) or type(exc).__name__)[:500]
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """5xx answers and refused recipients will not get better by retrying; 4xx, a refused or lost
+    connection and timeouts will."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return all(getattr(r, "code", 550) >= 500 for r in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException) and not isinstance(exc, aiosmtplib.SMTPConnectError):
+        return exc.code >= 500
+    return False
+
+
 class DeliverySender:
     """Sends pending deliveries, woken by NOTIFY; retries with a growing delay; never loses one."""
 
-    def __init__(self, pool: asyncpg.Pool, dsn: str, mailer: Mailer, mail_from: str, poll_seconds: float = 5):
+    def __init__(self, pool: asyncpg.Pool, dsn: str, mailer: Mailer, mail_from: str, poll_seconds: float = 5,
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS):
         self.pool, self.dsn, self.mailer, self.mail_from = pool, dsn, mailer, mail_from
-        self.poll_seconds = poll_seconds
+        self.poll_seconds, self.retry_delays = poll_seconds, retry_delays
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -81,7 +105,8 @@ class DeliverySender:
         """Send one due delivery (row locked while sending). Returns how many were handled."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                """SELECT id, recipients, subject, body_text, body_html, attempts, template FROM deliveries
+                """SELECT id, recipients, subject, body_text, body_html, attempts, template, family_id, event_id
+                   FROM deliveries
                    WHERE status = 'pending' AND next_attempt_at <= now()
                    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
             if row is None:
@@ -92,18 +117,22 @@ class DeliverySender:
             try:
                 answer = await self.mailer.send(message)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-                final = attempts > len(RETRY_DELAYS)
-                delay = 0 if final else RETRY_DELAYS[attempts - 1]
+                final = is_permanent(exc) or attempts > len(self.retry_delays)
+                delay = 0 if final else self.retry_delays[attempts - 1]
                 await conn.execute(
                     """UPDATE deliveries SET attempts = $2, smtp_answer = $3,
                            status = CASE WHEN $4 THEN 'failed' ELSE 'pending' END,
                            next_attempt_at = now() + make_interval(secs => $5) WHERE id = $1""",
-                    row["id"], attempts, str(exc)[:500], final, delay)
+                    row["id"], attempts, smtp_answer(exc), final, delay)
                 log.warning("mail not sent", delivery_id=row["id"], template=row["template"],
-                            attempts=attempts, final=final, error=str(exc)[:200])
+                            attempts=attempts, final=final, error=smtp_answer(exc)[:200])
                 return 1
             await conn.execute(
                 """UPDATE deliveries SET status = 'sent', attempts = $2, smtp_answer = $3, sent_at = now()
                    WHERE id = $1""", row["id"], attempts, answer[:500])
+            await outbox.add(conn, NotifyMailSentV1(
+                delivery_id=row["id"], template=row["template"], family_id=row["family_id"],
+                source_event_id=row["event_id"], recipients=len(row["recipients"]),
+                sent_at=datetime.now(timezone.utc)), producer="notify")
             log.info("mail sent", delivery_id=row["id"], template=row["template"], attempts=attempts)
             return 1

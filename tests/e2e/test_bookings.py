@@ -499,3 +499,32 @@ async def test_house_rules_event_opens_booking_and_closures_and_more_places(site
     assert follow["lines"][0]["state"] == "Acceptée, non transmise"
     for api in (parent, other):
         await api.close()
+
+
+async def test_headline_flow_booking_to_morning_digest(site, setup):
+    """The design card: a parent books, the night transmits, the morning digest arrives by mail."""
+    staff, ids = setup
+    parent, family = await new_family(site, staff, children=1)
+    child = family["children"][0]["id"]
+    basket = (await parent.call("POST", "/api/v1/booking/basket/quick", {
+        "child_id": child, "activity_id": ids["aps"], "month": MONTH_KEY, "scope": "weekday", "weekday": 1}))["basket"]
+    results = (await parent.call("POST", "/api/v1/booking/basket/confirm", {"lines": basket}))["results"]
+    assert {r["outcome"] for r in results} == {"accepted"}
+    admin = Api(site.url)
+    await admin.login("admin.portail", "Demo-Admin-2027")
+    await admin.call("POST", "/api/v1/booking/transmissions")
+    address = f"{family['identifiant'].lower()}@example.fr"
+
+    async def digest_mail():
+        await admin.call("POST", "/api/v1/notify/digests")
+        return [m for m in site.catcher.messages if address in m.to and m.subject.startswith("Compte-rendu")]
+
+    [mail] = await eventually(digest_mail, timeout=30, interval=0.5)
+    assert mail.text.startswith("DURAND Alice\n")
+    assert f"{len(basket)} mouvements sur vos demandes de réservations ont été reçus, dont :" in mail.text
+    assert "***** RESERVATIONS ACCEPTEES *****" in mail.text
+    assert "--> Activité : APS MATIN" in mail.text
+    tuesdays = ", ".join(f"mar. {date.fromisoformat(line['date']):%d/%m}" for line in sorted(basket, key=lambda l: l["date"]))
+    assert f"DURAND Léo : {tuesdays}" in mail.text
+    await parent.close()
+    await admin.close()

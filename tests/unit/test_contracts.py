@@ -109,7 +109,8 @@ def test_routing_keys():
     assert set(BY_ROUTING_KEY) == {
         "auth.structure_changed.v1", "auth.account_created.v1", "auth.family_changed.v1",
         "auth.family_contacts.v1", "booking.transmitted.v1", "booking.waitlist_promoted.v1",
-        "dossier.house_rules_signed.v1", "notify.send.v1"}
+        "dossier.house_rules_signed.v1", "dossier.sheet_reviewed.v1", "billing.payment_received.v1",
+        "notify.send.v1", "notify.mail_sent.v1"}
 
 
 def test_exchanges():

@@ -356,3 +356,10 @@ def test_5000_lines_accepted():
 def test_5001_lines_refused():
     with pytest.raises(ImportFileError, match="plus de 5 000 lignes"):
         parse_family_csv(_many(5001), STRUCTURES, today=TODAY)
+
+
+def test_civility_column_greets_the_responsable():
+    from services.auth.family_import import parse_civility
+
+    assert parse_civility("Monsieur") == "M." and parse_civility(" mme ") == "Mme" and parse_civility("") is None
+    assert parse_civility("Docteur") is False

@@ -1,0 +1,39 @@
+"""notify's internal API: staff see delivery failures; an administrator can run the digest now."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kit.http import json_response, require_role
+from kit.service import APP_KEY
+from services.notify import digests
+
+
+async def deliveries(request: web.Request) -> web.Response:
+    require_role(request, "staff", "admin")
+    status = request.query.get("status", "failed")
+    if status not in ("pending", "sent", "failed"):
+        raise web.HTTPBadRequest(text="statut attendu : pending, sent ou failed")
+    rows = await request.app[APP_KEY].pool.fetch(
+        """SELECT id, template, family_id, cardinality(recipients) AS recipients, subject, status, attempts, smtp_answer,
+                  created_at, sent_at FROM deliveries WHERE status = $1 ORDER BY id DESC LIMIT 200""", status)
+    # Addresses are not shown here: staff see which mail failed and why, the family's dossier says to whom.
+    return json_response({"deliveries": [
+        {"id": r["id"], "template": r["template"], "family_id": str(r["family_id"]) if r["family_id"] else None,
+         "recipients": r["recipients"], "subject": r["subject"],
+         "status": r["status"], "attempts": r["attempts"], "smtp_answer": r["smtp_answer"],
+         "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
+        for r in rows]})
+
+
+async def run_digest(request: web.Request) -> web.Response:
+    require_role(request, "admin")
+    service = request.app[APP_KEY]
+    report = await digests.run(service.pool, service.settings.public_url)
+    return json_response({"run_id": str(report.run_id), "families": report.families, "mails": report.mails,
+                          "waiting": report.waiting})
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/v1/deliveries", deliveries)
+    app.router.add_post("/v1/digests", run_digest)
