@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
 import random
 import subprocess
 import sys
@@ -31,7 +33,8 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import aiohttp
@@ -160,11 +163,16 @@ class Year:
         return [rest[i:i + length] for i in range(0, len(rest) - length + 1, length)] or [rest[:length]]
 
 
+async def has_column(conn, table: str, column: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+                                    table, column))
+
+
 async def load_year(conn: asyncpg.Connection, s: Sizes, rng: random.Random) -> Year:
     school_days, wednesdays, holidays = school_calendar(s.school_days)
     year = Year(structures=[uuid.uuid4() for _ in range(3)], activities=activity_defs(), families={},
                 school_days=school_days, wednesdays=wednesdays, preloaded_days=len(school_days) // 2)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await conn.copy_records_to_table("structures", columns=["id", "name", "updated_at"], records=[
         (sid, name, now) for sid, name in zip(year.structures, ("École Jules Ferry", "École Jean Jaurès",
                                                                   "École Marie Curie"))])
@@ -193,9 +201,27 @@ async def load_year(conn: asyncpg.Connection, s: Sizes, rng: random.Random) -> Y
                                      records=house_rules)
     await conn.executemany(
         """INSERT INTO activities (id, structure_id, name, start_time, end_time, default_capacity, waitlist_allowed,
-                                   requires_house_rules, price_cents) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)""",
-        [(a.id, year.structures[a.structure], a.name, a.start, a.end, a.capacity, a.waitlist, a.house_rules,
-          a.price_cents) for a in year.activities])
+                                   requires_house_rules) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)""",
+        [(a.id, year.structures[a.structure], a.name, a.start, a.end, a.capacity, a.waitlist, a.house_rules)
+         for a in year.activities])
+    # prices: on the activity (migration 002), or billing's tariffs and the families' quotients (003 on)
+    if await has_column(conn, "activities", "price_cents"):
+        await conn.executemany("UPDATE activities SET price_cents = $2 WHERE id = $1",
+                               [(a.id, a.price_cents) for a in year.activities])
+    if await has_column(conn, "tariffs", "body"):
+        await conn.copy_records_to_table("tariffs", columns=["id", "activity_id", "effective_from", "body"], records=[
+            (tid, a.id, school_days[0] - timedelta(days=30), json.dumps({
+                "tariff_id": str(tid), "activity_id": str(a.id),
+                "effective_from": (school_days[0] - timedelta(days=30)).isoformat(), "unit": "session",
+                "brackets": [{"qf_max": 700, "price_cents": a.price_cents * 6 // 10},
+                             {"qf_max": 1200, "price_cents": a.price_cents * 8 // 10},
+                             {"qf_max": None, "price_cents": a.price_cents,
+                              "reduced_price_cents": a.price_cents * 9 // 10}],
+                "reduced_from_rank": 2}))
+            for a in year.activities for tid in [uuid.uuid4()]])
+        await conn.copy_records_to_table("quotients", columns=["family_id", "family_quotient", "updated_at"],
+                                         records=[(f, rng.randrange(300, 2500), now) for f in year.families
+                                                  if rng.random() < 0.8])
 
     # sessions, and the first half of the year already booked
     preloaded = set(school_days[:year.preloaded_days])
@@ -218,7 +244,7 @@ async def load_year(conn: asyncpg.Connection, s: Sizes, rng: random.Random) -> Y
                 pool = [k for k in by_structure[a.structure] if not a.house_rules or k[0] in signed]
                 booked = rng.sample(pool, min(len(pool), a.capacity - 8))
             sessions.append((sid, a.id, d, a.start, a.end, a.capacity, len(booked) if a.capacity else 0))
-            asked = datetime.combine(d - timedelta(days=rng.randrange(3, 30)), dtime(20, 0), tzinfo=timezone.utc)
+            asked = datetime.combine(d - timedelta(days=rng.randrange(3, 30)), dtime(20, 0), tzinfo=UTC)
             for child, family in booked:
                 booking = uuid.uuid4()
                 cancelled = a.capacity is None and rng.random() < 0.03
@@ -266,6 +292,7 @@ class Run:
     errors: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
     unfinished: int = 0
+    drain: tuple[int, float] | None = None  # lines recorded server-side, seconds after the client's end
 
     @property
     def done(self) -> int:
@@ -296,7 +323,7 @@ async def drive(jobs: Sequence[Callable[[], Awaitable[Counter | None]]], concurr
 
     t0 = time.perf_counter()
     tasks = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(jobs)))]
-    finished, pending = await asyncio.wait(tasks, timeout=limit_s)
+    _, pending = await asyncio.wait(tasks, timeout=limit_s)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
@@ -352,6 +379,8 @@ def month_range(month: str) -> tuple[date, date]:
 
 async def bench_calendar(base: str, pool: asyncpg.Pool, reqs, concurrency: int) -> tuple[Run, Run]:
     client = Client(base, concurrency, timeout_s=30)
+    async with pool.acquire() as conn:
+        tariffs = await has_column(conn, "tariffs", "body")
 
     def http_job(family, child, month, activity):
         async def job():
@@ -364,9 +393,18 @@ async def bench_calendar(base: str, pool: asyncpg.Pool, reqs, concurrency: int) 
         first, last = month_range(month)
 
         async def job():
-            async with pool.acquire() as conn:  # the same two statements as the handler
+            async with pool.acquire() as conn:  # the handler's statements
                 assert await conn.fetchval("SELECT 1 FROM children WHERE id = $1 AND family_id = $2", child, family)
                 await conn.fetch(facts.SESSIONS_SQL, child, first, last, activity)
+                if tariffs:  # services/booking/pricing.py pricer_for (costs from billing's tariffs)
+                    await conn.fetchval("SELECT family_id FROM children WHERE id = $1", child)
+                    kids = await conn.fetch("SELECT id, birth_date, structure_id FROM children WHERE family_id = $1",
+                                            family)
+                    await conn.fetch(
+                        """SELECT t.activity_id, t.body::text AS body FROM tariffs t JOIN activities a ON a.id = t.activity_id
+                           WHERE a.structure_id = ANY($1::uuid[]) ORDER BY t.effective_from""",
+                        list({k["structure_id"] for k in kids}))
+                    await conn.fetchval("SELECT family_quotient FROM quotients WHERE family_id = $1", family)
         return job
 
     try:
@@ -398,11 +436,29 @@ async def restore(conn, snap) -> None:
     """Undo a confirmation run so the next one does exactly the same work."""
     movement_id, request_seq, taken = snap
     async with conn.transaction():
+        # no foreign-key checks: movements.booking_id has no index, so each deleted booking would scan
+        # all of movements (the rows that referenced them are deleted first)
+        await conn.execute("SET LOCAL session_replication_role = replica")
         await conn.execute("DELETE FROM movements WHERE id > $1", movement_id)
         await conn.execute("DELETE FROM bookings WHERE request_seq > $1", request_seq)
         await conn.execute("UPDATE sessions s SET taken = t.taken FROM unnest($1::uuid[], $2::int[]) AS t(id, taken) "
                            "WHERE s.id = t.id AND s.taken <> t.taken", [t[0] for t in taken], [t[1] for t in taken])
     await conn.execute("VACUUM ANALYZE bookings, movements, sessions")
+
+
+async def drain(pool: asyncpg.Pool, request_seq: int, expected: int, limit_s: float = 300) -> tuple[int, float]:
+    """Wait until the bookings of the run are all recorded, or stop growing for 3 s. Returns how many
+    were recorded and how long after the client's end."""
+    t0 = last_change = time.perf_counter()
+    last = -1
+    while True:
+        count = await pool.fetchval("SELECT count(*) FROM bookings WHERE request_seq > $1", request_seq)
+        now = time.perf_counter()
+        if count != last:
+            last, last_change = count, now
+        if count >= expected or now - last_change > 3 or now - t0 > limit_s:
+            return count, (last_change - t0)
+        await asyncio.sleep(0.25)
 
 
 async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
@@ -479,6 +535,8 @@ async def bench_confirm(base: str, pool: asyncpg.Pool, year: Year, parents: int,
         service = await bursts(http_job)
     finally:
         await client.close()
+        # a request the client gave up on still runs to its end in the service: wait for it
+        service.drain = await drain(pool, snap[1], len(families) * len(windows) * 4 * basket_days)
         async with pool.acquire() as conn:
             await restore(conn, snap)
     try:
@@ -569,11 +627,15 @@ def ms(seconds: float) -> str:
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:.1f}x" if b and a == a and b == b else "-"
+    return f"{a / b:.1f}x" if b and not math.isnan(a) and not math.isnan(b) else "-"
 
 
 def errors(run: Run) -> str:
     return ", ".join(f"{k}: {v}" for k, v in run.errors.most_common()) or "none"
+
+
+async def rabbitmqctl(*args: str, check: bool = True) -> None:
+    await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", *args], check=check, capture_output=True, timeout=60)
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -587,10 +649,9 @@ async def main(args: argparse.Namespace) -> int:
     notes: list[str] = []
     runner = None
     pool = None
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+    await rabbitmqctl("add_vhost", vhost)
     try:
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True, timeout=60)
+        await rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         await db.ensure_database(dsn)
         conn = await asyncpg.connect(dsn)
         try:
@@ -601,6 +662,7 @@ async def main(args: argparse.Namespace) -> int:
             load_s = time.perf_counter() - t0
         finally:
             await conn.close()
+        print("load average at start (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
         print(f"loaded in {load_s:.1f} s: " + ", ".join(f"{v:,} {k}" for k, v in year.counts.items()), flush=True)
         print(f"school year {year.school_days[0]} .. {year.school_days[-1]}; baskets book "
               f"{year.windows(s.basket_days)[0][0]} onwards", flush=True)
@@ -611,7 +673,7 @@ async def main(args: argparse.Namespace) -> int:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # noqa: SLF001
+        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
         pool = await db.create_pool(dsn, max_size=POOL_SIZE)
 
         # 1. the month calendar
@@ -626,7 +688,7 @@ async def main(args: argparse.Namespace) -> int:
             rows.append((f"{label}: requests/s", f"{service.rate:.0f}/s", f"{raw.rate:.0f}/s",
                          ratio(service.rate, raw.rate)))
             notes.append(f"calendar {concurrency} at once: errors service: {errors(service)}; raw: {errors(raw)}")
-            print(f"  calendar x{concurrency} done", flush=True)
+            print("  " + "\n  ".join(" | ".join(r) for r in rows[-3:]), flush=True)
 
         # 2. confirming a 40-line basket, every parent at once
         for parents in s.confirm_parents:
@@ -643,9 +705,11 @@ async def main(args: argparse.Namespace) -> int:
             rows.append((f"{label}: p99", ms(pct(service.latencies, .99)), ms(pct(raw.latencies, .99)),
                          ratio(pct(service.latencies, .99), pct(raw.latencies, .99))))
             notes.append(f"confirm {parents}: service errors: {errors(service)}; outcomes "
-                         f"{dict(service.outcomes.most_common())}")
+                         f"{dict(service.outcomes.most_common())}; lines recorded by the service in the end: "
+                         f"{service.drain[0]:,} of {parents * rounds * 4 * s.basket_days:,}, the last "
+                         f"{service.drain[1]:.1f} s after the client's end")
             notes.append(f"confirm {parents}: raw errors: {errors(raw)}; outcomes {dict(raw.outcomes.most_common())}")
-            print(f"  confirm x{parents} done", flush=True)
+            print("  " + "\n  ".join(" | ".join(r) for r in rows[-3:]), flush=True)
 
         # 3. the nightly transmission (the service is stopped first: its relay would publish meanwhile)
         await runner.cleanup()
@@ -668,8 +732,9 @@ async def main(args: argparse.Namespace) -> int:
             await admin.execute(f'DROP DATABASE IF EXISTS "{db.database_name(dsn)}" WITH (FORCE)')
         finally:
             await admin.close()
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
+        await rabbitmqctl("delete_vhost", vhost, check=False)
 
+    print("load average at end (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     width = max(len(r[0]) for r in rows)
     print()
     print(f"{'benchmark':<{width}} | {'service':>12} | {'raw PostgreSQL':>14} | service/raw")

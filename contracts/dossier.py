@@ -68,3 +68,26 @@ class DossierSheetReviewedV1(Message):
     decision: Literal["approved", "refused"]
     reason: str | None = None
     reviewed_at: dt.datetime
+
+
+FAMILY_UPDATED_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "family_quotient": 642,
+    "allocataire_regime": "CAF",
+    "updated_at": "2025-09-02T09:30:00Z",
+}
+
+
+class DossierFamilyUpdatedV1(Message):
+    """The family sheet's facts other services need (the quotient familial), never health data."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [FAMILY_UPDATED_EXAMPLE]})
+
+    TYPE = "dossier.family_updated"
+    VERSION = 1
+    DESCRIPTION = "The family's quotient familial (for tariffs) as validated by staff; no health data."
+
+    family_id: uuid.UUID
+    family_quotient: int | None = None
+    allocataire_regime: Literal["CAF", "MSA", "autre"] | None = None
+    updated_at: dt.datetime

@@ -14,6 +14,7 @@ from aiohttp import web
 from kit.mailcatcher import MailCatcher
 from services.auth import demo
 from services.auth.app import service as auth
+from services.billing.app import service as billing
 from services.booking.app import service as booking
 from services.gateway.app import build_app
 from services.gateway.settings import GatewaySettings
@@ -84,6 +85,8 @@ class Portal:
     browsers: list
     booking_url: str = ""
     booking_db: str = ""
+    billing_url: str = ""
+    billing_db: str = ""
 
     def browser(self) -> Browser:
         browser = Browser(self.url)
@@ -107,13 +110,14 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         notify_url = await stack.enter_async_context(
             running(notify, amqp_url, db_prefix, smtp_port=catcher.smtp_port))
         booking_url = await stack.enter_async_context(running(booking, amqp_url, db_prefix))
+        billing_url = await stack.enter_async_context(running(billing, amqp_url, db_prefix))
         auth_url = await stack.enter_async_context(running(auth, amqp_url, db_prefix, **auth_overrides))
         pool = await asyncpg.create_pool(database_url(db_prefix, "auth"), min_size=1, max_size=2)
         await demo.load(None, pool)
         await pool.close()
 
         settings = GatewaySettings(identity_secret=SECRET, auth_url=auth_url, notify_url=notify_url,
-                                   booking_url=booking_url,
+                                   booking_url=booking_url, billing_url=billing_url,
                                    cookie_secure=False, amqp_url=amqp_url)
         runner = web.AppRunner(build_app(settings), shutdown_timeout=2)
         await runner.setup()
@@ -122,6 +126,7 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         stack.push_async_callback(runner.cleanup)
         port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
         site_ = Portal(f"http://127.0.0.1:{port}", auth_url, catcher, database_url(db_prefix, "auth"), [],
-                       booking_url, database_url(db_prefix, "booking"))
+                       booking_url, database_url(db_prefix, "booking"), billing_url,
+                       database_url(db_prefix, "billing"))
         stack.push_async_callback(site_.close_browsers)
         yield site_

@@ -164,7 +164,7 @@ async def recap(request: web.Request) -> web.Response:
     lines = body.unique_lines()
     async with _pool(request).acquire() as conn:
         await _check_basket(conn, who, lines)
-        return json_response(await views.recap(conn, lines, _now()))
+        return json_response(await views.recap(conn, who.family_id, lines, _now()))
 
 
 async def confirm_basket(request: web.Request) -> web.Response:

@@ -1,7 +1,8 @@
 from pathlib import Path
 
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
-from contracts.dossier import DossierHouseRulesSignedV1
+from contracts.billing import BillingTariffPublishedV1
+from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
 from kit.service import Service, Subscription
 from services.booking import api, projections, transmission
 
@@ -24,6 +25,8 @@ service = Service(
         Subscription(AuthStructureChangedV1, projections.on_structure_changed),
         Subscription(AuthFamilyChangedV1, projections.on_family_changed),
         Subscription(DossierHouseRulesSignedV1, projections.on_house_rules_signed),
+        Subscription(BillingTariffPublishedV1, projections.on_tariff_published),
+        Subscription(DossierFamilyUpdatedV1, projections.on_family_updated),
     ],
     commands={"transmit": transmit},
 )

@@ -97,10 +97,6 @@ def check_line(line: Line, view: SessionView | None, others_that_day: list[Slot]
     return Check(True, slot=slot)
 
 
-def cost_cents(view: SessionView | None) -> int | None:
-    return view.activity.price_cents if view else None
-
-
 def euros(cents: int | None) -> str:
     """French display: 2,80 €."""
     if cents is None:

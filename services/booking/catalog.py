@@ -34,7 +34,6 @@ class ActivityIn(BaseModel):
     enrolment_required: bool = False
     booking_deadline: DeadlineIn = DeadlineIn()
     cancel_deadline: DeadlineIn = DeadlineIn()
-    price_cents: int | None = Field(default=None, ge=0, le=100_000)
     incompatible_with: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -51,11 +50,11 @@ async def create_activity(conn: asyncpg.Connection, body: ActivityIn) -> uuid.UU
         """INSERT INTO activities (id, structure_id, name, kind, start_time, end_time, default_capacity,
                waitlist_allowed, needs_approval, requires_house_rules, enrolment_required,
                booking_days_before, booking_working_days, booking_at, cancel_days_before, cancel_working_days,
-               cancel_at, price_cents)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)""",
+               cancel_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)""",
         activity_id, body.structure_id, body.name, body.kind, body.start_time, body.end_time, body.capacity,
         body.waitlist_allowed, body.needs_approval, body.requires_house_rules, body.enrolment_required,
-        b.days_before, b.working_days, b.at, c.days_before, c.working_days, c.at, body.price_cents)
+        b.days_before, b.working_days, b.at, c.days_before, c.working_days, c.at)
     others = await conn.fetch("SELECT id FROM activities WHERE id = ANY($1) AND structure_id = $2",
                               body.incompatible_with, body.structure_id)
     await conn.executemany("INSERT INTO activity_incompatibilities (a, b) VALUES ($1, $2) ON CONFLICT DO NOTHING",

@@ -31,14 +31,13 @@ class Activity:
     end: time
     waitlist_allowed: bool
     needs_approval: bool
-    price_cents: int | None
     booking_rule: DeadlineRule
     cancel_rule: DeadlineRule
 
     @classmethod
     def from_row(cls, r: asyncpg.Record) -> "Activity":
         return cls(r["activity_id"], r["structure_id"], r["name"], r["kind"], r["a_start"], r["a_end"],
-                   r["waitlist_allowed"], r["needs_approval"], r["price_cents"],
+                   r["waitlist_allowed"], r["needs_approval"],
                    DeadlineRule(r["booking_days_before"], r["booking_working_days"], r["booking_at"]),
                    DeadlineRule(r["cancel_days_before"], r["cancel_working_days"], r["cancel_at"]))
 
@@ -76,7 +75,7 @@ class SessionView:
 SESSIONS_SQL = """
 SELECT s.id AS session_id, s.day, s.start_time, s.end_time, s.capacity, s.taken,
        a.id AS activity_id, a.structure_id, a.name, a.kind, a.start_time AS a_start, a.end_time AS a_end,
-       a.waitlist_allowed, a.needs_approval, a.price_cents,
+       a.waitlist_allowed, a.needs_approval,
        a.booking_days_before, a.booking_working_days, a.booking_at,
        a.cancel_days_before, a.cancel_working_days, a.cancel_at,
        (   (NOT a.enrolment_required OR EXISTS (SELECT 1 FROM enrolments e

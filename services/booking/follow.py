@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 
 from services.booking.basket import euros, short_day
+from services.booking.pricing import pricer_for
 
 TYPES = ("pending", "waitlisted", "refused", "accepted", "transmitted", "not_transmitted")
 
@@ -32,7 +33,6 @@ def visible(status: str, transmitted: bool, types: set[str]) -> bool:
 FOLLOW_SQL = """
 SELECT b.id, b.day, b.status, b.transmitted, b.child_id, c.first_name, c.last_name, a.id AS activity_id,
        a.name AS activity, coalesce(b.arrival, s.start_time) AS arrival, coalesce(b.departure, s.end_time) AS departure,
-       a.price_cents,
        CASE WHEN b.status = 'waitlisted' THEN
            (SELECT count(*) FROM bookings w WHERE w.session_id = b.session_id AND w.status = 'waitlisted'
               AND w.request_seq <= b.request_seq) END AS position
@@ -47,17 +47,19 @@ ORDER BY b.day, a.name, c.first_name
 async def follow_up(conn, family_id: uuid.UUID, child_id: uuid.UUID | None, activity_id: uuid.UUID | None,
                     start: date | None, end: date | None, types: set[str]) -> dict:
     rows = await conn.fetch(FOLLOW_SQL, family_id, child_id, activity_id, start, end)
+    pricer = await pricer_for(conn, family_id)
     lines, total = [], 0
     for r in rows:
         if not visible(r["status"], r["transmitted"], types):
             continue
-        if r["status"] == "accepted" and r["price_cents"] is not None:
-            total += r["price_cents"]
+        cost = pricer.cents(r["activity_id"], r["child_id"], r["day"], r["arrival"], r["departure"])
+        if r["status"] == "accepted" and cost is not None:
+            total += cost
         lines.append({
             "booking_id": str(r["id"]), "date": r["day"].isoformat(), "day": short_day(r["day"]),
             "activity_id": str(r["activity_id"]), "activity": r["activity"], "child_id": str(r["child_id"]),
             "person": r["first_name"], "arrival": r["arrival"].strftime("%H:%M"),
-            "departure": r["departure"].strftime("%H:%M"), "cost": euros(r["price_cents"]).replace(" €", ""),
+            "departure": r["departure"].strftime("%H:%M"), "cost": euros(cost).replace(" €", ""),
             "status": r["status"], "transmitted": r["transmitted"], "waitlist_position": r["position"],
             "state": state_label(r["status"], r["transmitted"], r["position"]),
         })

@@ -6,7 +6,8 @@ import asyncpg
 
 from contracts import Envelope
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
-from contracts.dossier import DossierHouseRulesSignedV1
+from contracts.billing import BillingTariffPublishedV1
+from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
 
 
 async def on_structure_changed(conn: asyncpg.Connection, envelope: Envelope[AuthStructureChangedV1]) -> None:
@@ -35,3 +36,19 @@ async def on_house_rules_signed(conn: asyncpg.Connection, envelope: Envelope[Dos
         """INSERT INTO house_rules_signed (child_id, structure_id, signed_at) VALUES ($1, $2, $3)
            ON CONFLICT (child_id, structure_id) DO UPDATE SET signed_at = greatest(house_rules_signed.signed_at, $3)""",
         e.child_id, e.structure_id, e.signed_at)
+
+
+async def on_tariff_published(conn: asyncpg.Connection, envelope: Envelope[BillingTariffPublishedV1]) -> None:
+    t = envelope.payload.tariff
+    await conn.execute(
+        """INSERT INTO tariffs (id, activity_id, effective_from, body) VALUES ($1, $2, $3, $4::jsonb)
+           ON CONFLICT (activity_id, effective_from) DO UPDATE SET id = $1, body = $4::jsonb""",
+        t.tariff_id, t.activity_id, t.effective_from, t.model_dump_json())
+
+
+async def on_family_updated(conn: asyncpg.Connection, envelope: Envelope[DossierFamilyUpdatedV1]) -> None:
+    e = envelope.payload
+    await conn.execute(
+        """INSERT INTO quotients (family_id, family_quotient, updated_at) VALUES ($1, $2, $3)
+           ON CONFLICT (family_id) DO UPDATE SET family_quotient = $2, updated_at = $3
+           WHERE quotients.updated_at <= $3""", e.family_id, e.family_quotient, e.updated_at)

@@ -8,8 +8,9 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from services.booking.basket import Line, cost_cents, euros, plan, short_day
+from services.booking.basket import Line, euros, plan, short_day
 from services.booking.facts import SessionView, declared_incompatibilities, sessions_for_child
+from services.booking.pricing import Pricer, pricer_for
 from services.booking.rules.compat import Slot
 from services.booking.rules.copying import CopyTarget, french_day, plan_copy
 from services.booking.rules.quick import Cell, quick_toggle
@@ -29,8 +30,9 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, first.replace(day=cal.monthrange(year, number)[1])
 
 
-def session_json(view: SessionView, pending: str | None = None) -> dict:
+def session_json(view: SessionView, child_id: uuid.UUID, pricer: Pricer, pending: str | None = None) -> dict:
     state = view.state
+    cost = pricer.cents(view.activity.id, child_id, view.day, view.arrival, view.departure)
     return {
         "session_id": str(view.session_id), "activity_id": str(view.activity.id), "activity": view.activity.name,
         "kind": view.activity.kind, "date": view.day.isoformat(),
@@ -39,7 +41,7 @@ def session_json(view: SessionView, pending: str | None = None) -> dict:
         "departure": view.departure.strftime("%H:%M") if view.departure else None,
         "state": state.value, "symbol": SYMBOLS[state], "label": LABELS[state],
         "remaining": view.remaining, "capacity": view.capacity,
-        "price": euros(view.activity.price_cents), "price_cents": view.activity.price_cents,
+        "price": euros(cost), "price_cents": cost,
         "status": view.status.value if view.status else None, "pending": pending,
     }
 
@@ -52,6 +54,7 @@ async def month_calendar(conn, child_id: uuid.UUID, month: str, now: datetime, a
                          basket: list[Line]) -> dict:
     first, last = month_bounds(month)
     views = await sessions_for_child(conn, child_id, first, last, now, activity_id)
+    pricer = await pricer_for(conn, await family_of(conn, child_id))
     pending = pending_map(basket, child_id)
     by_day: dict[date, list[SessionView]] = defaultdict(list)
     for view in views:
@@ -68,7 +71,7 @@ async def month_calendar(conn, child_id: uuid.UUID, month: str, now: datetime, a
             "label": LABELS[state],
             "remaining": sessions[0].remaining if activity_id and sessions else None,
             "pending": day_pending.pop() if len(day_pending) == 1 else ("mixed" if day_pending else None),
-            "activities": [session_json(v, pending.get((v.activity.id, day))) for v in sessions],
+            "activities": [session_json(v, child_id, pricer, pending.get((v.activity.id, day))) for v in sessions],
         })
     return {"child_id": str(child_id), "month": month, "activity_id": str(activity_id) if activity_id else None,
             "legend": [{"state": s.value, "symbol": SYMBOLS[s], "label": LABELS[s]} for s in DayState], "days": days}
@@ -76,9 +79,10 @@ async def month_calendar(conn, child_id: uuid.UUID, month: str, now: datetime, a
 
 async def day_activities(conn, child_id: uuid.UUID, day: date, now: datetime, basket: list[Line]) -> dict:
     views = await sessions_for_child(conn, child_id, day, day, now)
+    pricer = await pricer_for(conn, await family_of(conn, child_id))
     pending = pending_map(basket, child_id)
     return {"child_id": str(child_id), "date": day.isoformat(), "label": french_day(day),
-            "activities": [session_json(v, pending.get((v.activity.id, day))) for v in views]}
+            "activities": [session_json(v, child_id, pricer, pending.get((v.activity.id, day))) for v in views]}
 
 
 def pick_days(scope: str, month_days: list[date], day: date | None, weekday: int | None) -> list[date]:
@@ -157,7 +161,11 @@ def _note(line: Line, view: SessionView | None, check) -> str | None:
     return None
 
 
-async def recap(conn, lines: list[Line], now: datetime) -> dict:
+async def family_of(conn, child_id: uuid.UUID) -> uuid.UUID:
+    return await conn.fetchval("SELECT family_id FROM children WHERE id = $1", child_id)
+
+
+async def recap(conn, family_id: uuid.UUID, lines: list[Line], now: datetime) -> dict:
     """The two tables of the recap, as the guide shows them, plus what would not go through now."""
     from services.booking.confirm import load_views
 
@@ -165,16 +173,18 @@ async def recap(conn, lines: list[Line], now: datetime) -> dict:
     declared = await declared_incompatibilities(conn, {line.activity_id for line in lines})
     children = {r["id"]: r for r in await conn.fetch(
         "SELECT id, first_name, last_name FROM children WHERE id = ANY($1::uuid[])", list({l.child_id for l in lines}))}
+    pricer = await pricer_for(conn, family_id)
     reservations, cancellations = [], []
     for line, view, check in plan(lines, views, declared):
         child = children.get(line.child_id)
         start = line.arrival or (view.arrival if view and line.action == "cancel" else None) or (view.start if view else None)
         end = line.departure or (view.departure if view and line.action == "cancel" else None) or (view.end if view else None)
+        cost = pricer.cents(line.activity_id, line.child_id, line.date, start, end) if view else None
         row = {"date": line.date.isoformat(), "day": short_day(line.date), "child_id": str(line.child_id),
                "child": f"{child['last_name']} {child['first_name']}" if child else "",
                "activity_id": str(line.activity_id), "activity": view.activity.name if view else "",
                "arrival": start.strftime("%H:%M") if start else None, "departure": end.strftime("%H:%M") if end else None,
-               "cost": euros(cost_cents(view)), "cost_cents": cost_cents(view),
+               "cost": euros(cost), "cost_cents": cost,
                "ok": check.ok, "problem": check.reason,
                "note": _note(line, view, check)}
         (reservations if line.action == "reserve" else cancellations).append(row)

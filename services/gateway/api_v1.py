@@ -4,6 +4,7 @@ and for every change an `X-CSRF-Token` header carrying the session's token."""
 from __future__ import annotations
 
 import hmac
+import json
 
 from aiohttp import web
 
@@ -65,6 +66,21 @@ async def close_session(request: web.Request) -> web.Response:
     return response
 
 
+async def _download(request: web.Request, service: str, path: str, account) -> web.StreamResponse:
+    """Files (CSV, PDF) pass through as they are, with their name."""
+    backend = request.app[BACKEND]
+    headers = {ident.HEADER: ident.issue(account.identity, backend.secret)}
+    async with backend.session.get(backend.urls[service] + path, headers=headers) as resp:
+        body = await resp.read()
+        if resp.status != 200:
+            try:
+                return json_response(json.loads(body), status=resp.status)
+            except ValueError:
+                return problem(502, "Erreur", "Le fichier n'a pas pu être produit.")
+        kept = {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Content-Disposition")}
+        return web.Response(body=body, headers=kept)
+
+
 def forward(service: str, path_template: str):
     """A route that forwards the call, as the signed-in account, to `service`."""
 
@@ -78,6 +94,8 @@ def forward(service: str, path_template: str):
         data = await request.read() if request.can_read_body else None
         if data and len(data) > MAX_BODY:
             return problem(413, "Contenu trop volumineux", "La requête dépasse 5 Mo.")
+        if request.method == "GET" and path.split("?")[0].endswith((".csv", ".pdf", "/pdf")):
+            return await _download(request, service, path, account)
         status, body = await request.app[BACKEND].request(
             service, request.method, path, account.identity, data=data,
             content_type=request.headers.get("Content-Type") if data else None)
@@ -88,6 +106,35 @@ def forward(service: str, path_template: str):
         return json_response(body, status=status)
 
     return handler
+
+
+async def test_provider_page(request: web.Request) -> web.Response:
+    """The local test payment provider's pages (a real provider hosts its own)."""
+    backend = request.app[BACKEND]
+    ref = request.match_info["ref"]
+    headers = {ident.HEADER: ident.issue(ident.Identity.anonymous(), backend.secret)}
+    if request.method == "GET":
+        async with backend.session.get(f"{backend.urls['billing']}/v1/test-provider/{ref}", headers=headers) as resp:
+            if resp.status != 200:
+                raise web.HTTPNotFound()
+            return web.Response(text=await resp.text(), content_type="text/html", charset="utf-8")
+    action = request.match_info["action"]
+    async with backend.session.post(f"{backend.urls['billing']}/v1/test-provider/{ref}/{action}",
+                                    headers=headers) as resp:
+        if resp.status != 200:
+            raise web.HTTPNotFound()
+        target = (await resp.json())["redirect_url"]
+    raise web.HTTPSeeOther(target)
+
+
+async def payment_callback(request: web.Request) -> web.Response:
+    """A real provider calls the portal back here (signed; verified by billing)."""
+    backend = request.app[BACKEND]
+    headers = {ident.HEADER: ident.issue(ident.Identity.anonymous(), backend.secret),
+               "X-Signature": request.headers.get("X-Signature", ""), "Content-Type": "application/json"}
+    async with backend.session.post(f"{backend.urls['billing']}/v1/payments/callback", data=await request.read(),
+                                    headers=headers) as resp:
+        return web.Response(status=resp.status)
 
 
 async def calendar_feed(request: web.Request) -> web.Response:
@@ -105,9 +152,13 @@ def routes(app: web.Application) -> None:
     r = app.router
     # booking: every route of its API, as the signed-in account
     r.add_route("*", r"/api/v1/booking/{tail:[A-Za-z0-9/_.-]+}", forward("booking", "/v1/{tail}"))
+    r.add_route("*", r"/api/v1/billing/{tail:[A-Za-z0-9/_.-]+}", forward("billing", "/v1/{tail}"))
     r.add_get("/api/v1/notify/deliveries", forward("notify", "/v1/deliveries"))
     r.add_post("/api/v1/notify/digests", forward("notify", "/v1/digests"))
     r.add_get(r"/calendrier/{token:[A-Za-z0-9_-]+}.ics", calendar_feed)
+    r.add_get(r"/paiement-test/{ref:[A-Za-z0-9_-]+}", test_provider_page)
+    r.add_post(r"/paiement-test/{ref:[A-Za-z0-9_-]+}/{action:payer|annuler}", test_provider_page)
+    r.add_post("/api/v1/payments/callback", payment_callback)
     r.add_post("/api/v1/session", open_session)
     r.add_get("/api/v1/session", current_session)
     r.add_delete("/api/v1/session", close_session)

@@ -79,12 +79,28 @@ async def setup(site):
         return (await staff.call("POST", "/api/v1/booking/activities", body, expect=201))["id"]
 
     ids = {
-        "cantine": await activity("Restauration scolaire", "11:30", "13:30", price_cents=280),
-        "aps": await activity("APS Matin", "07:15", "08:15", price_cents=112),
-        "saisie": await activity("Accueil Saisie temps", "07:00", "08:30", kind="time_entry", price_cents=180),
-        "mercredi": await activity("ALSH Mercredi", "09:00", "17:00", capacity=1, price_cents=521),
+        "cantine": await activity("Restauration scolaire", "11:30", "13:30"),
+        "aps": await activity("APS Matin", "07:15", "08:15"),
+        "saisie": await activity("Accueil Saisie temps", "07:00", "08:30", kind="time_entry"),
+        "mercredi": await activity("ALSH Mercredi", "09:00", "17:00", capacity=1),
         "stage": await activity("Stage sur demande", "14:00", "16:00", needs_approval=True),
     }
+    # billing's tariffs (the one pricing rule); booking shows costs from its copy of them
+    for key, cents, unit in (("cantine", 280, "session"), ("aps", 112, "session"), ("saisie", 60, "half_hour"),
+                             ("mercredi", 521, "session")):
+        await staff.call("POST", "/api/v1/billing/tariffs", {
+            "structure_id": CARTEVILLE, "activity_id": ids[key], "activity_name": key,
+            "effective_from": "2026-09-01", "unit": unit, "brackets": [{"qf_max": None, "price_cents": cents}]},
+            expect=201)
+    conn = await asyncpg.connect(site.booking_db)
+    try:
+        async def copied():
+            return await conn.fetchval("SELECT count(*) FROM tariffs WHERE activity_id = ANY($1::uuid[])",
+                                       [uuid.UUID(ids[k]) for k in ("cantine", "aps", "saisie", "mercredi")]) == 4
+
+        await eventually(copied)
+    finally:
+        await conn.close()
     school = {"period": "all", "start": MONTH.isoformat(), "end": MONTH_END.isoformat()}
     for key, weekdays in (("cantine", [0, 1, 3, 4]), ("aps", [0, 1]), ("saisie", [0, 1, 3, 4]),
                           ("mercredi", [2]), ("stage", [3])):

@@ -1,0 +1,85 @@
+"""Online payment behind an interface. `TestProvider` follows a real provider's flow: the portal
+creates a checkout and redirects the parent to the provider's page; the provider calls the portal
+back (server to server, signed) and redirects the parent to the return URL."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+
+from kit import identity as ident
+
+
+@dataclass(frozen=True)
+class Checkout:
+    provider_ref: str
+    redirect_url: str
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    provider_ref: str
+    status: str  # "paid" | "cancelled"
+    amount_cents: int
+
+
+class InvalidCallback(Exception):
+    pass
+
+
+class PaymentProvider(Protocol):
+    async def create_checkout(self, conn, amount_cents: int, description: str, return_url: str,
+                              callback_url: str) -> Checkout: ...
+
+    def verify_callback(self, body: bytes, signature: str) -> CallbackResult: ...
+
+
+def sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class TestProvider:
+    """The local provider: its pages are served under /paiement-test/ by the gateway."""
+
+    def __init__(self, secret: str, public_base: str):
+        self.secret, self.public_base = secret, public_base.rstrip("/")
+
+    async def create_checkout(self, conn, amount_cents, description, return_url, callback_url) -> Checkout:
+        ref = "tp_" + secrets.token_urlsafe(16)
+        await conn.execute(
+            """INSERT INTO test_provider_checkouts (id, amount_cents, description, return_url, callback_url)
+               VALUES ($1, $2, $3, $4, $5)""", ref, amount_cents, description, return_url, callback_url)
+        return Checkout(ref, f"{self.public_base}/paiement-test/{ref}")
+
+    def verify_callback(self, body: bytes, signature: str) -> CallbackResult:
+        if not hmac.compare_digest(sign(self.secret, body), signature or ""):
+            raise InvalidCallback("signature invalide")
+        try:
+            data = json.loads(body)
+            return CallbackResult(str(data["provider_ref"]), str(data["status"]), int(data["amount_cents"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidCallback("corps invalide") from exc
+
+    async def settle(self, conn, ref: str, paid: bool, identity_secret: str) -> str | None:
+        """The parent pressed "Payer" or "Annuler" on the provider's page: call the portal back, then
+        return where to send the parent."""
+        checkout = await conn.fetchrow("SELECT * FROM test_provider_checkouts WHERE id = $1 FOR UPDATE", ref)
+        if checkout is None or checkout["status"] != "open":
+            return None
+        status = "paid" if paid else "cancelled"
+        await conn.execute("UPDATE test_provider_checkouts SET status = $2 WHERE id = $1", ref, status)
+        body = json.dumps({"provider_ref": ref, "status": status, "amount_cents": checkout["amount_cents"]}).encode()
+        headers = {"X-Signature": sign(self.secret, body), "Content-Type": "application/json",
+                   ident.HEADER: ident.issue(ident.Identity.anonymous(), identity_secret)}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(checkout["callback_url"], data=body, headers=headers) as resp:
+                if resp.status >= 400:
+                    raise InvalidCallback(f"le portail a refusé le rappel ({resp.status})")
+        separator = "&" if "?" in checkout["return_url"] else "?"
+        return f"{checkout['return_url']}{separator}paiement={'ok' if paid else 'annule'}"
