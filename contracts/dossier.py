@@ -91,3 +91,30 @@ class DossierFamilyUpdatedV1(Message):
     family_quotient: int | None = None
     allocataire_regime: Literal["CAF", "MSA", "autre"] | None = None
     updated_at: dt.datetime
+
+
+SHEET_SUBMITTED_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "sheet_id": "d6f1c2b3-a4e5-4f60-8a7b-1c2d3e4f5a6b",
+    "sheet_kind": "assurance",
+    "child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "school_year": "2025-2026",
+    "submitted_at": "2025-08-28T19:04:00Z",
+}
+
+
+class DossierSheetSubmittedV1(Message):
+    """A family validated and transmitted a sheet; staff have a sheet to review (no content)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SHEET_SUBMITTED_EXAMPLE]})
+
+    TYPE = "dossier.sheet_submitted"
+    VERSION = 1
+    DESCRIPTION = "A dossier sheet was validated and transmitted by the family; carries no content."
+
+    family_id: uuid.UUID
+    sheet_id: uuid.UUID
+    sheet_kind: str
+    child_id: uuid.UUID | None = None
+    school_year: str
+    submitted_at: dt.datetime

@@ -7,14 +7,16 @@ from contracts.booking import BookingTransmittedV1, BookingWaitlistPromotedV1
 from contracts.billing import (
     BillingConsumptionRecordedV1, BillingInvoiceIssuedV1, BillingPaymentReceivedV1, BillingTariffPublishedV1,
 )
-from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1, DossierSheetReviewedV1
+from contracts.dossier import (
+    DossierFamilyUpdatedV1, DossierHouseRulesSignedV1, DossierSheetReviewedV1, DossierSheetSubmittedV1,
+)
 from contracts.envelope import Envelope, Message
 from contracts.notify import NotifyMailSentV1, NotifySendV1
 
 MESSAGES: tuple[type[Message], ...] = (
     AuthStructureChangedV1, AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyContactsV1,
     BookingTransmittedV1, BookingWaitlistPromotedV1, DossierHouseRulesSignedV1, DossierSheetReviewedV1,
-    DossierFamilyUpdatedV1, BillingTariffPublishedV1, BillingConsumptionRecordedV1, BillingInvoiceIssuedV1,
+    DossierFamilyUpdatedV1, DossierSheetSubmittedV1, BillingTariffPublishedV1, BillingConsumptionRecordedV1, BillingInvoiceIssuedV1,
     BillingPaymentReceivedV1, NotifySendV1, NotifyMailSentV1,
 )
 

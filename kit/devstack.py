@@ -52,6 +52,17 @@ class DevStack:
         self.secret = env.get("PORTAIL_IDENTITY_SECRET") or secrets.token_urlsafe(32)
         self.processes: dict[str, asyncio.subprocess.Process] = {}
 
+    def dossier_key(self) -> str:
+        """The key sealing health data, kept in var/ so that the local data stays readable across runs."""
+        from services.dossier.domain.crypto import Sealer
+
+        path = ROOT / "var" / "dossier.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Sealer.generate_key())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     # -- environment of each process --------------------------------------------------------
     def database_url(self, service: str) -> str:
         return with_database(self.pg_url + "/postgres", f"{self.db_prefix}{service}")
@@ -70,6 +81,9 @@ class DevStack:
                 env[f"PORTAIL_{service.upper()}_URL"] = f"http://127.0.0.1:{self.ports[service]}"
             env["PORTAIL_PUBLIC_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
             env["PORTAIL_COOKIE_SECURE"] = "false"  # served over plain http on this machine
+        if name == "dossier":
+            env.setdefault("PORTAIL_DOSSIER_KEY", self.dossier_key())
+            env.setdefault("PORTAIL_DOCUMENTS_DIR", str(ROOT / "var" / "documents"))
         if name == "auth":
             env["PORTAIL_PUBLIC_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
         return env
@@ -91,8 +105,9 @@ class DevStack:
 
         for name in SERVICES:
             service = importlib.import_module(f"services.{name}.app").service
+            extra = {"dossier_key": self.dossier_key()} if name == "dossier" else {}
             settings = service.settings_cls(database_url=self.database_url(name), identity_secret=self.secret,
-                                            amqp_url=self.amqp_url)
+                                            amqp_url=self.amqp_url, **extra)
             await service.migrate(settings)
             if name == "auth" and self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
                 pool = await create_pool(settings.database_url, max_size=1)

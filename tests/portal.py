@@ -16,6 +16,7 @@ from services.auth import demo
 from services.auth.app import service as auth
 from services.billing.app import service as billing
 from services.booking.app import service as booking
+from services.dossier.app import service as dossier
 from services.gateway.app import build_app
 from services.gateway.settings import GatewaySettings
 from services.notify.app import service as notify
@@ -87,6 +88,8 @@ class Portal:
     booking_db: str = ""
     billing_url: str = ""
     billing_db: str = ""
+    dossier_url: str = ""
+    dossier_db: str = ""
 
     def browser(self) -> Browser:
         browser = Browser(self.url)
@@ -111,13 +114,17 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
             running(notify, amqp_url, db_prefix, smtp_port=catcher.smtp_port))
         booking_url = await stack.enter_async_context(running(booking, amqp_url, db_prefix))
         billing_url = await stack.enter_async_context(running(billing, amqp_url, db_prefix))
+        from services.dossier.domain.crypto import Sealer
+
+        dossier_url = await stack.enter_async_context(running(
+            dossier, amqp_url, db_prefix, dossier_key=Sealer.generate_key(), documents_dir=tmp_path / "documents"))
         auth_url = await stack.enter_async_context(running(auth, amqp_url, db_prefix, **auth_overrides))
         pool = await asyncpg.create_pool(database_url(db_prefix, "auth"), min_size=1, max_size=2)
         await demo.load(None, pool)
         await pool.close()
 
         settings = GatewaySettings(identity_secret=SECRET, auth_url=auth_url, notify_url=notify_url,
-                                   booking_url=booking_url, billing_url=billing_url,
+                                   booking_url=booking_url, billing_url=billing_url, dossier_url=dossier_url,
                                    cookie_secure=False, amqp_url=amqp_url)
         runner = web.AppRunner(build_app(settings), shutdown_timeout=2)
         await runner.setup()
@@ -127,6 +134,6 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
         site_ = Portal(f"http://127.0.0.1:{port}", auth_url, catcher, database_url(db_prefix, "auth"), [],
                        booking_url, database_url(db_prefix, "booking"), billing_url,
-                       database_url(db_prefix, "billing"))
+                       database_url(db_prefix, "billing"), dossier_url, database_url(db_prefix, "dossier"))
         stack.push_async_callback(site_.close_browsers)
         yield site_

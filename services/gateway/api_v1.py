@@ -94,11 +94,14 @@ def forward(service: str, path_template: str):
         data = await request.read() if request.can_read_body else None
         if data and len(data) > MAX_BODY:
             return problem(413, "Contenu trop volumineux", "La requête dépasse 5 Mo.")
-        if request.method == "GET" and path.split("?")[0].endswith((".csv", ".pdf", "/pdf")):
+        bare = path.split("?")[0]
+        if request.method == "GET" and (bare.endswith((".csv", ".pdf", "/pdf", "/archive"))
+                                        or bare.startswith("/v1/documents/")):
             return await _download(request, service, path, account)
         status, body = await request.app[BACKEND].request(
             service, request.method, path, account.identity, data=data,
-            content_type=request.headers.get("Content-Type") if data else None)
+            content_type=request.headers.get("Content-Type") if data else None,
+            extra_headers={"X-Filename": request.headers["X-Filename"]} if "X-Filename" in request.headers else None)
         if status == 204:
             return web.Response(status=204)
         if status >= 500:
@@ -153,6 +156,7 @@ def routes(app: web.Application) -> None:
     # booking: every route of its API, as the signed-in account
     r.add_route("*", r"/api/v1/booking/{tail:[A-Za-z0-9/_.-]+}", forward("booking", "/v1/{tail}"))
     r.add_route("*", r"/api/v1/billing/{tail:[A-Za-z0-9/_.-]+}", forward("billing", "/v1/{tail}"))
+    r.add_route("*", r"/api/v1/dossier/{tail:[A-Za-z0-9/_.-]+}", forward("dossier", "/v1/{tail}"))
     r.add_get("/api/v1/notify/deliveries", forward("notify", "/v1/deliveries"))
     r.add_post("/api/v1/notify/digests", forward("notify", "/v1/digests"))
     r.add_get(r"/calendrier/{token:[A-Za-z0-9_-]+}.ics", calendar_feed)

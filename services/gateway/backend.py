@@ -40,10 +40,10 @@ class Backend:
         return headers
 
     async def request(self, service: str, method: str, path: str, who: ident.Identity,
-                      json: Any = None, data: bytes | None = None, content_type: str | None = None
-                      ) -> tuple[int, Any]:
+                      json: Any = None, data: bytes | None = None, content_type: str | None = None,
+                      extra_headers: dict[str, str] | None = None) -> tuple[int, Any]:
         url = self.urls[service].rstrip("/") + path
-        headers = self._headers(who)
+        headers = {**self._headers(who), **(extra_headers or {})}
         if content_type:
             headers["Content-Type"] = content_type
         try:

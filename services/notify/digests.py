@@ -18,6 +18,7 @@ from services.notify.digest import build_digest
 
 log = get_logger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
+WORKERS = 4
 
 
 @dataclass
@@ -60,9 +61,17 @@ async def run(pool: asyncpg.Pool, portal_url: str) -> DigestReport:
     await pool.execute("INSERT INTO digest_runs (id) VALUES ($1)", report.run_id)
     pending = await pool.fetch("SELECT DISTINCT family_id, structure_id FROM digest_movements "
                                "WHERE digested_at IS NULL ORDER BY family_id, structure_id")
-    for row in pending:
-        async with pool.acquire() as conn, conn.transaction():
-            await _one(conn, row["family_id"], row["structure_id"], portal_url, report)
+    queue = list(pending)
+
+    async def worker() -> None:
+        # one connection per worker for the whole run; a few workers share the commits' fsyncs
+        async with pool.acquire() as conn:
+            while queue:
+                row = queue.pop()
+                async with conn.transaction():
+                    await _one(conn, row["family_id"], row["structure_id"], portal_url, report)
+
+    await asyncio.gather(*(worker() for _ in range(min(WORKERS, max(1, len(queue))))))
     await pool.execute("UPDATE digest_runs SET finished_at = now(), families = $2, mails = $3, waiting = $4 "
                        "WHERE id = $1", report.run_id, report.families, report.mails, report.waiting)
     log.info("digest run done", run_id=str(report.run_id), families=report.families, mails=report.mails,

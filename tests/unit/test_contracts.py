@@ -111,7 +111,7 @@ def test_routing_keys():
         "auth.family_contacts.v1", "booking.transmitted.v1", "booking.waitlist_promoted.v1",
         "dossier.house_rules_signed.v1", "dossier.sheet_reviewed.v1", "billing.payment_received.v1",
         "notify.send.v1", "notify.mail_sent.v1", "dossier.family_updated.v1", "billing.tariff_published.v1",
-        "billing.consumption_recorded.v1", "billing.invoice_issued.v1"}
+        "billing.consumption_recorded.v1", "billing.invoice_issued.v1", "dossier.sheet_submitted.v1"}
 
 
 def test_exchanges():

@@ -1,4 +1,9 @@
-"""The kustomize base renders and every Deployment is probed, bounded and non-root, without secrets."""
+"""The kustomize base and every overlay render, validate against the Kubernetes schemas (offline, with
+kubernetes-validate's bundled schemas) and keep their promises: probed, bounded, non-root pods; no
+secret in the manifests; each container reads only its own database secret; scheduled commands;
+network policies; autoscaling per overlay."""
+
+from __future__ import annotations
 
 import re
 import shutil
@@ -9,81 +14,346 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = ROOT / "deploy/k8s/base"
+K8S = ROOT / "deploy/k8s"
+BASE = K8S / "base"
+OVERLAYS = {"base": BASE, "small-commune": K8S / "overlays/small-commune",
+            "large-collectivite": K8S / "overlays/large-collectivite"}
+KUBERNETES_VERSION = "1.30"
+NAMESPACE = "portail-famille"
+SECRET = "portail-secrets"
 PORTS = {"gateway": 8080, "auth": 8081, "booking": 8082, "dossier": 8083, "notify": 8084, "billing": 8085}
+DB_SERVICES = [name for name in PORTS if name != "gateway"]
 CREDENTIAL_URL = re.compile(r"\w+://[^/\s:@]+:[^/\s@]+@")
+SECRET_WORDS = ("password", "secret", "passwd", "token")
+CRONJOBS = {
+    "booking-transmit": (["python", "-m", "services.booking", "transmit"], "0 1 * * *"),
+    "notify-digest": (["python", "-m", "services.notify", "digest"], "0 7 * * *"),
+    "billing-issue-invoices": (["python", "-m", "services.billing", "issue-invoices"], "0 6 2 * *"),
+}
+
+
+def _render(path: Path) -> list[dict]:
+    out = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
 
 
 @pytest.fixture(scope="module")
-def docs() -> list[dict]:
+def rendered() -> dict[str, list[dict]]:
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not installed")
-    out = subprocess.run(
-        ["kubectl", "kustomize", str(BASE)], capture_output=True, text=True, timeout=60, check=True
-    ).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+    return {name: _render(path) for name, path in OVERLAYS.items()}
+
+
+@pytest.fixture(scope="module", params=list(OVERLAYS))
+def docs(request, rendered) -> list[dict]:
+    return rendered[request.param]
 
 
 def _by_kind(docs, kind):
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
 
+def _pod_specs(docs):
+    """(owner, pod spec) of every workload: Deployments, Jobs and CronJobs."""
+    for d in docs:
+        if d["kind"] in ("Deployment", "Job"):
+            yield f'{d["kind"]}/{d["metadata"]["name"]}', d["spec"]["template"]["spec"]
+        elif d["kind"] == "CronJob":
+            yield f'CronJob/{d["metadata"]["name"]}', d["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def _service_of(pod) -> str:
+    (c,) = pod["containers"]
+    return c["command"][2].removeprefix("services.")
+
+
+# -- schemas --------------------------------------------------------------------------------------
+
+
+def test_every_document_validates_against_the_kubernetes_schemas(docs):
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    for d in docs:
+        try:
+            kubernetes_validate.validate(d, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:  # pragma: no cover - the message is the point
+            pytest.fail(f'{d["kind"]}/{d["metadata"]["name"]}: {exc.message}')
+
+
+def test_the_validator_rejects_an_unknown_field():
+    """The schemas are really applied (strict: unknown fields are errors), offline."""
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    bad = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+           "spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "x", "imagee": "y"}]}}}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, KUBERNETES_VERSION, strict=True)
+
+
+# -- what is rendered -----------------------------------------------------------------------------
+
+
 def test_rendered_objects(docs):
-    assert all(d["metadata"].get("namespace") == "portail-famille" for d in docs if d["kind"] != "Namespace")
-    assert "portail-famille" in _by_kind(docs, "Namespace")
+    assert all(d["metadata"].get("namespace") == NAMESPACE for d in docs if d["kind"] != "Namespace")
+    assert NAMESPACE in _by_kind(docs, "Namespace")
     assert "portail-config" in _by_kind(docs, "ConfigMap")
-    assert not _by_kind(docs, "Secret"), "secrets must not be committed in the base"
+    assert not _by_kind(docs, "Secret"), "secrets must never be part of the manifests"
     assert set(_by_kind(docs, "Deployment")) == set(PORTS)
     services = _by_kind(docs, "Service")
     assert {name: svc["spec"]["ports"][0]["port"] for name, svc in services.items()} == PORTS
+    assert set(_by_kind(docs, "PodDisruptionBudget")) == set(PORTS)
+    assert set(_by_kind(docs, "Job")) == {f"{name}-migrate" for name in DB_SERVICES}
+    assert set(_by_kind(docs, "CronJob")) == set(CRONJOBS)
+
+
+def test_services_select_only_server_pods(docs):
+    """Job and CronJob pods carry the service's name too: a Service must not route to them."""
+    deployments = _by_kind(docs, "Deployment")
+    for name, svc in _by_kind(docs, "Service").items():
+        selector = svc["spec"]["selector"]
+        assert selector.get("app.kubernetes.io/component") == "server"
+        assert selector.items() <= deployments[name]["spec"]["template"]["metadata"]["labels"].items()
+    for owner, pod in _pod_specs(docs):
+        if not owner.startswith("Deployment/"):
+            assert pod["restartPolicy"] == "Never"
+    for d in docs:
+        if d["kind"] == "Job":
+            assert d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
+        if d["kind"] == "CronJob":
+            labels = d["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+            assert labels["app.kubernetes.io/component"] == "cronjob"
 
 
 @pytest.mark.parametrize("name", PORTS)
-def test_deployment(docs, name):
-    pod = _by_kind(docs, "Deployment")[name]["spec"]["template"]["spec"]
-    assert pod["terminationGracePeriodSeconds"] == 30
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    (c,) = pod["containers"]
-    assert c["image"] == "portail-famille:latest"
-    assert c["command"] == ["python", "-m", f"services.{name}"]
-    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert {"cpu", "memory"} <= set(c["resources"]["limits"])
-    assert {"cpu", "memory"} <= set(c["resources"]["requests"])
-    sc = c["securityContext"]
-    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
-    refs = {ref[k]["name"] for ref in c["envFrom"] for k in ref}
-    assert refs == {"portail-config", "portail-secrets"}
+def test_deployment(rendered, name):
+    for overlay, docs in rendered.items():
+        deployment = _by_kind(docs, "Deployment")[name]
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["terminationGracePeriodSeconds"] >= 30, overlay
+        (c,) = pod["containers"]
+        assert c["image"].startswith("portail-famille:")
+        assert c["command"] == ["python", "-m", f"services.{name}"]
+        assert c["ports"] == [{"name": "http", "containerPort": PORTS[name], "protocol": "TCP"}]
+        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
+        # endpoints drain before SIGTERM, within the grace period
+        sleep = c["lifecycle"]["preStop"]["exec"]["command"]
+        assert sleep[0] == "sleep" and 2 <= int(sleep[1]) < pod["terminationGracePeriodSeconds"]
+        env = {e["name"]: e for e in c["env"]}
+        assert env["PORTAIL_HTTP_PORT"]["value"] == str(PORTS[name])
+        if name == "notify":
+            assert env["PORTAIL_DIGEST_SCHEDULER"]["value"] == "false"  # the CronJob runs the digest
+        if name == "dossier":
+            assert env["PORTAIL_DOCUMENTS_DIR"]["value"] == "/data/documents"
+            mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            claim = volumes[mounts["/data/documents"]]["persistentVolumeClaim"]["claimName"]
+            assert claim in _by_kind(docs, "PersistentVolumeClaim")
+            assert deployment["spec"]["strategy"]["type"] == "Recreate"  # ReadWriteOnce volume
+        if name == "gateway":
+            assert env["PORTAIL_TRUST_FORWARDED_FOR"]["value"] == "true"
 
-    env = {e["name"]: e for e in c["env"]}
-    assert env["PORTAIL_HTTP_PORT"]["value"] == str(PORTS[name])
-    if name == "gateway":
-        assert "PORTAIL_DATABASE_URL" not in env
+
+def test_every_pod_is_bounded_and_unprivileged(docs):
+    for owner, pod in _pod_specs(docs):
+        assert pod["automountServiceAccountToken"] is False, owner
+        psc = pod["securityContext"]
+        assert psc["runAsNonRoot"] is True and isinstance(psc["runAsUser"], int) and psc["runAsUser"] > 0, owner
+        assert psc["seccompProfile"]["type"] == "RuntimeDefault", owner
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        for c in pod["containers"]:
+            assert {"cpu", "memory"} <= set(c["resources"]["requests"]), owner
+            assert {"cpu", "memory"} <= set(c["resources"]["limits"]), owner
+            sc = c["securityContext"]
+            assert sc["runAsNonRoot"] is True, owner
+            assert sc["readOnlyRootFilesystem"] is True, owner
+            assert sc["allowPrivilegeEscalation"] is False, owner
+            assert sc["capabilities"]["drop"] == ["ALL"] and "add" not in sc["capabilities"], owner
+            tmp = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}["/tmp"]
+            assert "emptyDir" in volumes[tmp], owner
+
+
+# -- secrets ----------------------------------------------------------------------------------------
+
+
+def _walk(node, path=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, f"{path}[{i}]")
     else:
-        ref = env["PORTAIL_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
-        assert ref == {"name": "portail-secrets", "key": f"PORTAIL_DATABASE_URL_{name.upper()}"}
-    for e in c["env"]:
-        value = str(e.get("value", ""))
-        assert "password" not in value.lower() and not CREDENTIAL_URL.search(value), e["name"]
+        yield path, node
 
 
-def test_no_literal_secrets_in_config(docs):
+def test_no_literal_secret_anywhere(docs):
+    for d in docs:
+        for path, value in _walk(d):
+            if isinstance(value, str):
+                assert not CREDENTIAL_URL.search(value), f'{d["kind"]}/{d["metadata"]["name"]}{path}'
+    for owner, pod in _pod_specs(docs):
+        for c in pod["containers"]:
+            for ref in c.get("envFrom", []):
+                assert "secretRef" not in ref, f"{owner}: the whole Secret must not be exposed (envFrom)"
+            for e in c.get("env", []):
+                if "value" in e:
+                    lowered = (e["name"] + "=" + str(e["value"])).lower()
+                    assert not any(w in lowered for w in SECRET_WORDS), f'{owner}: {e["name"]}'
     for key, value in _by_kind(docs, "ConfigMap")["portail-config"]["data"].items():
-        assert "PASSWORD" not in key and "SECRET" not in key
-        assert not CREDENTIAL_URL.search(value), key
+        assert not any(w in key.lower() for w in SECRET_WORDS), key
+        assert not any(w in value.lower() for w in ("password", "secret")), key
+
+
+def _secret_keys(container) -> set[str]:
+    keys = set()
+    for e in container.get("env", []):
+        ref = e.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            assert ref["name"] == SECRET
+            keys.add(ref["key"])
+    return keys
+
+
+def test_each_container_reads_only_its_own_database_secret(docs):
+    for owner, pod in _pod_specs(docs):
+        (c,) = pod["containers"]
+        service = _service_of(pod)
+        keys = _secret_keys(c)
+        database_keys = {k for k in keys if k.startswith("PORTAIL_DATABASE_URL")}
+        if service == "gateway":
+            assert database_keys == set(), owner
+            assert keys == {"PORTAIL_IDENTITY_SECRET"}, owner
+        else:
+            assert database_keys == {f"PORTAIL_DATABASE_URL_{service.upper()}"}, owner
+            env = {e["name"]: e for e in c["env"]}
+            assert env["PORTAIL_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == \
+                f"PORTAIL_DATABASE_URL_{service.upper()}"
+        smtp = {k for k in keys if "SMTP" in k}
+        assert not smtp or service == "notify", owner
+        assert "PORTAIL_PAYMENT_PROVIDER_SECRET" not in keys or service == "billing", owner
+        assert not {k for k in keys if "DOSSIER_KEY" in k or "DOSSIER_OLD_KEYS" in k} or service == "dossier", owner
+        if service == "dossier":
+            assert "PORTAIL_DOSSIER_KEY" in keys, owner  # required by DossierSettings, migrations included
 
 
 def test_secret_keys_documented(docs):
     documented = {
         line.split("=", 1)[0]
         for line in (BASE / "secrets.example.env").read_text().splitlines()
-        if line and not line.startswith("#")
+        if line.strip() and not line.startswith("#")
     }
-    used = {
-        e["valueFrom"]["secretKeyRef"]["key"]
-        for d in _by_kind(docs, "Deployment").values()
-        for e in d["spec"]["template"]["spec"]["containers"][0].get("env", [])
-        if "secretKeyRef" in e.get("valueFrom", {})
-    }
+    used = {k for _, pod in _pod_specs(docs) for c in pod["containers"] for k in _secret_keys(c)}
     assert used <= documented
     assert {"PORTAIL_IDENTITY_SECRET", "PORTAIL_AMQP_URL"} <= documented
+    assert {f"PORTAIL_DATABASE_URL_{name.upper()}" for name in DB_SERVICES} <= documented
+
+
+# -- jobs -------------------------------------------------------------------------------------------
+
+
+def test_migration_jobs(docs):
+    for name in DB_SERVICES:
+        job = _by_kind(docs, "Job")[f"{name}-migrate"]
+        (c,) = job["spec"]["template"]["spec"]["containers"]
+        assert c["command"] == ["python", "-m", f"services.{name}", "migrate"]
+        assert job["spec"]["ttlSecondsAfterFinished"] > 0
+
+
+def test_cronjobs(docs):
+    cronjobs = _by_kind(docs, "CronJob")
+    for name, (command, schedule) in CRONJOBS.items():
+        cj = cronjobs[name]["spec"]
+        (c,) = cj["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        assert c["command"] == command, name
+        assert cj["schedule"] == schedule, name
+        assert cj["timeZone"] == "Europe/Paris", name
+        assert cj["concurrencyPolicy"] == "Forbid", name
+        assert cj["jobTemplate"]["spec"]["ttlSecondsAfterFinished"] > 0, name
+
+
+# -- network, ingress, scaling ----------------------------------------------------------------------
+
+
+def test_network_policies(docs):
+    policies = _by_kind(docs, "NetworkPolicy")
+    deny = [p for p in policies.values() if p["spec"]["podSelector"] == {} and "ingress" not in p["spec"]
+            and "Ingress" in p["spec"]["policyTypes"]]
+    assert deny, "a default deny ingress policy is required"
+
+    def ingress_to(name):
+        labels = _by_kind(docs, "Deployment")[name]["spec"]["template"]["metadata"]["labels"]
+        return [rule for p in policies.values()
+                if p["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items()
+                and p["spec"]["podSelector"] != {}
+                for rule in p["spec"].get("ingress", [])]
+
+    gateway_rules = ingress_to("gateway")
+    assert gateway_rules and all("namespaceSelector" in peer for r in gateway_rules for peer in r["from"])
+    for name in DB_SERVICES:
+        rules = ingress_to(name)
+        assert rules, name
+        for rule in rules:
+            assert rule["ports"] == [{"protocol": "TCP", "port": PORTS[name]}], name
+            assert [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for peer in rule["from"]] \
+                == ["gateway"], name
+
+    def egress_ports(name):
+        ports = set()
+        for p in policies.values():
+            selector = p["spec"]["podSelector"]
+            selected = selector == {} or name in selector.get("matchLabels", {}).values() or any(
+                name in e["values"] for e in selector.get("matchExpressions", []))
+            if selected:
+                ports |= {port["port"] for rule in p["spec"].get("egress", []) for port in rule.get("ports", [])}
+        return ports
+
+    for name in DB_SERVICES:
+        assert {5432, 5672} <= egress_ports(name), name
+    assert {25, 465, 587} & egress_ports("notify")
+    assert 5432 not in egress_ports("gateway")
+
+
+def test_ingress(docs):
+    (ingress,) = _by_kind(docs, "Ingress").values()
+    assert ingress["spec"]["tls"] and ingress["spec"]["tls"][0]["secretName"]
+    backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+    assert backends == {"gateway"}
+
+
+def test_documents_volume(docs):
+    pvc = _by_kind(docs, "PersistentVolumeClaim")["dossier-documents"]
+    assert pvc["spec"]["resources"]["requests"]["storage"]
+
+
+@pytest.mark.parametrize(("overlay", "low", "high"), [("small-commune", 1, 2), ("large-collectivite", 3, 10)])
+def test_overlay_autoscaling(rendered, overlay, low, high):
+    hpas = _by_kind(rendered[overlay], "HorizontalPodAutoscaler")
+    assert set(hpas) == {"gateway", "booking"}
+    for name, hpa in hpas.items():
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (low, high)
+        # the HPA owns the replica count
+        assert "replicas" not in _by_kind(rendered[overlay], "Deployment")[name]["spec"]
+
+
+def _memory_mi(quantity: str) -> float:
+    units = {"Mi": 1, "Gi": 1024, "Ki": 1 / 1024}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return float(quantity[: -len(suffix)]) * factor
+    return float(quantity) / 2**20
+
+
+def test_overlay_sizes(rendered):
+    small = _by_kind(rendered["small-commune"], "Deployment")
+    large = _by_kind(rendered["large-collectivite"], "Deployment")
+    for name in PORTS:
+        if name not in ("gateway", "booking"):
+            assert small[name]["spec"]["replicas"] == 1, name
+        small_mem = small[name]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+        large_mem = large[name]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+        assert _memory_mi(small_mem) < _memory_mi(large_mem), name
+    assert large["notify"]["spec"]["replicas"] == 2
+    assert large["dossier"]["spec"]["replicas"] == 1  # ReadWriteOnce documents volume

@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from pydantic import Field
+
+from kit.settings import ServiceSettings
+
+
+class DossierSettings(ServiceSettings):
+    # Fernet key(s) sealing health sheets and documents at rest; the first seals, the others still open.
+    dossier_key: str = Field(min_length=40)
+    dossier_old_keys: str = ""  # comma-separated, during a key rotation
+    documents_dir: Path = Path("var/documents")
+
+    @property
+    def old_keys(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.dossier_old_keys.split(",") if k.strip())
