@@ -13,7 +13,7 @@ from kit.http import correlation_middleware, json_response, problem
 from kit.logging import configure_logging, get_logger
 from kit.settings import DEFAULT_PORTS, SettingsError, load_settings
 from kit.telemetry import setup_tracing
-from services.gateway import api_v1, pages_account, views
+from services.gateway import api_v1, pages_account, pages_billing, pages_booking, pages_dossier, pages_staff, views
 from services.gateway.backend import Backend, ServiceError, ServiceUnavailable
 from services.gateway.render import error_page
 from services.gateway.session import BACKEND, SETTINGS, CsrfRefused, session_middleware
@@ -89,6 +89,8 @@ def build_app(settings: GatewaySettings) -> web.Application:
     app.router.add_static("/static", Path(__file__).parent / "static")
     views.routes(app)
     pages_account.routes(app)
+    for pages in (pages_booking, pages_billing, pages_dossier, pages_staff):
+        pages.routes(app)
     api_v1.routes(app)
     app.cleanup_ctx.append(backend_ctx)
     app.on_shutdown.append(on_shutdown)
