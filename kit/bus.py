@@ -21,6 +21,7 @@ from contracts.envelope import INTERNAL, Envelope, Message
 from kit import inbox
 from kit.context import correlation_id_var
 from kit.logging import get_logger
+from kit.metrics import EVENTS_CONSUMED
 from kit.telemetry import tracer_provider
 
 log = get_logger(__name__)
@@ -58,6 +59,8 @@ def consumer_queue(consumer: str, message: type[Message], delivery_limit: int) -
             # at-least-once dead-lettering: a message is never dropped between queue and DLQ
             "x-dead-letter-strategy": "at-least-once",
             "x-overflow": "reject-publish",
+            # with several replicas, one consumes and the others stand by: events stay in order
+            "x-single-active-consumer": True,
         },
     )
 
@@ -113,18 +116,22 @@ def subscribe(
         except ValidationError as exc:
             log.error("event rejected: invalid message", queue=queue.name, message_id=msg.message_id,
                       event_type=message.TYPE, errors=exc.errors(include_url=False, include_input=False))
+            EVENTS_CONSUMED.labels(consumer, message.TYPE, "rejected").inc()
             raise RejectMessage() from exc
         token = correlation_id_var.set(envelope.correlation_id)
         try:
             applied = await inbox.process_once(pool(), consumer, envelope, effect)
+            EVENTS_CONSUMED.labels(consumer, message.TYPE, "applied" if applied else "duplicate").inc()
             log.info("event consumed" if applied else "event already processed, skipped",
                      queue=queue.name, event_id=str(envelope.event_id), event_type=envelope.type,
                      delivery=deliveries)
         except RejectMessage:
+            EVENTS_CONSUMED.labels(consumer, message.TYPE, "rejected").inc()
             log.error("event rejected by its handler, sending to the dead-letter queue", queue=queue.name,
                       event_id=str(envelope.event_id), event_type=envelope.type, delivery=deliveries)
             raise
         except Exception as exc:
+            EVENTS_CONSUMED.labels(consumer, message.TYPE, "failed").inc()
             final = deliveries > delivery_limit
             log.error("event handler failed" + (", sending to the dead-letter queue" if final else ", will retry"),
                       queue=queue.name, event_id=str(envelope.event_id), event_type=envelope.type,

@@ -20,6 +20,7 @@ from contracts.envelope import Envelope, Message
 from kit.bus import EXCHANGES, exchange_name
 from kit.context import current_correlation_id
 from kit.logging import get_logger
+from kit.metrics import EVENTS_PUBLISHED
 from kit.telemetry import inject_context
 
 log = get_logger(__name__)
@@ -61,9 +62,9 @@ async def pending_count(conn: asyncpg.Connection) -> int:
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, dsn: str, amqp_url: str, *, batch_size: int = 200,
+    def __init__(self, pool: asyncpg.Pool, dsn: str, amqp_url: str, *, service: str = "unknown", batch_size: int = 200,
                  poll_seconds: float = 1.0, publish_timeout: float = 10.0):
-        self.pool, self.dsn, self.amqp_url = pool, dsn, amqp_url
+        self.pool, self.dsn, self.amqp_url, self.service = pool, dsn, amqp_url, service
         self.batch_size, self.poll_seconds, self.publish_timeout = batch_size, poll_seconds, publish_timeout
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -158,6 +159,7 @@ class OutboxRelay:
             )
             await self._exchanges[row["exchange"]].publish(
                 message, routing_key=row["routing_key"], timeout=self.publish_timeout)
+            EVENTS_PUBLISHED.labels(self.service, envelope["type"]).inc()
 
     async def publish_batch(self) -> int:
         """Publish the oldest pending rows, in order; mark the confirmed prefix sent.

@@ -22,6 +22,7 @@ from kit import bus, db, migrations
 from kit.errors import DependencyUnavailable
 from kit.http import correlation_middleware, identity_middleware, json_response, problem, problem_middleware
 from kit.logging import configure_logging, get_logger
+from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, exposition, http_middleware
 from kit.outbox import OutboxRelay
 from kit.settings import DEFAULT_PORTS, ServiceSettings, SettingsError, load_settings
 from kit.telemetry import setup_tracing
@@ -62,12 +63,13 @@ class Service:
     # -- the aiohttp application ---------------------------------------------------------------
     def build_app(self, settings: ServiceSettings) -> web.Application:
         self.settings = settings
-        app = web.Application(middlewares=[correlation_middleware, problem_middleware,
+        app = web.Application(middlewares=[http_middleware(self.name), correlation_middleware, problem_middleware,
             identity_middleware(settings.identity_secret),
         ], client_max_size=2 * 1024 * 1024)
         app[APP_KEY] = self
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
         if self.routes:
             self.routes(app)
         app.cleanup_ctx.append(self._database)
@@ -98,6 +100,27 @@ class Service:
         if not all(checks.values()):
             return problem(503, "Service indisponible", "Base de données ou bus injoignable.", checks=checks)
         return json_response({"status": "ready", "service": self.name, "checks": checks})
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        """Counters, plus gauges read now: the outbox backlog and the dead-letter queues."""
+        if self.pool is not None and self.produces:
+            try:
+                row = await asyncio.wait_for(self.pool.fetchrow(
+                    "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age FROM outbox "
+                    "WHERE sent_at IS NULL"), 2)
+                OUTBOX_BACKLOG.labels(self.name).set(row["n"])
+                OUTBOX_OLDEST_AGE.labels(self.name).set(float(row["age"] or 0))
+            except (asyncio.TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                pass
+        if self.broker is not None:
+            for sub in self.subscriptions:
+                dlq = bus.dead_letter_queue(self.name, sub.message)
+                try:
+                    queue = await asyncio.wait_for(self.broker.declare_queue(dlq), 2)
+                    DEAD_LETTERS.labels(self.name, dlq.name).set(queue.declaration_result.message_count)
+                except Exception:  # noqa: BLE001 - a metric must never break the scrape
+                    pass
+        return exposition()
 
     async def _on_shutdown(self, _app: web.Application) -> None:
         self.stopping = True  # /readyz turns 503 so no new traffic is routed here
@@ -132,7 +155,7 @@ class Service:
 
     async def _relay(self, _app: web.Application) -> AsyncIterator[None]:
         assert self.settings is not None and self.pool is not None
-        self.relay = OutboxRelay(self.pool, self.settings.database_url, self.settings.amqp_url,
+        self.relay = OutboxRelay(self.pool, self.settings.database_url, self.settings.amqp_url, service=self.name,
                                  batch_size=self.settings.outbox_batch_size,
                                  poll_seconds=self.settings.outbox_poll_seconds)
         task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")

@@ -103,3 +103,16 @@ def json_logs():
     from kit.logging import configure_logging
 
     configure_logging("tests", "INFO")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spans():
+    """Real tracing in every test (as in production), with the finished spans kept in memory."""
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from kit.telemetry import setup_tracing
+
+    exporter = InMemorySpanExporter()
+    setup_tracing("tests", "none", extra_processor=SimpleSpanProcessor(exporter))
+    return exporter

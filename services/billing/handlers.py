@@ -102,7 +102,14 @@ async def cancel(conn: asyncpg.Connection, booking_id: uuid.UUID, event_id: uuid
     if charge is None:
         return
     if charge["invoice_id"] is None:
+        # not invoiced yet: the line goes away; other systems are told by a credit of the same amount
         await conn.execute("DELETE FROM consumptions WHERE id = $1", charge["id"])
+        await outbox.add(conn, BillingConsumptionRecordedV1(
+            consumption_id=uuid.uuid5(charge["id"], "cancelled"), family_id=charge["family_id"],
+            structure_id=charge["structure_id"], child_id=charge["child_id"], booking_id=booking_id,
+            activity_id=charge["activity_id"], activity_name=charge["activity_name"], date=charge["day"],
+            unit_price_cents=charge["unit_price_cents"], quantity=-charge["quantity"],
+            total_cents=-charge["total_cents"]), producer="billing")
         return
     credit_id = uuid.uuid4()
     inserted = await conn.fetchval(

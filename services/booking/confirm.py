@@ -12,6 +12,7 @@ import asyncpg
 
 from contracts.booking import BookingWaitlistPromotedV1
 from kit import outbox
+from kit.metrics import BOOKINGS
 from services.booking.basket import Line, plan
 from services.booking.facts import SessionView, declared_incompatibilities, sessions_for_child
 
@@ -122,6 +123,8 @@ async def confirm(pool: asyncpg.Pool, family_id: uuid.UUID, lines: list[Line], n
             results.append(LineResult(line, outcome, reason, booking_id, position, name))
         for session_id in freed:
             await promote_waitlist(conn, session_id)
+    for result in results:
+        BOOKINGS.labels(result.outcome).inc()
     return results
 
 

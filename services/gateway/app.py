@@ -11,6 +11,7 @@ from aiohttp import web
 
 from kit.http import correlation_middleware, json_response, problem
 from kit.logging import configure_logging, get_logger
+from kit.metrics import exposition, http_middleware
 from kit.settings import DEFAULT_PORTS, SettingsError, load_settings
 from kit.telemetry import setup_tracing
 from services.gateway import api_v1, pages_account, pages_billing, pages_booking, pages_dossier, pages_staff, views
@@ -61,7 +62,8 @@ async def errors_middleware(request: web.Request, handler):
 
 
 def build_app(settings: GatewaySettings) -> web.Application:
-    app = web.Application(middlewares=[correlation_middleware, errors_middleware, session_middleware],
+    app = web.Application(middlewares=[http_middleware("gateway"), correlation_middleware, errors_middleware,
+                                       session_middleware],
                           client_max_size=api_v1.MAX_BODY)
     app[SETTINGS] = settings
     stopping = {"value": False}
@@ -86,6 +88,13 @@ def build_app(settings: GatewaySettings) -> web.Application:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    async def metrics(request: web.Request) -> web.Response:
+        # the gateway is public: its metrics need the scraper's token when one is configured
+        if settings.metrics_token and request.headers.get("Authorization") != f"Bearer {settings.metrics_token}":
+            return problem(401, "Authentification requise", "Jeton de collecte des métriques requis.")
+        return exposition()
+
+    app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", Path(__file__).parent / "static")
     views.routes(app)
     pages_account.routes(app)

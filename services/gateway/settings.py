@@ -17,6 +17,8 @@ class GatewaySettings(CommonSettings):
     cookie_secure: bool = True
     # Behind an ingress / reverse proxy: take the client address from X-Forwarded-For.
     trust_forwarded_for: bool = False
+    # Prometheus scrapes /metrics with this bearer token (the gateway is reachable from outside).
+    metrics_token: str | None = None
 
     def service_url(self, name: str) -> str:
         return getattr(self, f"{name}_url")

@@ -3,6 +3,7 @@ transmitted bookings wait for the morning digest."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import asyncpg
@@ -14,6 +15,7 @@ from contracts.billing import BillingPaymentReceivedV1
 from contracts.booking import BookingWaitlistPromotedV1
 from contracts.dossier import DossierSheetReviewedV1
 from kit.logging import get_logger
+from kit.telemetry import inject_context
 from services.notify.templates import TemplateError, render
 
 log = get_logger(__name__)
@@ -38,9 +40,10 @@ async def record_delivery(conn: asyncpg.Connection, event_id: uuid.UUID, templat
         log.error("mail cannot be rendered", event_id=str(event_id), template=template, error=str(exc))
         raise RejectMessage() from exc
     await conn.execute(
-        """INSERT INTO deliveries (event_id, template, recipients, subject, body_text, body_html, family_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id, template) DO NOTHING""",
-        event_id, template, recipients, mail.subject, mail.text, mail.html, family_id)
+        """INSERT INTO deliveries (event_id, template, recipients, subject, body_text, body_html, family_id,
+                                   trace_context)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (event_id, template) DO NOTHING""",
+        event_id, template, recipients, mail.subject, mail.text, mail.html, family_id, json.dumps(inject_context()))
 
 
 async def contacts(conn: asyncpg.Connection, family_id: uuid.UUID) -> asyncpg.Record | None:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 import asyncpg
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from contracts.notify import NotifyMailSentV1
 from kit import outbox
-
 from kit.logging import get_logger
+from kit.metrics import MAILS
 
 log = get_logger(__name__)
+tracer = trace.get_tracer(__name__)
 
 
 def build_message(mail_from: str, recipients: list[str], subject: str, text: str, html: str | None) -> EmailMessage:
@@ -105,8 +109,8 @@ class DeliverySender:
         """Send one due delivery (row locked while sending). Returns how many were handled."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                """SELECT id, recipients, subject, body_text, body_html, attempts, template, family_id, event_id
-                   FROM deliveries
+                """SELECT id, recipients, subject, body_text, body_html, attempts, template, family_id, event_id,
+                          trace_context::text AS trace_context FROM deliveries
                    WHERE status = 'pending' AND next_attempt_at <= now()
                    ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED""")
             if row is None:
@@ -114,8 +118,11 @@ class DeliverySender:
             message = build_message(self.mail_from, list(row["recipients"]), row["subject"],
                                     row["body_text"], row["body_html"])
             attempts = row["attempts"] + 1
+            parent = propagate.extract(json.loads(row["trace_context"] or "{}"))
             try:
-                answer = await self.mailer.send(message)
+                with tracer.start_as_current_span("smtp send", context=parent, kind=SpanKind.CLIENT,
+                                                  attributes={"mail.template": row["template"]}):
+                    answer = await self.mailer.send(message)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
                 final = is_permanent(exc) or attempts > len(self.retry_delays)
                 delay = 0 if final else self.retry_delays[attempts - 1]
@@ -124,6 +131,7 @@ class DeliverySender:
                            status = CASE WHEN $4 THEN 'failed' ELSE 'pending' END,
                            next_attempt_at = now() + make_interval(secs => $5) WHERE id = $1""",
                     row["id"], attempts, smtp_answer(exc), final, delay)
+                MAILS.labels("failed" if final else "retry").inc()
                 log.warning("mail not sent", delivery_id=row["id"], template=row["template"],
                             attempts=attempts, final=final, error=smtp_answer(exc)[:200])
                 return 1
@@ -134,5 +142,6 @@ class DeliverySender:
                 delivery_id=row["id"], template=row["template"], family_id=row["family_id"],
                 source_event_id=row["event_id"], recipients=len(row["recipients"]),
                 sent_at=datetime.now(timezone.utc)), producer="notify")
+            MAILS.labels("sent").inc()
             log.info("mail sent", delivery_id=row["id"], template=row["template"], attempts=attempts)
             return 1

@@ -1,0 +1,56 @@
+"""Prometheus metrics shared by every process: HTTP latency and errors per route, events published
+and consumed per type, outbox backlog, dead letters, mails, bookings. Served at /metrics."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+HTTP_REQUESTS = Counter("portail_http_requests_total", "HTTP requests answered",
+                        ["service", "method", "route", "status"])
+HTTP_LATENCY = Histogram("portail_http_request_duration_seconds", "HTTP request duration",
+                         ["service", "method", "route"],
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+EVENTS_PUBLISHED = Counter("portail_events_published_total", "Events published by the outbox relay",
+                           ["service", "type"])
+EVENTS_CONSUMED = Counter("portail_events_consumed_total", "Events handled by a consumer",
+                          ["service", "type", "result"])  # applied | duplicate | failed | rejected
+OUTBOX_BACKLOG = Gauge("portail_outbox_backlog", "Events written but not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge("portail_outbox_oldest_age_seconds", "Age of the oldest unpublished event", ["service"])
+DEAD_LETTERS = Gauge("portail_dead_letter_messages", "Messages waiting in a dead-letter queue", ["service", "queue"])
+MAILS = Counter("portail_mails_total", "Mails handed to SMTP or given up", ["result"])  # sent | retry | failed
+BOOKINGS = Counter("portail_booking_requests_total", "Booking lines confirmed by parents", ["outcome"])
+
+
+def route_of(request: web.Request) -> str:
+    """The route's pattern, not the concrete path: bounded label values."""
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "unmatched"
+
+
+def http_middleware(service: str):
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if request.path == "/metrics":
+            return await handler(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            route = route_of(request)
+            HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+
+    return middleware
+
+
+def exposition() -> web.Response:
+    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
