@@ -109,7 +109,7 @@ class DevStack:
             settings = service.settings_cls(database_url=self.database_url(name), identity_secret=self.secret,
                                             amqp_url=self.amqp_url, **extra)
             await service.migrate(settings)
-            if name == "auth" and self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
+            if "demo" in service.commands and self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
                 pool = await create_pool(settings.database_url, max_size=1)
                 try:
                     await service.commands["demo"](settings, pool)

@@ -9,7 +9,7 @@ from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.dossier import DossierFamilyUpdatedV1
 from kit.service import Service, Subscription
 from kit.settings import ServiceSettings
-from services.billing import api, handlers, invoicing
+from services.billing import api, demo, handlers, invoicing
 from services.billing.provider import TestProvider
 
 
@@ -53,5 +53,5 @@ service = Service(
         Subscription(DossierFamilyUpdatedV1, handlers.on_family_updated),
     ],
     contexts=[provider_ctx],
-    commands={"issue-invoices": issue_invoices},
+    commands={"issue-invoices": issue_invoices, "demo": demo.load},
 )

@@ -4,7 +4,7 @@ from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.billing import BillingTariffPublishedV1
 from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
 from kit.service import Service, Subscription
-from services.booking import api, projections, transmission
+from services.booking import api, demo, projections, transmission
 
 
 async def transmit(_settings, pool) -> None:
@@ -28,5 +28,5 @@ service = Service(
         Subscription(BillingTariffPublishedV1, projections.on_tariff_published),
         Subscription(DossierFamilyUpdatedV1, projections.on_family_updated),
     ],
-    commands={"transmit": transmit},
+    commands={"transmit": transmit, "demo": demo.load},
 )

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from kit.service import APP_KEY, Service, Subscription
-from services.dossier import api, projections
+from services.dossier import api, demo, projections
 from services.dossier.domain.crypto import Sealer
 from services.dossier.domain.storage import FileSystemStorage
 from services.dossier.settings import DossierSettings
@@ -26,4 +26,5 @@ service = Service(
         Subscription(AuthFamilyChangedV1, projections.on_family_changed),
     ],
     contexts=[vault],
+    commands={"demo": demo.load},
 )

@@ -249,6 +249,16 @@ def clean_news(html: str) -> str:
     return "".join(cleaner.out).strip()
 
 
+async def review_queue(request: web.Request, account: Account) -> list[dict] | None:
+    """The sheets awaiting review; None when no dossier campaign is open."""
+    status, body = await request.app[BACKEND].request("dossier", "GET", "/v1/review", account.identity)
+    if status == 404:
+        return None
+    if status != 200:
+        raise ServiceError("dossier", status, body)
+    return body["sheets"]
+
+
 # -- dashboard ---------------------------------------------------------------------------------------------
 @signed_in(roles=STAFF)
 async def dashboard(request: web.Request, account: Account) -> web.Response:
@@ -256,7 +266,8 @@ async def dashboard(request: web.Request, account: Account) -> web.Response:
     pending = sheets = None
     if sid:
         pending = len((await fetch(request, account, "booking", "/v1/requests", structure_id=sid))["requests"])
-        sheets = len((await fetch(request, account, "dossier", "/v1/review"))["sheets"])
+        queue = await review_queue(request, account)
+        sheets = len(queue) if queue is not None else None
     return render(request, "gestion.html", section="tableau", pending=pending, sheets=sheets)
 
 
@@ -564,8 +575,9 @@ def sheet_rows(data: dict, model: type[BaseModel] | None, depth: int = 0) -> lis
 
 @signed_in(roles=STAFF)
 async def sheets_page(request: web.Request, account: Account) -> web.Response:
-    sheets = (await fetch(request, account, "dossier", "/v1/review"))["sheets"]
-    return render(request, "gestion_dossiers.html", section="dossiers", sheets=sheets, done=done_message(request))
+    sheets = await review_queue(request, account)
+    return render(request, "gestion_dossiers.html", section="dossiers", sheets=sheets or [],
+                  no_campaign=sheets is None, done=done_message(request))
 
 
 async def _sheet_page(request, account, status=200, **extra):
@@ -579,7 +591,7 @@ async def _sheet_page(request, account, status=200, **extra):
         model, label = MODELS[kind], LABELS[kind]
     except ValueError:
         model, label = None, sheet["kind"]
-    queue = (await fetch(request, account, "dossier", "/v1/review"))["sheets"]
+    queue = await review_queue(request, account) or []
     listed = next((s for s in queue if s["id"] == sheet_id), None)
     try:
         state_label = STATE_LABELS[SheetState(sheet["state"])]

@@ -120,7 +120,7 @@ async def test_month_tool_recap_confirm_cancel_and_follow_up_on_a_desktop(portal
     await page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Réservations").click()
     await expect(page.get_by_role("heading", name="Réservations", exact=True)).to_be_visible()
     await page.goto(f"{portal.url}/reservations?mois={MONTH_KEY}")
-    await page.get_by_label("Activité").select_option(ids["cantine"])  # JS shows the calendar at once
+    await page.get_by_label("Activité", exact=True).select_option(ids["cantine"])  # JS shows the calendar at once
     await expect(page.locator(f"td.jour[data-date='{days[0]}'] button")).to_have_attribute(
         "aria-label", f"Réserver le {spoken(date.fromisoformat(days[0]))}")
     legend = page.locator(".legende")
@@ -223,7 +223,7 @@ async def test_day_view_hours_and_copy_to_a_second_child_on_a_phone(portal, acti
     await sign_in(page, portal, family["identifiant"])
 
     await page.goto(f"{portal.url}/reservations?mois={MONTH_KEY}")
-    await expect(page.get_by_label("Activité")).to_have_value("")  # "Toutes les activités"
+    await expect(page.get_by_label("Activité", exact=True)).to_have_value("")  # "Toutes les activités"
     await no_horizontal_scroll(page, PHONE["width"])
     await page.screenshot(path=str(artifacts / "reservations-calendrier-telephone.png"), full_page=True)
 
@@ -291,8 +291,8 @@ async def test_day_view_hours_and_copy_to_a_second_child_on_a_phone(portal, acti
     await no_horizontal_scroll(page, PHONE["width"])
     await page.screenshot(path=str(artifacts / "reservations-recopie-telephone.png"), full_page=True)
     await page.get_by_role("button", name="Retour au calendrier").tap()
-    await expect(page.get_by_label("Enfant")).to_have_value(marina)
-    await expect(page.get_by_label("Activité")).to_have_value(ids["aps"])
+    await expect(page.get_by_label("Enfant", exact=True)).to_have_value(marina)
+    await expect(page.get_by_label("Activité", exact=True)).to_have_value(ids["aps"])
     await expect(page.locator("td.jour.attente-reserve")).to_have_count(len(open_days(days, (0, 1))))
     # the basket still holds Léo's month too: the recap lists both children
     await page.get_by_role("button", name="Valider", exact=True).tap()
@@ -314,7 +314,7 @@ async def test_works_without_javascript_and_bad_input_gets_a_french_page(portal,
     page = await open_page(DESKTOP, java_script_enabled=False)
     await sign_in(page, portal, family["identifiant"])
     await page.goto(f"{portal.url}/reservations?mois={MONTH_KEY}")
-    await page.get_by_label("Activité").select_option(ids["cantine"])
+    await page.get_by_label("Activité", exact=True).select_option(ids["cantine"])
     await page.get_by_role("button", name="Afficher").click()
     day = date.fromisoformat(days[0])
     await page.get_by_role("button", name=f"Réserver le {spoken(day)}").click()
@@ -324,7 +324,7 @@ async def test_works_without_javascript_and_bad_input_gets_a_french_page(portal,
     await expect(page.locator("td.jour.attente-reserve")).to_have_count(0)
     # the month arrows keep the activity
     await page.get_by_role("button", name="Mois suivant").click()
-    await expect(page.get_by_label("Activité")).to_have_value(ids["cantine"])
+    await expect(page.get_by_label("Activité", exact=True)).to_have_value(ids["cantine"])
 
     for path, status, text in ((f"/reservations?mois={MONTH.year}-13", 400, "Mois invalide"),
                                (f"/reservations?enfant={uuid.uuid4()}", 404, "Enfant introuvable"),
