@@ -697,7 +697,8 @@ async def main(args: argparse.Namespace) -> int:
                 continue
             rounds = s.confirm_rounds.get(parents, 1)
             service, raw = await bench_confirm(base, pool, year, parents, rounds, s.basket_days)
-            label = f"confirm 40 lines, {parents} parents at once (n={service.done}/{parents * rounds})"
+            label = (f"confirm 40 lines, {parents} parents at once (done of {parents * rounds}: "
+                     f"service {service.done}, raw {raw.done})")
             rows.append((f"{label}: baskets/s", f"{service.rate:.1f}/s", f"{raw.rate:.1f}/s",
                          ratio(service.rate, raw.rate)))
             rows.append((f"{label}: p50", ms(pct(service.latencies, .5)), ms(pct(raw.latencies, .5)),

@@ -58,11 +58,11 @@ async def take_place(conn, session_id: uuid.UUID) -> bool:
     return await conn.fetchval("SELECT capacity IS NULL FROM sessions WHERE id = $1", session_id)
 
 
-async def waitlist_position(conn, booking_id: uuid.UUID) -> int:
+async def waitlist_position(conn, session_id: uuid.UUID, request_seq: int) -> int:
+    """Position on the day's waiting list (the bookings_waitlist index answers it)."""
     return await conn.fetchval(
-        """SELECT count(*) FROM bookings w JOIN bookings b ON b.id = $1
-           WHERE w.session_id = b.session_id AND w.status = 'waitlisted' AND w.request_seq <= b.request_seq""",
-        booking_id)
+        "SELECT count(*) FROM bookings WHERE session_id = $1 AND status = 'waitlisted' AND request_seq <= $2",
+        session_id, request_seq)
 
 
 async def record_movement(conn, booking_id, family_id, kind: str, outcome: str) -> None:
@@ -80,7 +80,7 @@ async def confirm(pool: asyncpg.Pool, family_id: uuid.UUID, lines: list[Line], n
         await conn.execute(
             """SELECT 1 FROM sessions s JOIN unnest($1::uuid[], $2::date[]) AS l(activity_id, day)
                    ON s.activity_id = l.activity_id AND s.day = l.day
-               WHERE s.capacity IS NOT NULL ORDER BY s.id FOR UPDATE OF s""",
+               WHERE s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s""",
             [line.activity_id for line in lines], [line.date for line in lines])
         views = await load_views(conn, lines, now)
         declared = await declared_incompatibilities(conn, {line.activity_id for line in lines})
@@ -103,7 +103,7 @@ async def confirm(pool: asyncpg.Pool, family_id: uuid.UUID, lines: list[Line], n
                 continue
             if view.activity.needs_approval:
                 outcome, reason = "pending", None
-            elif await take_place(conn, view.session_id):
+            elif view.capacity is None or await take_place(conn, view.session_id):
                 outcome, reason = "accepted", None
             elif view.activity.waitlist_allowed:
                 outcome, reason = "waitlisted", None
@@ -112,14 +112,15 @@ async def confirm(pool: asyncpg.Pool, family_id: uuid.UUID, lines: list[Line], n
             booking_id = uuid.uuid4()
             arrival = line.arrival if view.activity.kind == "time_entry" else None
             departure = line.departure if view.activity.kind == "time_entry" else None
-            await conn.execute(
+            request_seq = await conn.fetchval(
                 """INSERT INTO bookings (id, session_id, activity_id, child_id, family_id, day, arrival, departure,
                                          status, reason)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING request_seq""",
                 booking_id, view.session_id, view.activity.id, line.child_id, family_id, line.date, arrival,
                 departure, outcome, reason)
             await record_movement(conn, booking_id, family_id, "reserve", outcome)
-            position = await waitlist_position(conn, booking_id) if outcome == "waitlisted" else None
+            position = (await waitlist_position(conn, view.session_id, request_seq)
+                        if outcome == "waitlisted" else None)
             results.append(LineResult(line, outcome, reason, booking_id, position, name))
         for session_id in freed:
             await promote_waitlist(conn, session_id)

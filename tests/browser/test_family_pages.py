@@ -249,7 +249,7 @@ async def test_dossier_draft_missing_pieces_upload_submit_and_house_rules(portal
     await page.get_by_label("Adresse e-mail").fill("famille@example.fr")
     await page.get_by_label("Régime allocataire : CAF, MSA ou autre régime").select_option("CAF")
     await page.get_by_label("Numéro d'allocataire").fill("1234567")
-    await page.get_by_label("Quotient familial").fill("642")
+    await page.get_by_label("Quotient familial", exact=True).fill("642")
     await page.get_by_role("button", name="Valider et transmettre la fiche").click()
     missing = page.locator(".manquant")
     await expect(missing).to_contain_text("Il manque")
@@ -272,7 +272,7 @@ async def test_dossier_draft_missing_pieces_upload_submit_and_house_rules(portal
         "button", name=re.compile("Envoyer le fichier")).click()
     await expect(page.get_by_role("status")).to_contain_text("Le fichier a été ajouté")
     await expect(page.locator("[data-piece=justificatif_qf] .fichiers")).to_contain_text("avis-caf.pdf")
-    await expect(page.get_by_label("Quotient familial")).to_have_value("642")  # saved with the attempt
+    await expect(page.get_by_label("Quotient familial", exact=True)).to_have_value("642")  # saved with the attempt
 
     await page.get_by_role("button", name="Valider et transmettre la fiche").click()
     await expect(page.get_by_role("status")).to_contain_text("validée et transmise")
@@ -327,7 +327,7 @@ async def test_contacts_sheet_and_contacts_page(portal, staff, admin, open_page)
     await page.locator("#nc-relationship").fill("Grand-père")
     await page.get_by_role("button", name="Enregistrer", exact=True).click()
     await expect(page.get_by_role("status")).to_contain_text("Le contact a été ajouté")
-    await expect(page.locator(".contact-lien legend")).to_have_text("MARTIN Paul")
+    await expect(page.locator(".contact-lien > legend")).to_have_text("MARTIN Paul")
     await expect(page.get_by_label("Lien de parenté avec l'enfant").first).to_have_value("Grand-père")
 
     # still on Léo's sheet: the contacts page refuses the deletion in French

@@ -278,7 +278,7 @@ async def test_day_view_hours_and_copy_to_a_second_child_on_a_phone(portal, acti
     await expect(page.get_by_role("heading", name="Recopier des réservations")).to_be_visible()
     await expect(page.locator("#source_activite")).to_have_value(ids["cantine"])
     await page.locator("#cible_enfant").select_option(marina)
-    await page.locator("#cible_activite").select_option(ids["aps"])
+    await page.locator("#cible_activite").select_option(label=f"{names['aps']} (Marina)")
     await expect(page.get_by_label("Du", exact=True)).to_have_value(MONTH.isoformat())
     await page.get_by_role("button", name="Recopier").tap()
     await expect(page.get_by_role("heading", name=f"Importer sur Marina pour l'activité {names['aps']}")

@@ -253,8 +253,8 @@ async def test_a_parent_is_refused_gestion(portal, open_page):
     staff = await api(portal, STAFF)
     parent, family = await new_family(portal, staff, children=1)
     page = await open_page()
-    response = await page.goto(portal.url + "/gestion")
-    assert re.search(r"/connexion\?suite=%2Fgestion$", page.url)
+    await page.goto(portal.url + "/gestion")
+    assert re.search(r"/connexion\?suite=(%2F|/)gestion$", page.url), page.url
     await sign_in(page, portal, family["identifiant"], "Cantine-Mercredi-2027")
     await expect(page.get_by_role("link", name="Gestion")).to_have_count(0)
     response = await page.goto(portal.url + "/gestion")
@@ -264,3 +264,20 @@ async def test_a_parent_is_refused_gestion(portal, open_page):
     assert response.status == 403
     for client in (staff, parent):
         await client.close()
+
+
+async def test_staff_edit_the_home_page_news_without_scripts(portal, open_page):
+    page = await open_page()
+    await sign_in_staff(page, portal, STAFF)
+    await page.get_by_role("link", name="Actualités").first.click()
+    news = ('<p onclick="alert(1)">Inscriptions ouvertes <strong>le 3 mars</strong></p>'
+            '<script>alert("x")</script><a href="javascript:alert(2)">lien</a>')
+    await page.get_by_label("Texte", exact=False).fill(news)
+    await page.get_by_role("button", name="Publier").click()
+    await expect(page.get_by_text("✓ Les actualités ont bien été publiées")).to_be_visible()
+    stored = await page.get_by_label("Texte", exact=False).input_value()
+    assert stored == "<p>Inscriptions ouvertes <strong>le 3 mars</strong></p><a>lien</a>"
+    await page.goto(portal.url + "/")
+    await expect(page.locator(".news strong")).to_have_text("le 3 mars")
+    html = await page.locator(".news").inner_html()
+    assert "<script" not in html and "onclick" not in html and "javascript:" not in html
