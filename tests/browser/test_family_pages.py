@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
@@ -72,6 +73,10 @@ async def sign_in(page: Page, portal, identifiant: str) -> None:
     await expect(page.get_by_role("heading", name="Accueil", exact=True)).to_be_visible()
 
 
+async def downloaded(download) -> bytes:
+    return Path(await download.path()).read_bytes()
+
+
 async def no_horizontal_scroll(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"horizontal scroll: {width}px > {PHONE['width']}px"
@@ -86,7 +91,7 @@ async def consumptions_for(portal, amqp_url, staff: Api, parent: Api, family: di
         "brackets": [{"qf_max": 700, "price_cents": 250, "reduced_price_cents": 210},
                      {"qf_max": None, "price_cents": 359, "reduced_price_cents": 298}]}, expect=201)
     await publish(amqp_url, DossierFamilyUpdatedV1(family_id=family["family_id"], family_quotient=1200,
-                                                   updated_at=dt.datetime.now(dt.timezone.utc)))
+                                                   updated_at=dt.datetime.now(dt.UTC)))
     previous, current = months()
     lines = [TransmittedLine(booking_id=uuid.uuid4(), child_id=child["id"], child_first_name=child["first_name"],
                              child_last_name=child["last_name"], activity_id=canteen,
@@ -95,7 +100,7 @@ async def consumptions_for(portal, amqp_url, staff: Api, parent: Api, family: di
              for child in family["children"]]
     await publish(amqp_url, BookingTransmittedV1(
         transmission_id=uuid.uuid4(), family_id=family["family_id"], structure_id=CARTEVILLE,
-        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.timezone.utc), lines=lines))
+        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.UTC), lines=lines))
     prev_key, cur_key = previous.strftime("%Y-%m"), current.strftime("%Y-%m")
     for month, count in ((prev_key, 12), (cur_key, 3)):
         async def arrived(month=month, count=count):
@@ -109,7 +114,7 @@ async def consumptions_for(portal, amqp_url, staff: Api, parent: Api, family: di
 # -- consommations ---------------------------------------------------------------------------------------------
 async def test_consumptions_history_exports_print_and_online_payment(portal, amqp_url, staff, admin, open_page):
     parent, family = await new_family(portal, staff, children=3)
-    prev_key, cur_key = await consumptions_for(portal, amqp_url, staff, parent, family)
+    prev_key, _ = await consumptions_for(portal, amqp_url, staff, parent, family)
     page = await open_page(DESKTOP)
     await sign_in(page, portal, family["identifiant"])
 
@@ -144,13 +149,13 @@ async def test_consumptions_history_exports_print_and_online_payment(portal, amq
         await page.get_by_role("link", name="Exporter en CSV (tableur)").click()
     download = await info.value
     assert download.suggested_filename == f"consommations-{prev_key}.csv"
-    raw = open(await download.path(), "rb").read()
+    raw = await downloaded(download)
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Date", "Nom", "Prénom", "Activité", "Prix (€)", "Qté", "Total (€)"]
     assert len(rows) == 1 + 12 + 1 and rows[-1][-1] == "38,20"
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Exporter en PDF").click()
-    pdf = open(await (await info.value).path(), "rb").read()
+    pdf = await downloaded(await info.value)
     assert pdf.startswith(b"%PDF")
 
     # the print page: no menu, a print button, print CSS
@@ -192,7 +197,7 @@ async def test_consumptions_history_exports_print_and_online_payment(portal, amq
     await expect(page.locator("[data-solde]")).to_have_text("0,00 €")
     async with page.expect_download() as info:
         await invoice.get_by_role("link", name=re.compile("Facture PDF")).click()
-    assert open(await (await info.value).path(), "rb").read().startswith(b"%PDF")
+    assert (await downloaded(await info.value)).startswith(b"%PDF")
     await parent.close()
 
 
@@ -308,7 +313,7 @@ async def test_dossier_draft_missing_pieces_upload_submit_and_house_rules(portal
     await expect(page.locator("main")).to_contain_text("3 fiches transmises sur 11")
     async with page.expect_download() as info:
         await page.get_by_role("link", name="Télécharger tout mon dossier").click()
-    assert open(await (await info.value).path(), "rb").read().startswith(b"PK")
+    assert (await downloaded(await info.value)).startswith(b"PK")
     await parent.close()
 
 
