@@ -11,7 +11,12 @@ from aiohttp import web
 from kit import identity as ident
 from kit.http import json_response, problem
 from services.gateway.session import (
-    BACKEND, CSRF_HEADER, SESSION_COOKIE, account_of, client_address, set_session_cookie,
+    BACKEND,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    account_of,
+    client_address,
+    set_session_cookie,
 )
 
 MAX_BODY = 5 * 1024 * 1024

@@ -14,7 +14,15 @@ from kit.logging import configure_logging, get_logger
 from kit.metrics import exposition, http_middleware
 from kit.settings import DEFAULT_PORTS, SettingsError, load_settings
 from kit.telemetry import setup_tracing
-from services.gateway import api_v1, pages_account, pages_billing, pages_booking, pages_dossier, pages_staff, views
+from services.gateway import (
+    api_v1,
+    pages_account,
+    pages_billing,
+    pages_booking,
+    pages_dossier,
+    pages_staff,
+    views,
+)
 from services.gateway.backend import Backend, ServiceError, ServiceUnavailable
 from services.gateway.render import error_page
 from services.gateway.session import BACKEND, SETTINGS, CsrfRefused, session_middleware

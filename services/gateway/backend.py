@@ -3,7 +3,6 @@ short-lived signed identity; turns an unreachable service into a clear French er
 
 from __future__ import annotations
 
-import asyncio
 import json as jsonlib
 from typing import Any
 
@@ -54,7 +53,7 @@ class Backend:
                 except ValueError:
                     body = {"detail": raw.decode(errors="replace")[:500]}
                 return resp.status, body
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             log.warning("service unreachable", target=service, path=path, error=repr(exc))
             raise ServiceUnavailable(service) from exc
 

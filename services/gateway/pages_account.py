@@ -7,8 +7,18 @@ from aiohttp import web
 from kit import identity as ident
 from services.gateway.render import render
 from services.gateway.session import (
-    BACKEND, CONSENTS_PATH, FIRST_LOGIN_PATH, SESSION_COOKIE, Account, account_of, checked_form, client_address,
-    identity_of, safe_next, set_session_cookie, signed_in,
+    BACKEND,
+    CONSENTS_PATH,
+    FIRST_LOGIN_PATH,
+    SESSION_COOKIE,
+    Account,
+    account_of,
+    checked_form,
+    client_address,
+    identity_of,
+    safe_next,
+    set_session_cookie,
+    signed_in,
 )
 
 PASSWORD_RULES = (
