@@ -109,7 +109,7 @@ async def no_horizontal_scroll(page: Page, width: int) -> None:
 
 # -- desktop: a month, recap, confirm, cancel two days, follow-up, calendar feed ----------------------------
 async def test_month_tool_recap_confirm_cancel_and_follow_up_on_a_desktop(portal, activities, open_page, artifacts):
-    staff, ids, names = activities
+    staff, ids, _names = activities
     parent, family = await new_family(portal, staff, children=1)
     leo = family["children"][0]["id"]
     days = await canteen_days(parent, leo, ids["cantine"])
@@ -307,7 +307,7 @@ async def test_day_view_hours_and_copy_to_a_second_child_on_a_phone(portal, acti
 
 # -- without JavaScript, and bad input ---------------------------------------------------------------------
 async def test_works_without_javascript_and_bad_input_gets_a_french_page(portal, activities, open_page):
-    staff, ids, names = activities
+    staff, ids, _names = activities
     parent, family = await new_family(portal, staff, children=1)
     leo = family["children"][0]["id"]
     days = await canteen_days(parent, leo, ids["cantine"])
