@@ -106,6 +106,11 @@ class Portal:
 
 @asynccontextmanager
 async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
+    # Databases of its own for each portal: a test module's accounts (demo passwords renewed in a
+    # browser, throttling, campaigns) never leak into another's. All are dropped with the session prefix.
+    import uuid as _uuid
+
+    db_prefix = f"{db_prefix}{_uuid.uuid4().hex[:4]}_"
     async with AsyncExitStack() as stack:
         catcher = MailCatcher(smtp_port=0, http_port=0, directory=tmp_path / "mail")
         await catcher.start()

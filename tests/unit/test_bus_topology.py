@@ -16,6 +16,7 @@ def test_consumer_queue_is_a_bounded_quorum_queue():
         "x-dead-letter-routing-key": "billing.booking.transmitted.v1",
         "x-dead-letter-strategy": "at-least-once",
         "x-overflow": "reject-publish",  # required by at-least-once dead-lettering
+        "x-single-active-consumer": True,  # several replicas never reorder a queue's events
     }
 
 
