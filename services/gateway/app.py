@@ -69,9 +69,18 @@ async def errors_middleware(request: web.Request, handler):
         return problem(500, title, message) if api else error_page(request, 500, title, message)
 
 
+@web.middleware
+async def static_cache_middleware(request: web.Request, handler):
+    """Assets may be kept a day by browsers and proxies; pages never (they carry personal data)."""
+    response = await handler(request)
+    if request.path.startswith("/static/") and response.status == 200:
+        response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def build_app(settings: GatewaySettings) -> web.Application:
     app = web.Application(middlewares=[http_middleware("gateway"), correlation_middleware, errors_middleware,
-                                       session_middleware],
+                                       static_cache_middleware, session_middleware],
                           client_max_size=api_v1.MAX_BODY)
     app[SETTINGS] = settings
     stopping = {"value": False}

@@ -404,7 +404,8 @@ async def test_time_entry_with_the_time_picker_and_a_full_activity_on_the_waitin
     await expect(row).to_contain_text("À réserver")
 
     # the full Wednesday: still offered, but only on the waiting list
-    await page.goto(f"{portal.url}/reservations?mois={MONTH_KEY}&activite={ids['mercredi']}")
+    await page.get_by_role("button", name="Retour", exact=True).click()
+    await page.get_by_label("Activité", exact=True).select_option(ids["mercredi"])  # JS shows it at once
     cell = page.locator(f"td.jour[data-date='{wednesday.isoformat()}']")
     await expect(cell).to_have_attribute("data-etat", "waitlist_only")
     await page.get_by_role("button", name=f"Réserver le {spoken(wednesday)}").click()
@@ -492,17 +493,20 @@ async def test_dossier_sheet_refused_with_a_reason_corrected_and_approved(portal
     await page.goto(portal.url + "/dossier")
     await page.locator("[data-fiche=famille]").get_by_role("link", name="Fiche famille").click()
     await expect(page.get_by_role("heading", name="Fiche famille")).to_be_visible()
-    await fill_family_sheet(page, "642")
 
     # a scan too big is refused with its size; a proper one is kept
     await expect(page.locator("[data-limites]")).to_have_text(
         "4 fichiers au plus, 2000 Ko maximum chacun, PDF, JPEG ou PNG")
+    # (the browser tells it before sending, the form stays unsent; the server checks again)
     await send_piece(page, "scan-enorme.pdf", PDF + b"0" * (2100 * 1024))
-    await expect(page.locator("[data-piece=justificatif_qf] .erreur")).to_contain_text("Le fichier dépasse 2000 Ko")
-    await expect(page.locator("[data-piece=justificatif_qf] .fichiers")).not_to_contain_text("scan-enorme.pdf")
+    upload = page.locator("[data-piece=justificatif_qf] input[type=file]")
+    assert await upload.evaluate("input => input.validationMessage") == (
+        "Le fichier dépasse 2000 Ko (taille : 2101 Ko).")
+    await expect(page.locator("[data-piece=justificatif_qf]")).not_to_contain_text("scan-enorme.pdf")
     await send_piece(page, "avis-caf.pdf", PDF)
     await expect(page.get_by_role("status")).to_contain_text("Le fichier a été ajouté")
     await expect(page.locator("[data-piece=justificatif_qf] .fichiers")).to_contain_text("avis-caf.pdf")
+    await fill_family_sheet(page, "642")
     await page.get_by_role("button", name="Valider et transmettre la fiche").click()
     await expect(page.locator("[data-etat]")).to_have_text("Transmise, en attente de validation")
 
@@ -531,11 +535,11 @@ async def test_dossier_sheet_refused_with_a_reason_corrected_and_approved(portal
     await expect(famille).to_contain_text("Motif du refus : Le justificatif de QF date de 2019.")
     await famille.get_by_role("link", name="Fiche famille").click()
     await expect(page.get_by_role("alert")).to_contain_text("Motif : Le justificatif de QF date de 2019.")
-    await page.get_by_label("Quotient familial", exact=True).fill("655")
+    await shot(page, "fiche.png")
     await send_piece(page, "avis-caf-2026.pdf", PDF)
     await expect(page.locator("[data-piece=justificatif_qf] .fichiers")).to_contain_text("avis-caf-2026.pdf")
-    await expect(page.get_by_label("Quotient familial", exact=True)).to_have_value("655")
-    await shot(page, "fiche.png")
+    await expect(page.get_by_label("Quotient familial", exact=True)).to_have_value("642")  # kept from before
+    await page.get_by_label("Quotient familial", exact=True).fill("655")
     await page.get_by_role("button", name="Valider et transmettre la fiche").click()
     await expect(page.locator("[data-etat]")).to_have_text("Transmise, en attente de validation")
 

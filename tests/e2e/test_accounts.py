@@ -609,3 +609,11 @@ async def test_failures_from_one_address_are_throttled_across_identifiants(site)
         assert status == 429 and "réessayez à partir de" in body["detail"]
         status, _ = await attempt(identifiant, INITIAL, neighbour)
         assert status == 201
+
+
+async def test_assets_are_cached_pages_are_not(site):
+    b = site.browser()
+    async with b.http.get(b.base + "/static/portail.css") as resp:
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "public, max-age=86400"
+    async with b.http.get(b.base + "/connexion") as resp:
+        assert resp.headers["Cache-Control"] == "no-store"

@@ -222,6 +222,14 @@ async def test_campaign_review_contacts_uploads_and_privacy(site, amqp_url):
     assert any(n.startswith("fiches/") for n in names) and sum(n.startswith("pieces/") for n in names) == 7
     assert any(SECRET_ALLERGY in archive.read(n).decode() for n in names if n.startswith("fiches/"))
 
+    # a new school year: every sheet to validate again, prefilled with this year's answers
+    await admin.call("POST", "/api/v1/dossier/campaigns", {"school_year": "2027-2028"}, expect=201)
+    next_year = await parent.call("GET", "/api/v1/dossier/dossier")
+    assert next_year["school_year"] == "2027-2028"
+    assert {s["state_label"] for s in next_year["sheets"]} == {"À remplir"}
+    prefilled = await parent.call("GET", f"/api/v1/dossier/sheets/{find(next_year, 'famille')['id']}")
+    assert prefilled["data"]["family_quotient"] == 655 and prefilled["data"]["city"] == "CarteVille"
+
     # nothing on the public exchange carries health data
     events = []
     while (message := await public.get(fail=False, no_ack=True)) is not None:
