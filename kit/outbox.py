@@ -27,6 +27,8 @@ log = get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 _RELAY_LOCK_KEY = 0x4F555442  # "OUTB"
+KEEP_SENT_DAYS = 7
+PURGE_EVERY_SECONDS = 3600
 
 
 async def add(conn: asyncpg.Connection, payload: Message, *, producer: str) -> Envelope[Any]:
@@ -72,6 +74,7 @@ class OutboxRelay:
         self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
         self.connected = False
         self.published = 0
+        self._last_purge = float("-inf")
 
     # lifecycle -------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -94,10 +97,20 @@ class OutboxRelay:
                     await self._sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
+                await self._purge_if_due(listener)
                 await self._sleep(self.poll_seconds)
         finally:
             await self._disconnect()
             await listener.close()
+
+    async def _purge_if_due(self, conn: asyncpg.Connection) -> None:
+        """Sent events are kept a week (for replays and audits), then deleted: internal commands may
+        carry secrets such as reset links, which must not stay at rest."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = now
+        await conn.execute("DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)", KEEP_SENT_DAYS)
 
     async def stop(self) -> None:
         self._stopping.set()

@@ -145,15 +145,21 @@ async def _check_contact_links(conn, family_id, model) -> None:
             raise web.HTTPUnprocessableEntity(text="Contact inconnu : ajoutez-le d'abord à vos contacts.")
 
 
+async def _posted_sheet(conn, request: web.Request, who: Identity, body: SheetIn):
+    """The family's sheet, locked, with the posted data checked against its model."""
+    row = await _own_sheet(conn, who, _uuid(request.match_info["sheet_id"]), lock=True)
+    kind = SheetKind(row["kind"])
+    model = _model(kind, body.data)
+    if kind == SheetKind.CONTACTS:
+        await _check_contact_links(conn, who.family_id, model)
+    return row, kind, model
+
+
 async def save_draft(request: web.Request) -> web.Response:
     who = _parent(request)
     body = await read_model(request, SheetIn)
     async with _pool(request).acquire() as conn, conn.transaction():
-        row = await _own_sheet(conn, who, _uuid(request.match_info["sheet_id"]), lock=True)
-        kind = SheetKind(row["kind"])
-        model = _model(kind, body.data)
-        if kind == SheetKind.CONTACTS:
-            await _check_contact_links(conn, who.family_id, model)
+        row, kind, model = await _posted_sheet(conn, request, who, body)
         try:
             new_state = states.save_draft(states.SheetState(row["state"]))
         except states.DossierError as exc:
@@ -167,11 +173,7 @@ async def submit(request: web.Request) -> web.Response:
     who = _parent(request)
     body = await read_model(request, SheetIn)
     async with _pool(request).acquire() as conn, conn.transaction():
-        row = await _own_sheet(conn, who, _uuid(request.match_info["sheet_id"]), lock=True)
-        kind = SheetKind(row["kind"])
-        model = _model(kind, body.data)
-        if kind == SheetKind.CONTACTS:
-            await _check_contact_links(conn, who.family_id, model)
+        row, kind, model = await _posted_sheet(conn, request, who, body)
         if not states.can_edit(states.SheetState(row["state"])):
             return _refused(states.DossierError("Cette fiche a été transmise : elle n'est plus modifiable."))
         await sh.write_data(conn, row["id"], kind, model, request.app[SEALER])

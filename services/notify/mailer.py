@@ -91,6 +91,7 @@ class DeliverySender:
                 try:
                     while await self.send_due() and not self._stopping.is_set():
                         pass
+                    await self.purge_old_bodies()
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("delivery loop error, will retry", error=repr(exc))
                 try:
@@ -104,6 +105,12 @@ class DeliverySender:
     async def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+
+    async def purge_old_bodies(self, keep_days: int = 30) -> None:
+        """The delivery log is kept, the mails' bodies (reset links, personal detail) are not."""
+        await self.pool.execute(
+            """UPDATE deliveries SET body_text = '', body_html = NULL WHERE status <> 'pending'
+               AND created_at < now() - make_interval(days => $1) AND body_text <> ''""", keep_days)
 
     async def send_due(self) -> int:
         """Send one due delivery (row locked while sending). Returns how many were handled."""

@@ -145,3 +145,21 @@ async def test_always_failing_handler_ends_in_dead_letter_queue(amqp_url, db_pre
     assert final, errors
     assert final[-1]["event_type"] == "booking.transmitted"
     assert any("invalid message" in e.get("event", "") for e in errors)
+
+
+async def test_sent_events_are_purged_after_a_week(run_service, db_prefix):
+    """Reset links travel in internal commands: sent events do not stay at rest forever."""
+    from kit.outbox import OutboxRelay
+
+    async with run_service(booking):
+        dsn = database_url(db_prefix, "booking")
+        conn = await asyncpg.connect(dsn)
+        try:
+            await transmission.record(conn, uuid.uuid4(), [transmitted(uuid.uuid4(), uuid.uuid4())])
+            await eventually(lambda: count(dsn, "SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"))
+            await conn.execute("UPDATE outbox SET sent_at = now() - interval '8 days'")
+            relay = OutboxRelay(None, dsn, "amqp://unused")
+            await relay._purge_if_due(conn)  # noqa: SLF001 - the relay's hourly housekeeping
+            assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+        finally:
+            await conn.close()

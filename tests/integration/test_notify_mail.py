@@ -262,3 +262,33 @@ async def test_permanent_refusal_is_recorded_failed_and_shown_to_staff(run_servi
             assert "inconnu@example.fr" not in json.dumps(listed)
     finally:
         server.close()
+
+
+async def test_old_mail_bodies_are_purged_but_the_log_is_kept(run_service, amqp_url, db_prefix, tmp_path):
+    from contracts import NotifySendV1
+    from services.notify.mailer import DeliverySender, Mailer
+
+    catcher = MailCatcher(smtp_port=0, http_port=0, directory=tmp_path / "mail")
+    await catcher.start()
+    try:
+        async with run_service(notify, smtp_port=catcher.smtp_port, **FAST):
+            event_id = await publish(amqp_url, NotifySendV1(to=["ancien@example.fr"], template="password_reset",
+                                                            params={"identifiant": "X", "lien": "https://l/secret"}))
+            db = database_url(db_prefix, "notify")
+            pool = await asyncpg.create_pool(db, min_size=1, max_size=2)
+            try:
+                async def sent():
+                    return await pool.fetchval("SELECT status = 'sent' FROM deliveries WHERE event_id = $1", event_id)
+
+                await eventually(sent)
+                await pool.execute("UPDATE deliveries SET created_at = now() - interval '31 days' WHERE event_id = $1",
+                                   event_id)
+                await DeliverySender(pool, db, Mailer("127.0.0.1", 1), "x@example.fr").purge_old_bodies()
+                row = await pool.fetchrow("SELECT status, subject, body_text, body_html FROM deliveries "
+                                          "WHERE event_id = $1", event_id)
+            finally:
+                await pool.close()
+    finally:
+        await catcher.stop()
+    assert row["status"] == "sent" and row["subject"]  # the log stays
+    assert row["body_text"] == "" and row["body_html"] is None  # the link does not
