@@ -4,5 +4,13 @@ from contracts.booking import BookingTransmittedV1, TransmittedLine
 from contracts.envelope import INTERNAL, PUBLIC, Envelope, Message, wrap
 from contracts.notify import NotifySendV1
 
-__all__ = ["BookingTransmittedV1", "Envelope", "INTERNAL", "Message", "NotifySendV1", "PUBLIC",
-           "TransmittedLine", "wrap"]
+__all__ = [
+           "INTERNAL",
+           "PUBLIC",
+           "BookingTransmittedV1",
+           "Envelope",
+           "Message",
+           "NotifySendV1",
+           "TransmittedLine",
+           "wrap",
+]

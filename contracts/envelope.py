@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,7 +84,7 @@ def wrap(
     return Envelope[type(payload)](  # type: ignore[misc]
         type=payload.TYPE,
         version=payload.VERSION,
-        occurred_at=occurred_at or datetime.now(timezone.utc),
+        occurred_at=occurred_at or datetime.now(UTC),
         producer=producer,
         correlation_id=correlation_id,
         trace_context=trace_context or {},

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from contracts.auth import AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyContactsV1, AuthStructureChangedV1
-from contracts.booking import BookingTransmittedV1, BookingWaitlistPromotedV1
-from contracts.billing import (
-    BillingConsumptionRecordedV1, BillingInvoiceIssuedV1, BillingPaymentReceivedV1, BillingTariffPublishedV1,
+from contracts.auth import (
+    AuthAccountCreatedV1,
+    AuthFamilyChangedV1,
+    AuthFamilyContactsV1,
+    AuthStructureChangedV1,
 )
+from contracts.billing import (
+    BillingConsumptionRecordedV1,
+    BillingInvoiceIssuedV1,
+    BillingPaymentReceivedV1,
+    BillingTariffPublishedV1,
+)
+from contracts.booking import BookingTransmittedV1, BookingWaitlistPromotedV1
 from contracts.dossier import (
-    DossierFamilyUpdatedV1, DossierHouseRulesSignedV1, DossierSheetReviewedV1, DossierSheetSubmittedV1,
+    DossierFamilyUpdatedV1,
+    DossierHouseRulesSignedV1,
+    DossierSheetReviewedV1,
+    DossierSheetSubmittedV1,
 )
 from contracts.envelope import Envelope, Message
 from contracts.notify import NotifyMailSentV1, NotifySendV1

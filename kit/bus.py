@@ -12,7 +12,13 @@ import asyncpg
 from faststream import AckPolicy
 from faststream.exceptions import RejectMessage
 from faststream.rabbit import (
-    Channel, ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitMessage, RabbitQueue,
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitMessage,
+    RabbitQueue,
 )
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from pydantic import ValidationError

@@ -144,7 +144,7 @@ class DevStack:
                         async with http.get(url) as resp:
                             if resp.status == 200:
                                 del pending[name]
-                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                    except (TimeoutError, aiohttp.ClientError):
                         pass
                 if pending and asyncio.get_running_loop().time() > deadline:
                     raise RuntimeError(f"pas prêts après {timeout:.0f} s : {', '.join(pending)} "
@@ -158,7 +158,7 @@ class DevStack:
         for name, proc in self.processes.items():
             try:
                 await asyncio.wait_for(proc.wait(), timeout=25)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 say(f"{name} ne s'arrête pas, arrêt forcé")
                 proc.kill()
                 await proc.wait()

@@ -18,7 +18,7 @@ class DependencyUnavailable(RuntimeError):
         super().__init__(f"{what} est injoignable à l'adresse {where} ({cause}). {how}")
 
     @classmethod
-    def postgres(cls, dsn: str, cause: BaseException) -> "DependencyUnavailable":
+    def postgres(cls, dsn: str, cause: BaseException) -> DependencyUnavailable:
         return cls(
             "PostgreSQL", _where(dsn) or "127.0.0.1:5432",
             "Démarrez-le, par exemple : pg_ctlcluster --skip-systemctl-redirect "
@@ -27,7 +27,7 @@ class DependencyUnavailable(RuntimeError):
         )
 
     @classmethod
-    def rabbitmq(cls, url: str, cause: BaseException) -> "DependencyUnavailable":
+    def rabbitmq(cls, url: str, cause: BaseException) -> DependencyUnavailable:
         return cls(
             "RabbitMQ", _where(url) or "127.0.0.1:5672",
             "Démarrez-le, par exemple : rabbitmq-server -detached — ou indiquez son adresse "

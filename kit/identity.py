@@ -29,7 +29,7 @@ class Identity(BaseModel):
     session_id: uuid.UUID | None = Field(default=None, description="the signed-in session, when there is one")
 
     @classmethod
-    def anonymous(cls) -> "Identity":
+    def anonymous(cls) -> Identity:
         return cls(subject="anonymous", role="anonymous")
 
     def may_see_family(self, family_id: uuid.UUID) -> bool:

@@ -90,8 +90,7 @@ class OutboxRelay:
                     while await self.publish_batch() == self.batch_size and not self._stopping.is_set():
                         pass
                     backoff = 0.5
-                except (OSError, asyncio.TimeoutError, aio_pika.exceptions.AMQPError, RuntimeError,
-                        asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except (TimeoutError, OSError, aio_pika.exceptions.AMQPError, RuntimeError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("outbox relay cannot publish, will retry", error=repr(exc), retry_in=backoff)
                     await self._disconnect()
                     await self._sleep(backoff)
@@ -125,7 +124,7 @@ class OutboxRelay:
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         self._wake.clear()
 

@@ -88,7 +88,7 @@ class Service:
         if self.pool is not None:
             try:
                 checks["database"] = await asyncio.wait_for(self.pool.fetchval("SELECT true"), 2)
-            except (asyncio.TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 pass
         if self.broker is not None:
             try:
@@ -110,7 +110,7 @@ class Service:
                     "WHERE sent_at IS NULL"), 2)
                 OUTBOX_BACKLOG.labels(self.name).set(row["n"])
                 OUTBOX_OLDEST_AGE.labels(self.name).set(float(row["age"] or 0))
-            except (asyncio.TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 pass
         if self.broker is not None:
             for sub in self.subscriptions:
@@ -163,7 +163,7 @@ class Service:
         await self.relay.stop()
         try:
             await asyncio.wait_for(task, timeout=15)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             task.cancel()
 
     # -- commands ------------------------------------------------------------------------------

@@ -11,11 +11,15 @@ from aiohttp import web
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
 
-from kit.http import identity_of, json_response, problem, read_model, require_role
+from kit.http import json_response, problem, read_model, require_role
 from kit.service import APP_KEY
 from services.auth import credentials, events, families, policy, sessions
 from services.auth.family_import import (
-    ImportedChild, ImportedFamily, ImportedGuardian, ImportFileError, parse_family_csv,
+    ImportedChild,
+    ImportedFamily,
+    ImportedGuardian,
+    ImportFileError,
+    parse_family_csv,
 )
 from services.auth.passwords import PasswordHasher
 

@@ -7,7 +7,12 @@ import uuid
 import asyncpg
 
 from contracts.auth import (
-    AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyContactsV1, AuthStructureChangedV1, Child, Guardian,
+    AuthAccountCreatedV1,
+    AuthFamilyChangedV1,
+    AuthFamilyContactsV1,
+    AuthStructureChangedV1,
+    Child,
+    Guardian,
 )
 from kit import outbox
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -111,7 +111,7 @@ async def receive(conn, payment_id: uuid.UUID, received_at: datetime | None = No
     payment = await conn.fetchrow("SELECT * FROM payments WHERE id = $1 FOR UPDATE", payment_id)
     if payment["status"] == "received":
         return
-    when = received_at or datetime.now(timezone.utc)
+    when = received_at or datetime.now(UTC)
     await conn.execute("UPDATE payments SET status = 'received', received_at = $2 WHERE id = $1", payment_id, when)
     await allocate(conn, payment_id, payment["family_id"], payment["amount_cents"], payment["invoice_id"])
     structure_name = await conn.fetchval("SELECT name FROM structures WHERE id = $1", payment["structure_id"])

@@ -4,7 +4,7 @@ staff on the structures they manage."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from aiohttp import web
@@ -24,7 +24,7 @@ def _pool(request: web.Request):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _uuid(raw: str | None, what: str = "identifiant") -> uuid.UUID | None:

@@ -35,7 +35,7 @@ class Activity:
     cancel_rule: DeadlineRule
 
     @classmethod
-    def from_row(cls, r: asyncpg.Record) -> "Activity":
+    def from_row(cls, r: asyncpg.Record) -> Activity:
         return cls(r["activity_id"], r["structure_id"], r["name"], r["kind"], r["a_start"], r["a_end"],
                    r["waitlist_allowed"], r["needs_approval"],
                    DeadlineRule(r["booking_days_before"], r["booking_working_days"], r["booking_at"]),

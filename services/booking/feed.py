@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -45,7 +45,7 @@ async def render(conn, token: str) -> bytes | None:
     calendar.add("prodid", "-//Portail Famille//Réservations//FR")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Réservations Portail Famille")
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     for r in rows:
         event = Event()
         event.add("uid", f"{r['id']}@portail-famille")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import groupby
 
 import asyncpg
@@ -76,7 +76,7 @@ def build_events(rows: Sequence[asyncpg.Record], transmission_id: uuid.UUID, at:
 
 
 async def run(pool: asyncpg.Pool, now: datetime | None = None) -> TransmissionReport:
-    at = now or datetime.now(timezone.utc)
+    at = now or datetime.now(UTC)
     report = TransmissionReport(uuid.uuid4())
     families = [r["family_id"] for r in await pool.fetch(
         "SELECT DISTINCT family_id FROM movements WHERE transmission_id IS NULL AND outcome <> 'pending'")]

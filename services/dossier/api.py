@@ -3,7 +3,6 @@ their structures; every staff read of a health sheet is recorded."""
 
 from __future__ import annotations
 
-
 import re
 import uuid
 from typing import Literal
@@ -12,7 +11,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from contracts.dossier import (
-    DossierFamilyUpdatedV1, DossierHouseRulesSignedV1, DossierSheetReviewedV1, DossierSheetSubmittedV1,
+    DossierFamilyUpdatedV1,
+    DossierHouseRulesSignedV1,
+    DossierSheetReviewedV1,
+    DossierSheetSubmittedV1,
 )
 from kit import outbox
 from kit.http import json_response, problem, read_model, require_role
@@ -23,7 +25,14 @@ from services.dossier.domain import archive as arch
 from services.dossier.domain import contacts as ct
 from services.dossier.domain import states
 from services.dossier.domain.crypto import Sealer
-from services.dossier.domain.documents import DOCUMENT_LABELS, MAX_FILE_BYTES, SHEET_OF, DocumentKind, UploadRefused, check_upload
+from services.dossier.domain.documents import (
+    DOCUMENT_LABELS,
+    MAX_FILE_BYTES,
+    SHEET_OF,
+    DocumentKind,
+    UploadRefused,
+    check_upload,
+)
 from services.dossier.domain.sheets import HEALTH_KINDS, LABELS, SheetKind, parse
 from services.dossier.domain.storage import FileSystemStorage
 

@@ -6,14 +6,21 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 from pydantic import BaseModel, ValidationError
 
 from services.dossier.domain.crypto import Sealer
 from services.dossier.domain.documents import DOCUMENT_LABELS, required_documents
-from services.dossier.domain.sheets import CHILD_KINDS, HEALTH_KINDS, LABELS, SheetKind, missing_for_submission, parse
+from services.dossier.domain.sheets import (
+    CHILD_KINDS,
+    HEALTH_KINDS,
+    LABELS,
+    SheetKind,
+    missing_for_submission,
+    parse,
+)
 from services.dossier.domain.states import STATE_LABELS, SheetState
 
 CHILD_ORDER = (SheetKind.ASSURANCE, SheetKind.AUTORISATIONS, SheetKind.CONTACTS, SheetKind.SANITAIRE,
@@ -117,4 +124,4 @@ async def summary(conn, row: asyncpg.Record, sealer: Sealer, children: dict) -> 
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -90,11 +90,11 @@ def next_run(now: datetime, hour: int) -> datetime:
 
 async def scheduler(pool: asyncpg.Pool, portal_url: str, hour: int, stopping: asyncio.Event) -> None:
     while not stopping.is_set():
-        wait = (next_run(datetime.now(timezone.utc), hour) - datetime.now(timezone.utc)).total_seconds()
+        wait = (next_run(datetime.now(UTC), hour) - datetime.now(UTC)).total_seconds()
         try:
             await asyncio.wait_for(stopping.wait(), timeout=max(1.0, wait))
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         try:
             await run(pool, portal_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -45,7 +45,7 @@ class Mailer:
         """Send one message; returns the server's answer. Raises aiosmtplib.SMTPException or OSError."""
         _errors, answer = await aiosmtplib.send(
             message, hostname=self.host, port=self.port, timeout=self.timeout,
-            use_tls=self.tls == "tls", start_tls=True if self.tls == "starttls" else False,
+            use_tls=self.tls == "tls", start_tls=self.tls == "starttls",
             username=self.username or None, password=self.password or None,
         )
         return answer
@@ -96,7 +96,7 @@ class DeliverySender:
                     log.warning("delivery loop error, will retry", error=repr(exc))
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 self._wake.clear()
         finally:
@@ -130,7 +130,7 @@ class DeliverySender:
                 with tracer.start_as_current_span("smtp send", context=parent, kind=SpanKind.CLIENT,
                                                   attributes={"mail.template": row["template"]}):
                     answer = await self.mailer.send(message)
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
                 final = is_permanent(exc) or attempts > len(self.retry_delays)
                 delay = 0 if final else self.retry_delays[attempts - 1]
                 await conn.execute(
@@ -148,7 +148,7 @@ class DeliverySender:
             await outbox.add(conn, NotifyMailSentV1(
                 delivery_id=row["id"], template=row["template"], family_id=row["family_id"],
                 source_event_id=row["event_id"], recipients=len(row["recipients"]),
-                sent_at=datetime.now(timezone.utc)), producer="notify")
+                sent_at=datetime.now(UTC)), producer="notify")
             MAILS.labels("sent").inc()
             log.info("mail sent", delivery_id=row["id"], template=row["template"], attempts=attempts)
             return 1
