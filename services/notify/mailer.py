@@ -36,19 +36,52 @@ def build_message(mail_from: str, recipients: list[str], subject: str, text: str
 
 
 class Mailer:
+    """One SMTP session kept open while there is mail to send (a new connection per mail costs more
+    than the mail); any error closes it and the next mail opens a fresh one."""
+
     def __init__(self, host: str, port: int, tls: str = "none", username: str | None = None,
                  password: str | None = None, timeout: float = 30):
         self.host, self.port, self.tls = host, port, tls
         self.username, self.password, self.timeout = username, password, timeout
+        self._client: aiosmtplib.SMTP | None = None
+        self._lock = asyncio.Lock()  # one SMTP transaction at a time on the shared session
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is None or not self._client.is_connected:
+            client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=self.timeout,
+                                     use_tls=self.tls == "tls", start_tls=self.tls == "starttls")
+            await client.connect()
+            if self.username:
+                await client.login(self.username, self.password or "")
+            self._client = client
+        return self._client
 
     async def send(self, message: EmailMessage) -> str:
         """Send one message; returns the server's answer. Raises aiosmtplib.SMTPException or OSError."""
-        _errors, answer = await aiosmtplib.send(
-            message, hostname=self.host, port=self.port, timeout=self.timeout,
-            use_tls=self.tls == "tls", start_tls=self.tls == "starttls",
-            username=self.username or None, password=self.password or None,
-        )
+        async with self._lock:
+            return await self._send(message)
+
+    async def _send(self, message: EmailMessage) -> str:
+        try:
+            client = await self._connected()
+            try:
+                _errors, answer = await client.send_message(message)
+            except aiosmtplib.SMTPServerDisconnected:  # the server closed an idle session: once more
+                await self.close()
+                client = await self._connected()
+                _errors, answer = await client.send_message(message)
+        except BaseException:
+            await self.close()
+            raise
         return answer
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()
 
 
 RETRY_DELAYS = (30, 120, 600, 1800, 3600)  # seconds, then the delivery is marked failed
@@ -91,6 +124,7 @@ class DeliverySender:
                 try:
                     while await self.send_due() and not self._stopping.is_set():
                         pass
+                    await self.mailer.close()  # nothing left to send: do not keep the session idle
                     await self.purge_old_bodies()
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("delivery loop error, will retry", error=repr(exc))
@@ -100,6 +134,7 @@ class DeliverySender:
                     pass
                 self._wake.clear()
         finally:
+            await self.mailer.close()
             await listener.close()
 
     async def stop(self) -> None:
