@@ -4,6 +4,7 @@ RabbitMQ, a mail catcher, demo data, and a browser-like HTTP client that keeps c
 from __future__ import annotations
 
 import re
+import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -136,9 +137,42 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         stack.push_async_callback(runner.cleanup)
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        port = site._server.sockets[0].getsockname()[1]
         site_ = Portal(f"http://127.0.0.1:{port}", auth_url, catcher, database_url(db_prefix, "auth"), [],
                        booking_url, database_url(db_prefix, "booking"), billing_url,
                        database_url(db_prefix, "billing"), dossier_url, database_url(db_prefix, "dossier"))
         stack.push_async_callback(site_.close_browsers)
         yield site_
+
+
+async def open_activities(portal_: Portal, staff, specs, start, end, structure_id: str) -> tuple[dict, dict]:
+    """Staff create activities, publish their tariffs (billing) and open them from `start` to `end`;
+    returns their ids and names once booking has its copy of the tariffs. Each spec is
+    (key, name, start, end, extra activity fields, price in cents, tariff unit, weekdays)."""
+    from tests.conftest import eventually
+
+    tag = uuid.uuid4().hex[:4]
+    ids, names = {}, {}
+    for key, name, begin, finish, extra, _cents, _unit, _weekdays in specs:
+        names[key] = f"{name} {tag}"
+        ids[key] = (await staff.call("POST", "/api/v1/booking/activities", {
+            "structure_id": structure_id, "name": names[key], "start_time": begin, "end_time": finish, **extra},
+            expect=201))["id"]
+    for key, _name, _begin, _finish, _extra, cents, unit, _weekdays in specs:
+        await staff.call("POST", "/api/v1/billing/tariffs", {
+            "structure_id": structure_id, "activity_id": ids[key], "activity_name": key,
+            "effective_from": "2026-09-01", "unit": unit, "brackets": [{"qf_max": None, "price_cents": cents}]},
+            expect=201)
+    conn = await asyncpg.connect(portal_.booking_db)
+    try:
+        async def copied():
+            return await conn.fetchval("SELECT count(*) FROM tariffs WHERE activity_id = ANY($1::uuid[])",
+                                       [uuid.UUID(i) for i in ids.values()]) == len(ids)
+
+        await eventually(copied)
+    finally:
+        await conn.close()
+    for key, *_rest, weekdays in specs:
+        await staff.call("POST", f"/api/v1/booking/activities/{ids[key]}/openings", {
+            "period": "all", "start": start.isoformat(), "end": end.isoformat(), "weekdays": weekdays}, expect=201)
+    return ids, names

@@ -19,7 +19,6 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-import asyncpg
 import pytest
 from playwright.async_api import Page, expect
 
@@ -27,6 +26,7 @@ from services.auth import demo
 from tests.browser.test_family_pages import consumptions_for, dossier_ready
 from tests.conftest import eventually
 from tests.e2e.test_bookings import MONTH, MONTH_END, MONTH_KEY, Api, new_family
+from tests.portal import open_activities
 
 CARTEVILLE = str(demo.DEMO_STRUCTURE_ID)
 DESKTOP = {"width": 1280, "height": 800}
@@ -146,34 +146,11 @@ async def team(portal):
 async def activities(portal, team):
     """CarteVille's canteen (Mon, Tue, Thu, Fri), a time-entry morning care and a one-place Wednesday club,
     open for the month two months ahead, with their tariffs."""
-    staff, tag = team.staff, uuid.uuid4().hex[:4]
-    ids, names = {}, {}
-    for key, name, start, end, extra in (
-            ("cantine", "Restauration scolaire", "11:30", "13:30", {}),
-            ("saisie", "Accueil Saisie temps", "07:00", "08:30", {"kind": "time_entry"}),
-            ("mercredi", "ALSH Mercredi", "09:00", "17:00", {"capacity": 1})):
-        names[key] = f"{name} {tag}"
-        ids[key] = (await staff.call("POST", "/api/v1/booking/activities", {
-            "structure_id": CARTEVILLE, "name": names[key], "start_time": start, "end_time": end, **extra},
-            expect=201))["id"]
-    for key, cents, unit in (("cantine", 280, "session"), ("saisie", 60, "half_hour"), ("mercredi", 521, "session")):
-        await staff.call("POST", "/api/v1/billing/tariffs", {
-            "structure_id": CARTEVILLE, "activity_id": ids[key], "activity_name": key,
-            "effective_from": "2026-09-01", "unit": unit, "brackets": [{"qf_max": None, "price_cents": cents}]},
-            expect=201)
-    conn = await asyncpg.connect(portal.booking_db)
-    try:
-        async def copied():
-            return await conn.fetchval("SELECT count(*) FROM tariffs WHERE activity_id = ANY($1::uuid[])",
-                                       [uuid.UUID(i) for i in ids.values()]) == 3
-
-        await eventually(copied)
-    finally:
-        await conn.close()
-    school = {"period": "all", "start": MONTH.isoformat(), "end": MONTH_END.isoformat()}
-    for key, weekdays in (("cantine", [0, 1, 3, 4]), ("saisie", [0, 1, 3, 4]), ("mercredi", [2])):
-        await staff.call("POST", f"/api/v1/booking/activities/{ids[key]}/openings", {**school, "weekdays": weekdays},
-                         expect=201)
+    staff = team.staff
+    ids, names = await open_activities(portal, staff, (
+        ("cantine", "Restauration scolaire", "11:30", "13:30", {}, 280, "session", [0, 1, 3, 4]),
+        ("saisie", "Accueil Saisie temps", "07:00", "08:30", {"kind": "time_entry"}, 60, "half_hour", [0, 1, 3, 4]),
+        ("mercredi", "ALSH Mercredi", "09:00", "17:00", {"capacity": 1}, 521, "session", [2])), MONTH, MONTH_END, CARTEVILLE)
     return ids, names
 
 

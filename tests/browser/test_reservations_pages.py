@@ -11,12 +11,11 @@ import uuid
 from datetime import date
 
 import aiohttp
-import asyncpg
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.conftest import eventually
 from tests.e2e.test_bookings import CARTEVILLE, MONTH, MONTH_END, MONTH_KEY, Api, new_family
+from tests.portal import open_activities
 
 PASSWORD = "Cantine-Mercredi-2027"  # new_family renews the initial password to this one
 PHONE = {"width": 375, "height": 740}
@@ -37,34 +36,10 @@ async def activities(portal):
     """Staff of CarteVille open a canteen, a morning club and a time-entry morning care for the month."""
     staff = Api(portal.url)
     await staff.login("agent.carteville", "Demo-Agent-2027")
-    tag = uuid.uuid4().hex[:4]
-    ids, names = {}, {}
-    for key, name, start, end, extra in (
-            ("cantine", "Restauration scolaire", "11:30", "13:30", {}),
-            ("aps", "APS Matin", "07:15", "08:15", {}),
-            ("saisie", "Accueil Saisie temps", "07:00", "08:30", {"kind": "time_entry"})):
-        names[key] = f"{name} {tag}"
-        ids[key] = (await staff.call("POST", "/api/v1/booking/activities", {
-            "structure_id": CARTEVILLE, "name": names[key], "start_time": start, "end_time": end, **extra},
-            expect=201))["id"]
-    for key, cents, unit in (("cantine", 280, "session"), ("aps", 112, "session"), ("saisie", 60, "half_hour")):
-        await staff.call("POST", "/api/v1/billing/tariffs", {
-            "structure_id": CARTEVILLE, "activity_id": ids[key], "activity_name": key,
-            "effective_from": "2026-09-01", "unit": unit, "brackets": [{"qf_max": None, "price_cents": cents}]},
-            expect=201)
-    conn = await asyncpg.connect(portal.booking_db)
-    try:
-        async def copied():
-            return await conn.fetchval("SELECT count(*) FROM tariffs WHERE activity_id = ANY($1::uuid[])",
-                                       [uuid.UUID(i) for i in ids.values()]) == 3
-
-        await eventually(copied)
-    finally:
-        await conn.close()
-    school = {"period": "all", "start": MONTH.isoformat(), "end": MONTH_END.isoformat()}
-    for key, weekdays in (("cantine", [0, 1, 3, 4]), ("aps", [0, 1]), ("saisie", [0, 1, 3, 4])):
-        await staff.call("POST", f"/api/v1/booking/activities/{ids[key]}/openings", {**school, "weekdays": weekdays},
-                         expect=201)
+    ids, names = await open_activities(portal, staff, (
+        ("cantine", "Restauration scolaire", "11:30", "13:30", {}, 280, "session", [0, 1, 3, 4]),
+        ("aps", "APS Matin", "07:15", "08:15", {}, 112, "session", [0, 1]),
+        ("saisie", "Accueil Saisie temps", "07:00", "08:30", {"kind": "time_entry"}, 60, "half_hour", [0, 1, 3, 4])), MONTH, MONTH_END, CARTEVILLE)
     yield staff, ids, names
     await staff.close()
 

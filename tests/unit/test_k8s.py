@@ -42,7 +42,7 @@ def _render(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, list[dict]]:
     if shutil.which("kubectl") is None:
-        pytest.skip("kubectl is not installed")
+        pytest.fail("kubectl est introuvable : il est fourni sur les machines du projet (et par .ci/run)")
     return {name: _render(path) for name, path in OVERLAYS.items()}
 
 
