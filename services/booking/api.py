@@ -3,6 +3,7 @@ staff on the structures they manage."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -174,9 +175,16 @@ async def confirm_basket(request: web.Request) -> web.Response:
     if not lines:
         return problem(422, "Panier vide", "Aucune réservation ni annulation à valider.")
     try:
-        results = await confirm.confirm(_pool(request), who.family_id, lines, _now())
+        # A deadline shorter than the gateway's: under a rush, a basket that cannot be recorded in time
+        # is rolled back whole and the parent is told to try again, instead of being recorded after
+        # the page has given up.
+        async with asyncio.timeout(request.app[APP_KEY].settings.confirm_deadline_seconds):
+            results = await confirm.confirm(_pool(request), who.family_id, lines, _now())
     except confirm.NotYourChild:
         raise web.HTTPNotFound(text="Enfant introuvable.") from None
+    except TimeoutError:
+        return problem(503, "Portail très sollicité", "Le portail est très sollicité : vos demandes n'ont pas "
+                       "été enregistrées. Réessayez dans un instant, votre panier est conservé.")
     return json_response({"results": [{
         **r.line.model_dump(mode="json"), "outcome": r.outcome, "reason": r.reason, "activity": r.activity_name,
         "booking_id": str(r.booking_id) if r.booking_id else None, "waitlist_position": r.waitlist_position}

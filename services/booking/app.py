@@ -1,10 +1,18 @@
 from pathlib import Path
 
+from pydantic import Field
+
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.billing import BillingTariffPublishedV1
 from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
 from kit.service import Service, Subscription
+from kit.settings import ServiceSettings
 from services.booking import api, demo, projections, transmission
+
+
+class BookingSettings(ServiceSettings):
+    # shorter than the gateway's wait for a service (10 s): a basket is recorded whole, or not at all
+    confirm_deadline_seconds: float = Field(default=8.0, gt=0, le=60)
 
 
 async def transmit(_settings, pool) -> None:
@@ -20,6 +28,7 @@ async def transmit(_settings, pool) -> None:
 service = Service(
     name="booking",
     migrations_dir=Path(__file__).parent / "migrations",
+    settings_cls=BookingSettings,
     routes=api.routes,
     subscriptions=[
         Subscription(AuthStructureChangedV1, projections.on_structure_changed),

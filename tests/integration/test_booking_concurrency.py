@@ -42,7 +42,8 @@ async def seed(dsn: str, waitlist: bool) -> tuple[uuid.UUID, date, list[tuple[uu
 
 @pytest.mark.parametrize("waitlist, others", [(True, "waitlisted"), (False, "refused")])
 async def test_200_confirmations_for_10_places(run_service, db_prefix, waitlist, others):
-    async with run_service(booking) as url:
+    # all 200 wait on the same day's row: give them time, this test is about correctness, not speed
+    async with run_service(booking, confirm_deadline_seconds=60) as url:
         dsn = database_url(db_prefix, "booking")
         activity, day, families = await seed(dsn, waitlist)
 
@@ -71,3 +72,35 @@ async def test_200_confirmations_for_10_places(run_service, db_prefix, waitlist,
         await conn.close()
     assert taken == accepted == PLACES
     assert len(positions) == (PARENTS - PLACES if waitlist else 0)
+
+
+async def test_a_basket_past_its_deadline_is_rolled_back_whole(run_service, db_prefix):
+    """Under a rush a basket that cannot be recorded in time is refused with a French 503 and leaves
+    nothing behind (no place taken, no booking)."""
+    async with run_service(booking, confirm_deadline_seconds=0.5) as url:
+        dsn = database_url(db_prefix, "booking")
+        activity, day, families = await seed(dsn, waitlist=True)
+        family, child = families[0]
+        conn = await asyncpg.connect(dsn)
+        try:
+            # hold the day's place row so the confirmation has to wait for it
+            tx = conn.transaction()
+            await tx.start()
+            await conn.execute("SELECT 1 FROM sessions WHERE activity_id = $1 FOR UPDATE", activity)
+            token = ident.issue(ident.Identity(subject="p", role="parent", family_id=family), SECRET)
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{url}/v1/basket/confirm", headers={ident.HEADER: token}, json={"lines": [
+                        {"child_id": str(child), "activity_id": str(activity), "date": day.isoformat(),
+                         "action": "reserve"}]}) as resp:
+                    status, body = resp.status, await resp.json()
+            await tx.rollback()
+        finally:
+            await conn.close()
+        assert status == 503 and "n'ont pas été enregistrées" in body["detail"]
+        conn = await asyncpg.connect(dsn)
+        try:
+            assert await conn.fetchval("SELECT count(*) FROM bookings WHERE activity_id = $1", activity) == 0
+            assert await conn.fetchval("SELECT taken FROM sessions WHERE activity_id = $1", activity) == 0
+        finally:
+            await conn.close()
+
