@@ -184,7 +184,7 @@ async def confirm_basket(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="Enfant introuvable.") from None
     except TimeoutError:
         return problem(503, "Portail très sollicité", "Le portail est très sollicité : vos demandes n'ont pas "
-                       "été enregistrées. Réessayez dans un instant, votre panier est conservé.")
+                       "été enregistrées. Réessayez dans un instant.")
     return json_response({"results": [{
         **r.line.model_dump(mode="json"), "outcome": r.outcome, "reason": r.reason, "activity": r.activity_name,
         "booking_id": str(r.booking_id) if r.booking_id else None, "waitlist_position": r.waitlist_position}

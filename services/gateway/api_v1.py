@@ -109,6 +109,8 @@ def forward(service: str, path_template: str):
             extra_headers={"X-Filename": request.headers["X-Filename"]} if "X-Filename" in request.headers else None)
         if status == 204:
             return web.Response(status=204)
+        if status == 503 and isinstance(body, dict) and body.get("detail"):
+            return json_response(body, status=503)  # "try again" from the service, in French
         if status >= 500:
             return problem(502, "Erreur", "Votre demande n'a pas pu aboutir. Réessayez plus tard.")
         return json_response(body, status=status)

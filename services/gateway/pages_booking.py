@@ -166,6 +166,8 @@ async def call(request: web.Request, account: Account, method: str, path: str, b
                         detail or "Votre demande n'a pas pu être traitée. Vérifiez votre saisie.")
     if status == 403:
         raise PageError(403, "Accès refusé", detail or "Vous n'avez pas accès à ces réservations.")
+    if status == 503 and detail:
+        raise PageError(503, "Portail très sollicité", detail)
     raise PageError(502, "Erreur", "Votre demande n'a pas pu aboutir. Réessayez plus tard.")
 
 
