@@ -42,3 +42,25 @@ async def portal(amqp_url, db_prefix, tmp_path_factory):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+async def open_page(chromium):
+    """`await open_page(viewport)`: a page in a fresh browser context (no cookies, downloads allowed),
+    in French and Paris time, closed after the test."""
+    contexts = []
+
+    async def _open(viewport: dict = DESKTOP, **options):
+        context = await chromium.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris",
+                                             accept_downloads=True, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return await context.new_page()
+
+    yield _open
+    for context in contexts:
+        await context.close()

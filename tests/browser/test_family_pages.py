@@ -33,22 +33,6 @@ SCHOOL_YEAR = "2026-2027"
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture
-async def open_page(chromium):
-    contexts = []
-
-    async def _open(viewport: dict, **options) -> Page:
-        context = await chromium.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris",
-                                             accept_downloads=True, **options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return await context.new_page()
-
-    yield _open
-    for context in contexts:
-        await context.close()
-
-
 @pytest.fixture(scope="module")
 async def staff(portal):
     api = Api(portal.url)

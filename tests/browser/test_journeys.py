@@ -154,23 +154,6 @@ async def activities(portal, team):
     return ids, names
 
 
-@pytest.fixture
-async def open_page(chromium):
-    """`await open_page(viewport)`: a page in a fresh browser context, closed after the test."""
-    contexts = []
-
-    async def _open(viewport: dict = DESKTOP, **options) -> Page:
-        context = await chromium.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris",
-                                             accept_downloads=True, **options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return await context.new_page()
-
-    yield _open
-    for context in contexts:
-        await context.close()
-
-
 # -- 1. first login, consents, règlement intérieur for two children -------------------------------------------
 async def test_first_login_consents_and_house_rules_for_two_children(portal, team, open_page):
     identifiant = f"PAR-{uuid.uuid4().hex[:8]}"

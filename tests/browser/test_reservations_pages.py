@@ -44,21 +44,6 @@ async def activities(portal):
     await staff.close()
 
 
-@pytest.fixture
-async def open_page(chromium):
-    contexts = []
-
-    async def _open(viewport: dict, **options) -> Page:
-        context = await chromium.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris", **options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return await context.new_page()
-
-    yield _open
-    for context in contexts:
-        await context.close()
-
-
 async def sign_in(page: Page, portal, identifiant: str) -> None:
     await page.goto(portal.url + "/connexion")
     await page.get_by_label("Votre identifiant").fill(identifiant)

@@ -7,7 +7,6 @@ import re
 import uuid
 from datetime import date
 
-import pytest
 from playwright.async_api import Page, expect
 
 from services.auth import demo
@@ -45,23 +44,6 @@ async def new_family(portal, *, children: int = 1) -> tuple[str, str]:
     finally:
         await conn.close()
     return identifiant, email
-
-
-@pytest.fixture
-async def open_page(chromium):
-    """`await open_page(viewport)`: a page in a fresh browser context (no cookies), closed after the test."""
-    contexts = []
-
-    async def _open(viewport: dict, **options) -> Page:
-        context = await chromium.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris",
-                                             **options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return await context.new_page()
-
-    yield _open
-    for context in contexts:
-        await context.close()
 
 
 def path_of(url: str) -> str:

@@ -7,7 +7,6 @@ import re
 import uuid
 from datetime import date, timedelta
 
-import pytest
 from playwright.async_api import Page, expect
 
 from services.booking.facts import public_holidays
@@ -23,21 +22,6 @@ expect.set_options(timeout=15_000)
 
 # The demo accounts' current passwords (renewed at their first sign-in in a browser; one portal per module).
 PASSWORDS = {STAFF: "Demo-Agent-2027", ADMIN: "Demo-Admin-2027"}
-
-
-@pytest.fixture
-async def open_page(chromium):
-    contexts = []
-
-    async def _open(viewport: dict = DESKTOP) -> Page:
-        context = await chromium.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return await context.new_page()
-
-    yield _open
-    for context in contexts:
-        await context.close()
 
 
 async def sign_in(page: Page, portal, login: str, password: str) -> None:
