@@ -10,8 +10,8 @@ RabbitMQ; uses its own databases and virtual host, removed afterwards.
 from __future__ import annotations
 
 import asyncio
-import os
 import datetime as dt
+import os
 import subprocess
 import sys
 import time
@@ -31,7 +31,7 @@ PREFETCH = int(os.environ.get("BENCH_PREFETCH", "1"))  # the consumers' default 
 def event(i: int) -> BookingTransmittedV1:
     return BookingTransmittedV1(
         transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
-        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.timezone.utc),
+        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.UTC),
         lines=[TransmittedLine(booking_id=uuid.uuid4(), child_id=uuid.uuid4(), child_first_name="Léa",
                                child_last_name="DUPONT", activity_id=uuid.uuid4(), activity_name="APS MATIN",
                                date=dt.date(2027, 9, 2) + dt.timedelta(days=i % 30), kind="reserve",

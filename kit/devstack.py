@@ -118,7 +118,7 @@ class DevStack:
 
     async def start(self, name: str, *args: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's life
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115, ASYNC230 - opened once per start, kept open for the child's life
         env = self.process_env(name) if name != "mailcatcher" else {
             **self.env, "PORTAIL_MAILCATCHER_SMTP_PORT": str(self.smtp_port),
             "PORTAIL_MAILCATCHER_HTTP_PORT": str(self.mail_http_port),

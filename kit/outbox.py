@@ -8,6 +8,7 @@ delays it: rows stay pending and the relay reconnects with a back-off."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -143,10 +144,8 @@ class OutboxRelay:
     async def _disconnect(self) -> None:
         self.connected = False
         if self._connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken, nothing more to do
                 await self._connection.close()
-            except Exception:  # noqa: BLE001 - already broken, nothing more to do
-                pass
         self._connection = None
         self._exchanges = {}
 

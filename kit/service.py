@@ -8,6 +8,7 @@ relay in one process, with /healthz, /readyz and a clean stop on SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -91,10 +92,8 @@ class Service:
             except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 pass
         if self.broker is not None:
-            try:
+            with contextlib.suppress(Exception):  # any failure means not ready
                 checks["broker"] = await self.broker.ping(timeout=2)
-            except Exception:  # noqa: BLE001 - any failure means not ready
-                pass
         if self.stopping:
             return problem(503, "Service indisponible", "Le service s'arrête.", checks=checks)
         if not all(checks.values()):
@@ -115,11 +114,9 @@ class Service:
         if self.broker is not None:
             for sub in self.subscriptions:
                 dlq = bus.dead_letter_queue(self.name, sub.message)
-                try:
+                with contextlib.suppress(Exception):  # a metric must never break the scrape
                     queue = await asyncio.wait_for(self.broker.declare_queue(dlq), 2)
                     DEAD_LETTERS.labels(self.name, dlq.name).set(queue.declaration_result.message_count)
-                except Exception:  # noqa: BLE001 - a metric must never break the scrape
-                    pass
         return exposition()
 
     async def _on_shutdown(self, _app: web.Application) -> None:

@@ -77,9 +77,9 @@ class TestProvider:
         body = json.dumps({"provider_ref": ref, "status": status, "amount_cents": checkout["amount_cents"]}).encode()
         headers = {"X-Signature": sign(self.secret, body), "Content-Type": "application/json",
                    ident.HEADER: ident.issue(ident.Identity.anonymous(), identity_secret)}
-        async with aiohttp.ClientSession() as http:
-            async with http.post(checkout["callback_url"], data=body, headers=headers) as resp:
-                if resp.status >= 400:
-                    raise InvalidCallback(f"le portail a refusé le rappel ({resp.status})")
+        async with aiohttp.ClientSession() as http, \
+                http.post(checkout["callback_url"], data=body, headers=headers) as resp:
+            if resp.status >= 400:
+                raise InvalidCallback(f"le portail a refusé le rappel ({resp.status})")
         separator = "&" if "?" in checkout["return_url"] else "?"
         return f"{checkout['return_url']}{separator}paiement={'ok' if paid else 'annule'}"

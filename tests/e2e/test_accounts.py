@@ -9,9 +9,8 @@ import logging
 import re
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
-import asyncpg
 import pytest
 
 from kit import identity as ident
@@ -163,7 +162,7 @@ async def test_a_new_cgu_version_is_asked_again_at_next_visit(site):
 
 
 async def test_security_update_flag_forces_a_new_password(site):
-    b, identifiant, family_id = await signed_in_parent(site)
+    b, _identifiant, family_id = await signed_in_parent(site)
     staff = site.browser()
     async with staff.http.post(staff.base + "/api/v1/session", json={
             "identifiant": "agent.carteville", "mot_de_passe": "Demo-Agent-2027"}) as resp:
@@ -384,7 +383,7 @@ async def test_changing_password_ends_other_sessions_but_not_this_one(site):
 
 
 async def test_profile_emails_separated_by_semicolons(site):
-    b, identifiant, family_id = await signed_in_parent(site)
+    b, _identifiant, _family_id = await signed_in_parent(site)
     await b.get("/profil")
     page = await b.post("/profil/courriels", {"courriels": "premier@example.fr; pas-une-adresse"})
     assert page.status == 422 and "Adresse courriel invalide : « pas-une-adresse »" in page.text

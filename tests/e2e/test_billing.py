@@ -58,7 +58,7 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
         "brackets": [{"qf_max": 700, "price_cents": 250, "reduced_price_cents": 210},
                      {"qf_max": None, "price_cents": 359, "reduced_price_cents": 298}]}, expect=201)
     await publish(amqp_url, DossierFamilyUpdatedV1(family_id=family_id, family_quotient=1200,
-                                                   updated_at=dt.datetime.now(dt.timezone.utc)))
+                                                   updated_at=dt.datetime.now(dt.UTC)))
     previous, current = months()
     days = [previous + dt.timedelta(days=i) for i in (15, 16, 18, 19)] + [current]
     lines, bookings = [], {}
@@ -73,7 +73,7 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
     lines.append(lines[0].model_copy(update={"booking_id": uuid.uuid4(), "outcome": "waitlisted"}))
     await publish(amqp_url, BookingTransmittedV1(
         transmission_id=uuid.uuid4(), family_id=family_id, structure_id=CARTEVILLE,
-        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.timezone.utc), lines=lines))
+        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.UTC), lines=lines))
 
     prev_key, cur_key = previous.strftime("%Y-%m"), current.strftime("%Y-%m")
 
@@ -126,7 +126,7 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
     # a cancellation of an invoiced day is credited, not erased
     await publish(amqp_url, BookingTransmittedV1(
         transmission_id=uuid.uuid4(), family_id=family_id, structure_id=CARTEVILLE,
-        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.timezone.utc),
+        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.UTC),
         lines=[lines[0].model_copy(update={"kind": "cancel", "outcome": "cancelled"})]))
 
     async def credited():
@@ -173,7 +173,7 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
         assert resp.status == 400
 
     # another family sees none of it
-    other, other_family = await new_family(site, staff, children=1)
+    other, _other_family = await new_family(site, staff, children=1)
     assert (await other.call("GET", f"/api/v1/billing/consumptions?month={prev_key}"))["lines"] == []
     await other.call("GET", f"/api/v1/billing/consumptions?month={prev_key}&family_id={family_id}", expect=404)
     assert (await other.call("GET", "/api/v1/billing/invoices"))["invoices"] == []

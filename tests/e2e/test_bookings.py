@@ -4,7 +4,6 @@ promoted, and the nightly transmission's events are read back from a real queue.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import date, timedelta
@@ -14,9 +13,8 @@ import aiohttp
 import asyncpg
 import pytest
 
-from kit import identity as ident
 from services.auth import demo
-from tests.conftest import SECRET, eventually
+from tests.conftest import eventually
 from tests.portal import portal
 
 CARTEVILLE = str(demo.DEMO_STRUCTURE_ID)
@@ -416,7 +414,7 @@ async def test_past_the_deadline_is_refused_at_confirmation(site, setup):
 
 
 async def test_bad_input_gets_a_french_problem(site, setup):
-    staff, ids = setup
+    staff, _ids = setup
     parent, family = await new_family(site, staff, children=1)
     child = family["children"][0]["id"]
     data = await parent.call("POST", "/api/v1/booking/calendar", {"child_id": child, "month": "2027-13"}, expect=400)
@@ -440,7 +438,7 @@ async def test_house_rules_event_opens_booking_and_closures_and_more_places(site
     from contracts.dossier import DossierHouseRulesSignedV1
     from contracts.envelope import wrap
 
-    staff, ids = setup
+    staff, _ids = setup
     parent, family = await new_family(site, staff, children=1)
     child = family["children"][0]["id"]
     ruled = (await staff.call("POST", "/api/v1/booking/activities", {

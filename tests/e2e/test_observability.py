@@ -112,8 +112,8 @@ def test_metrics_helpers_bound_the_route_label():
     from kit.metrics import route_of
 
     class Fake:
-        class match_info:  # noqa: N801 - mimics aiohttp
-            class route:  # noqa: N801
+        class match_info:
+            class route:
                 resource = None
 
     assert route_of(Fake()) == "unmatched"

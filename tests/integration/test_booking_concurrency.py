@@ -88,11 +88,12 @@ async def test_a_basket_past_its_deadline_is_rolled_back_whole(run_service, db_p
             await tx.start()
             await conn.execute("SELECT 1 FROM sessions WHERE activity_id = $1 FOR UPDATE", activity)
             token = ident.issue(ident.Identity(subject="p", role="parent", family_id=family), SECRET)
-            async with aiohttp.ClientSession() as http:
-                async with http.post(f"{url}/v1/basket/confirm", headers={ident.HEADER: token}, json={"lines": [
-                        {"child_id": str(child), "activity_id": str(activity), "date": day.isoformat(),
-                         "action": "reserve"}]}) as resp:
-                    status, body = resp.status, await resp.json()
+            lines = [{"child_id": str(child), "activity_id": str(activity), "date": day.isoformat(),
+                      "action": "reserve"}]
+            async with aiohttp.ClientSession() as http, \
+                    http.post(f"{url}/v1/basket/confirm", headers={ident.HEADER: token},
+                              json={"lines": lines}) as resp:
+                status, body = resp.status, await resp.json()
             await tx.rollback()
         finally:
             await conn.close()

@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 
 import asyncpg
-import pytest
 
 from contracts import BookingTransmittedV1, TransmittedLine
 from kit import bus
@@ -22,7 +21,7 @@ def transmitted(family_id: uuid.UUID, transmission_id: uuid.UUID, n_lines: int =
     child = uuid.uuid4()
     return BookingTransmittedV1(
         transmission_id=transmission_id, family_id=family_id, structure_id=uuid.uuid4(),
-        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.timezone.utc),
+        structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.UTC),
         lines=[TransmittedLine(booking_id=uuid.uuid4(), child_id=child, child_first_name="Léa",
                                child_last_name="DUPONT", activity_id=uuid.uuid4(), activity_name="APS MATIN",
                                date=dt.date(2027, 5, 15) + dt.timedelta(days=i), kind="reserve",

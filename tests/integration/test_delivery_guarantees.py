@@ -10,14 +10,12 @@ import uuid
 
 import aio_pika
 import asyncpg
-import pytest
 
 from contracts import BookingTransmittedV1, wrap
 from kit import bus, migrations
 from services.billing.app import service as billing
 from services.booking import transmission
 from services.booking.app import service as booking
-from services.notify.app import service as notify
 from tests.conftest import database_url, eventually
 from tests.integration.test_booking_transmitted_flow import count, transmitted
 
@@ -53,7 +51,7 @@ def rabbit(action: str) -> None:
 async def test_nothing_lost_while_rabbitmq_is_down_and_order_is_kept(run_service, db_prefix):
     booking_db, billing_db = database_url(db_prefix, "booking"), database_url(db_prefix, "billing")
     families = [uuid.uuid4() for _ in range(30)]
-    async with run_service(billing), run_service(booking) as booking_url:
+    async with run_service(billing), run_service(booking):
         rabbit("stop_app")
         try:
             conn = await asyncpg.connect(booking_db)
@@ -159,7 +157,7 @@ async def test_sent_events_are_purged_after_a_week(run_service, db_prefix):
             await eventually(lambda: count(dsn, "SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"))
             await conn.execute("UPDATE outbox SET sent_at = now() - interval '8 days'")
             relay = OutboxRelay(None, dsn, "amqp://unused")
-            await relay._purge_if_due(conn)  # noqa: SLF001 - the relay's hourly housekeeping
+            await relay._purge_if_due(conn)
             assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
         finally:
             await conn.close()

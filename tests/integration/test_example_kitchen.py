@@ -30,16 +30,16 @@ async def test_kitchen_counts_tomorrows_meals_per_structure(amqp_url, tmp_path):
     cancelled = uuid.uuid4()
     events = [
         BookingTransmittedV1(transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
-                             structure_name="École Jules Ferry", transmitted_at=dt.datetime.now(dt.timezone.utc),
+                             structure_name="École Jules Ferry", transmitted_at=dt.datetime.now(dt.UTC),
                              lines=[line(tomorrow), line(tomorrow), line(tomorrow, "APS MATIN"),
                                     line(tomorrow, outcome="waitlisted"), line(tomorrow, booking=cancelled)]),
         BookingTransmittedV1(transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
-                             structure_name="École du Bourg", transmitted_at=dt.datetime.now(dt.timezone.utc),
+                             structure_name="École du Bourg", transmitted_at=dt.datetime.now(dt.UTC),
                              lines=[line(tomorrow), line(tomorrow + dt.timedelta(days=1))]),
     ]
     later = BookingTransmittedV1(transmission_id=uuid.uuid4(), family_id=events[0].family_id,
                                  structure_id=events[0].structure_id, structure_name="École Jules Ferry",
-                                 transmitted_at=dt.datetime.now(dt.timezone.utc),
+                                 transmitted_at=dt.datetime.now(dt.UTC),
                                  lines=[line(tomorrow, kind="cancel", outcome="cancelled", booking=cancelled)])
     connection = await aio_pika.connect(amqp_url)
     async with connection:

@@ -18,7 +18,8 @@ from contracts.auth import AuthFamilyContactsV1
 from contracts.billing import BillingPaymentReceivedV1
 from contracts.booking import BookingWaitlistPromotedV1
 from contracts.dossier import DossierSheetReviewedV1
-from kit import bus, identity as ident
+from kit import bus
+from kit import identity as ident
 from kit.mailcatcher import MailCatcher
 from services.notify.app import service as notify
 from tests.conftest import SECRET, database_url, eventually
@@ -58,10 +59,10 @@ async def digest_now(url: str) -> dict:
     import aiohttp
 
     admin = ident.issue(ident.Identity(subject="admin", role="admin"), SECRET)
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/v1/digests", headers={ident.HEADER: admin}) as resp:
-            assert resp.status == 200
-            return await resp.json()
+    async with aiohttp.ClientSession() as http, \
+            http.post(f"{url}/v1/digests", headers={ident.HEADER: admin}) as resp:
+        assert resp.status == 200
+        return await resp.json()
 
 
 async def test_digest_once_per_family_from_the_nights_events(run_service, amqp_url, db_prefix, tmp_path):
@@ -78,7 +79,7 @@ async def test_digest_once_per_family_from_the_nights_events(run_service, amqp_u
             night = uuid.uuid4()
             event = BookingTransmittedV1(
                 transmission_id=night, family_id=family, structure_id=uuid.uuid4(),
-                structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.timezone.utc),
+                structure_name="Mairie de CarteVille", transmitted_at=dt.datetime.now(dt.UTC),
                 lines=[movement("Paolo", "APS MATIN", dt.date(2027, 5, 10)),
                        movement("Paolo", "APS MATIN", dt.date(2027, 5, 11)),
                        movement("Amalia", "APS MATIN", dt.date(2027, 5, 17), outcome="waitlisted"),
@@ -153,15 +154,15 @@ async def test_promotion_review_and_payment_ticket_mails(run_service, amqp_url, 
             await publish(amqp_url, BookingWaitlistPromotedV1(
                 booking_id=uuid.uuid4(), family_id=family, structure_id=uuid.uuid4(), child_id=uuid.uuid4(),
                 child_first_name="Amalia", child_last_name="Dupont", activity_id=uuid.uuid4(),
-                activity_name="APS MATIN", date=dt.date(2027, 5, 17), promoted_at=dt.datetime.now(dt.timezone.utc)))
+                activity_name="APS MATIN", date=dt.date(2027, 5, 17), promoted_at=dt.datetime.now(dt.UTC)))
             await publish(amqp_url, DossierSheetReviewedV1(
                 family_id=family, sheet_id=uuid.uuid4(), sheet_kind="sanitaire", sheet_label="Fiche sanitaire",
                 child_id=uuid.uuid4(), child_first_name="Léa", child_last_name="DUPONT", decision="refused",
-                reason="Le carnet de vaccination est illisible.", reviewed_at=dt.datetime.now(dt.timezone.utc)))
+                reason="Le carnet de vaccination est illisible.", reviewed_at=dt.datetime.now(dt.UTC)))
             await publish(amqp_url, BillingPaymentReceivedV1(
                 payment_id=uuid.uuid4(), family_id=family, structure_id=uuid.uuid4(),
                 structure_name="Mairie de CarteVille", amount_cents=7877, method="card", reference="PF-000123",
-                received_at=dt.datetime(2026, 11, 29, 13, 5, tzinfo=dt.timezone.utc)))
+                received_at=dt.datetime(2026, 11, 29, 13, 5, tzinfo=dt.UTC)))
 
             async def three():
                 return catcher.messages if len(catcher.messages) >= 3 else None
@@ -255,9 +256,9 @@ async def test_permanent_refusal_is_recorded_failed_and_shown_to_staff(run_servi
             row = await eventually(failed)
             assert row["attempts"] == 1 and "550" in row["smtp_answer"]
             staff = ident.issue(ident.Identity(subject="agent", role="staff"), SECRET)
-            async with aiohttp.ClientSession() as http:
-                async with http.get(f"{url}/v1/deliveries?status=failed", headers={ident.HEADER: staff}) as resp:
-                    listed = (await resp.json())["deliveries"]
+            async with aiohttp.ClientSession() as http, \
+                    http.get(f"{url}/v1/deliveries?status=failed", headers={ident.HEADER: staff}) as resp:
+                listed = (await resp.json())["deliveries"]
             assert any(d["subject"] == "Refusé" and "550" in d["smtp_answer"] for d in listed)
             assert "inconnu@example.fr" not in json.dumps(listed)
     finally:

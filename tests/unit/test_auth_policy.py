@@ -1,13 +1,13 @@
 """Sign-in policy without I/O: throttling delays, session lifetimes, tokens, e-mail lists."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.auth import policy
 
-NOW = datetime(2026, 11, 29, 13, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
 
 
 def fail(times: int, rule=policy.ACCOUNT_RULE) -> policy.ThrottleState:

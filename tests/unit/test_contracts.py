@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from contracts import BookingTransmittedV1, Envelope, NotifySendV1, booking, notify, wrap
 from contracts.registry import BY_ROUTING_KEY, MESSAGES, envelope_model
 
+
 def example(message):
     return message.model_validate(message.model_config["json_schema_extra"]["examples"][0])
 
