@@ -2,7 +2,7 @@
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: run test install lint asyncapi bench
+.PHONY: run test install lint asyncapi bench bench-smoke
 
 install:
 ifeq ($(UV),)
@@ -24,3 +24,7 @@ asyncapi: install
 
 bench: install
 	uv run python -m bench.outbox_throughput
+
+# The three benchmarks at smoke size (about a minute); fails if any of their own checks fails.
+bench-smoke: install
+	bash bench/smoke.sh

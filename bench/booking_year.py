@@ -26,7 +26,6 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -41,10 +40,12 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from bench.common import Report, rabbitmqctl
+from contracts import BookingTransmittedV1
 from kit import db, migrations
+from kit.bus import exchange_name
 from kit.identity import HEADER, Identity, issue
 from kit.logging import configure_logging
-from kit.settings import ServiceSettings
 from services.booking import confirm as confirm_mod
 from services.booking import facts, transmission
 from services.booking.app import service as booking_service
@@ -290,9 +291,11 @@ class Run:
     latencies: list[float] = field(default_factory=list)  # seconds, successful calls only
     wall: float = 0.0
     errors: Counter = field(default_factory=Counter)
+    samples: dict[str, str] = field(default_factory=dict)  # the first message of each kind of error
     outcomes: Counter = field(default_factory=Counter)
     unfinished: int = 0
     drain: tuple[int, float] | None = None  # lines recorded server-side, seconds after the client's end
+    recorded: Counter = field(default_factory=Counter)  # confirm: the bookings in the database, by status
 
     @property
     def done(self) -> int:
@@ -315,7 +318,9 @@ async def drive(jobs: Sequence[Callable[[], Awaitable[Counter | None]]], concurr
             try:
                 outcomes = await job()
             except Exception as exc:  # noqa: BLE001 - counted and shown, the bench goes on
-                run.errors[type(exc).__name__ + (f" {exc.status}" if hasattr(exc, "status") else "")] += 1
+                kind = type(exc).__name__ + (f" {exc.status}" if hasattr(exc, "status") else "")
+                run.errors[kind] += 1
+                run.samples.setdefault(kind, (str(exc) or repr(exc))[:300])
                 continue
             run.latencies.append(time.perf_counter() - t0)
             if outcomes:
@@ -323,7 +328,13 @@ async def drive(jobs: Sequence[Callable[[], Awaitable[Counter | None]]], concurr
 
     t0 = time.perf_counter()
     tasks = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(jobs)))]
-    _, pending = await asyncio.wait(tasks, timeout=limit_s)
+    try:
+        _, pending = await asyncio.wait(tasks, timeout=limit_s)
+    except BaseException:  # interrupted (Ctrl-C, the smoke run's time limit): stop the workers too
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
@@ -408,10 +419,13 @@ async def bench_calendar(base: str, pool: asyncpg.Pool, reqs, concurrency: int) 
         return job
 
     try:
-        await drive([http_job(*r) for r in reqs[:20]], concurrency, 30)  # warm-up
+        warm = await drive([http_job(*r) for r in reqs[:20]], concurrency, 30)  # warm-up
         service = await drive([http_job(*r) for r in reqs], concurrency, 120)
     finally:
         await client.close()
+    for kind, count in warm.errors.items():  # not timed, but checked
+        service.errors[f"warm-up: {kind}"] += count
+        service.samples.setdefault(f"warm-up: {kind}", warm.samples.get(kind, ""))
     raw = await drive([raw_job(*r) for r in reqs], concurrency, 120)
     return service, raw
 
@@ -446,6 +460,12 @@ async def restore(conn, snap) -> None:
     await conn.execute("VACUUM ANALYZE bookings, movements, sessions")
 
 
+async def recorded(conn, request_seq: int) -> Counter:
+    """The bookings a confirmation run recorded, by status."""
+    return Counter({r["status"]: r["n"] for r in await conn.fetch(
+        "SELECT status, count(*) AS n FROM bookings WHERE request_seq > $1 GROUP BY status", request_seq)})
+
+
 async def drain(pool: asyncpg.Pool, request_seq: int, expected: int, limit_s: float = 300) -> tuple[int, float]:
     """Wait until the bookings of the run are all recorded, or stop growing for 3 s. Returns how many
     were recorded and how long after the client's end."""
@@ -462,7 +482,8 @@ async def drain(pool: asyncpg.Pool, request_seq: int, expected: int, limit_s: fl
 
 
 async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
-    """confirm.confirm()'s statements, in the same order and transaction, without HTTP, pydantic and the rules."""
+    """confirm.confirm()'s statements, in the same order and transaction, without HTTP, pydantic and the rules
+    (every line of the bench's baskets passes them: reservations, days open, no overlap)."""
     outcomes: Counter = Counter()
     async with pool.acquire() as conn, conn.transaction():
         children = {c for c, _, _ in lines}
@@ -470,7 +491,7 @@ async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
         await conn.execute(
             """SELECT 1 FROM sessions s JOIN unnest($1::uuid[], $2::date[]) AS l(activity_id, day)
                    ON s.activity_id = l.activity_id AND s.day = l.day
-               WHERE s.capacity IS NOT NULL ORDER BY s.id FOR UPDATE OF s""",
+               WHERE s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s""",
             [a for _, a, _ in lines], [d for _, _, d in lines])
         rows = {}
         for child in children:
@@ -480,21 +501,23 @@ async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
         await facts.declared_incompatibilities(conn, {a for _, a, _ in lines})
         for child, activity, day in sorted(lines, key=lambda line: line[2]):
             r = rows[(child, activity, day)]
-            if await confirm_mod.take_place(conn, r["session_id"]):
+            if r["needs_approval"]:
+                outcome, reason = "pending", None
+            elif r["capacity"] is None or await confirm_mod.take_place(conn, r["session_id"]):
                 outcome, reason = "accepted", None
             elif r["waitlist_allowed"]:
                 outcome, reason = "waitlisted", None
             else:
                 outcome, reason = "refused", "plus de place disponible"
             booking_id = uuid.uuid4()
-            await conn.execute(
+            request_seq = await conn.fetchval(
                 """INSERT INTO bookings (id, session_id, activity_id, child_id, family_id, day, arrival, departure,
                                          status, reason)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING request_seq""",
                 booking_id, r["session_id"], activity, child, family, day, None, None, outcome, reason)
             await confirm_mod.record_movement(conn, booking_id, family, "reserve", outcome)
             if outcome == "waitlisted":
-                await confirm_mod.waitlist_position(conn, booking_id)
+                await confirm_mod.waitlist_position(conn, r["session_id"], request_seq)
             outcomes[outcome] += 1
     return outcomes
 
@@ -525,25 +548,28 @@ async def bench_confirm(base: str, pool: asyncpg.Pool, year: Year, parents: int,
             total.latencies += run.latencies
             total.wall += run.wall
             total.errors.update(run.errors)
+            for kind, message in run.samples.items():
+                total.samples.setdefault(kind, message)
             total.outcomes.update(run.outcomes)
             total.unfinished += run.unfinished
         return total
 
     async with pool.acquire() as conn:
         snap = await snapshot(conn)
+    # (after a failure nothing is put back: the run stops and its database is dropped)
     try:
         service = await bursts(http_job)
     finally:
         await client.close()
-        # a request the client gave up on still runs to its end in the service: wait for it
-        service.drain = await drain(pool, snap[1], len(families) * len(windows) * 4 * basket_days)
-        async with pool.acquire() as conn:
-            await restore(conn, snap)
-    try:
-        raw = await bursts(raw_job)
-    finally:
-        async with pool.acquire() as conn:
-            await restore(conn, snap)
+    # a request the client gave up on still runs to its end in the service: wait for it
+    service.drain = await drain(pool, snap[1], len(families) * len(windows) * 4 * basket_days)
+    async with pool.acquire() as conn:
+        service.recorded = await recorded(conn, snap[1])
+        await restore(conn, snap)
+    raw = await bursts(raw_job)
+    async with pool.acquire() as conn:
+        raw.recorded = await recorded(conn, snap[1])
+        await restore(conn, snap)
     return service, raw
 
 
@@ -555,6 +581,9 @@ class TransmissionRun:
     events: int
     phases: dict[str, float] = field(default_factory=dict)
     transmission_id: uuid.UUID | None = None
+    left: int = 0  # lines still pending afterwards
+    outbox_rows: int = 0  # outbox rows written by the run, all kinds
+    transmitted_rows: int = 0  # of which booking.transmitted.v1 events
 
     @property
     def rate(self) -> float:
@@ -590,7 +619,7 @@ async def raw_transmission(pool: asyncpg.Pool) -> TransmissionRun:
                     [str(r["booking_id"]), str(r["child_id"]), r["day"].isoformat(), r["kind"], r["outcome"]])
             await conn.executemany(
                 "INSERT INTO outbox (event_id, exchange, routing_key, body) VALUES ($1, $2, $3, $4::jsonb)",
-                [(uuid.uuid4(), "booking", "booking.transmitted.v1",
+                [(uuid.uuid4(), exchange_name(BookingTransmittedV1), BookingTransmittedV1.routing_key(),
                   json.dumps({"family_id": str(f), "structure_id": str(s), "lines": g}))
                  for (f, s), g in groups.items()])
             phases["outbox insert"] += time.perf_counter() - t
@@ -611,14 +640,35 @@ async def reset_transmission(conn, transmission_id: uuid.UUID) -> None:
     await conn.execute("VACUUM ANALYZE movements, bookings, outbox")
 
 
-async def bench_transmission(pool: asyncpg.Pool) -> tuple[TransmissionRun, TransmissionRun]:
+PENDING_SQL = "SELECT count(*) FROM movements WHERE transmission_id IS NULL AND outcome <> 'pending'"
+
+
+async def outbox_rows(pool: asyncpg.Pool) -> tuple[int, int]:
+    """Rows in the outbox: all, and booking.transmitted.v1 ones."""
+    row = await pool.fetchrow("SELECT count(*) AS n, count(*) FILTER (WHERE routing_key = $1) AS v1 FROM outbox",
+                              BookingTransmittedV1.routing_key())
+    return row["n"], row["v1"]
+
+
+async def bench_transmission(pool: asyncpg.Pool) -> tuple[int, TransmissionRun, TransmissionRun]:
+    """Returns the lines pending before each run, and the two runs."""
+    pending = await pool.fetchval(PENDING_SQL)
+    before = await outbox_rows(pool)
     raw = await asyncio.wait_for(raw_transmission(pool), 600)
+    raw.left = await pool.fetchval(PENDING_SQL)
+    after = await outbox_rows(pool)
+    raw.outbox_rows, raw.transmitted_rows = after[0] - before[0], after[1] - before[1]
     async with pool.acquire() as conn:
         await reset_transmission(conn, raw.transmission_id)
+    before = await outbox_rows(pool)
     t0 = time.perf_counter()
     report = await asyncio.wait_for(transmission.run(pool), 600)
-    service = TransmissionRun(report.lines, time.perf_counter() - t0, report.events)
-    return service, raw
+    service = TransmissionRun(report.lines, time.perf_counter() - t0, report.events,
+                              transmission_id=report.transmission_id)
+    service.left = await pool.fetchval(PENDING_SQL)
+    after = await outbox_rows(pool)
+    service.outbox_rows, service.transmitted_rows = after[0] - before[0], after[1] - before[1]
+    return pending, service, raw
 
 
 # -- the whole run ----------------------------------------------------------------------------------------
@@ -634,13 +684,34 @@ def errors(run: Run) -> str:
     return ", ".join(f"{k}: {v}" for k, v in run.errors.most_common()) or "none"
 
 
-async def rabbitmqctl(*args: str, check: bool = True) -> None:
-    await asyncio.to_thread(subprocess.run, ["rabbitmqctl", "-q", *args], check=check, capture_output=True, timeout=60)
+def check_run(report: Report, what: str, run: Run, expected: int) -> None:
+    """Every call answered, without any error (exception, non-2xx answer, time limit)."""
+    report.check(not run.errors, f"{what}: " + "; ".join(
+        f"{count} x {kind} (first: {run.samples.get(kind, '-')})" for kind, count in run.errors.most_common()))
+    report.check(run.done == expected, f"{what}: {run.done} of {expected} calls succeeded")
+
+
+def check_confirm(report: Report, parents: int, service: Run, raw: Run, lines: int) -> None:
+    """Both sides recorded every line sent, with the same outcomes (the database is put back between them)."""
+    for side, run in (("service", service), ("raw", raw)):
+        answered = sum(run.outcomes.values())
+        report.check(answered == lines, f"confirm {parents}, {side}: outcomes for {answered} lines, {lines} sent "
+                                        f"({dict(run.outcomes)})")
+        report.check(sum(run.recorded.values()) == lines and run.recorded == run.outcomes,
+                     f"confirm {parents}, {side}: bookings in the database {dict(run.recorded)}, answers "
+                     f"{dict(run.outcomes)}, {lines} lines sent")
+    report.check(service.outcomes == raw.outcomes, f"confirm {parents}: the service's outcomes "
+                 f"{dict(service.outcomes)} differ from the raw run's {dict(raw.outcomes)} for the same baskets")
+
+
+def outcome_difference(a: Counter, b: Counter) -> int:
+    return sum(abs(a[k] - b[k]) for k in set(a) | set(b))
 
 
 async def main(args: argparse.Namespace) -> int:
     configure_logging("bench", "WARNING")
     s = sizes(args)
+    report = Report("bench.booking_year", strict=args.quick)
     rng = random.Random(args.seed)
     tag = uuid.uuid4().hex[:6]
     vhost, dsn = f"bench-year-{tag}", f"{PG}/bench{tag}_booking_year"
@@ -649,8 +720,8 @@ async def main(args: argparse.Namespace) -> int:
     notes: list[str] = []
     runner = None
     pool = None
-    await rabbitmqctl("add_vhost", vhost)
-    try:
+    try:  # the virtual host is created inside: interrupted while rabbitmqctl runs, it is still removed
+        await rabbitmqctl("add_vhost", vhost)
         await rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         await db.ensure_database(dsn)
         conn = await asyncpg.connect(dsn)
@@ -667,7 +738,9 @@ async def main(args: argparse.Namespace) -> int:
         print(f"school year {year.school_days[0]} .. {year.school_days[-1]}; baskets book "
               f"{year.windows(s.basket_days)[0][0]} onwards", flush=True)
 
-        settings = ServiceSettings(database_url=dsn, amqp_url=amqp, identity_secret=SECRET, log_level="WARNING")
+        # the service as in production: its own settings class (BookingSettings) with its defaults
+        settings = booking_service.settings_cls(database_url=dsn, amqp_url=amqp, identity_secret=SECRET,
+                                                log_level="WARNING")
         app = booking_service.build_app(settings)
         runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
         await runner.setup()
@@ -689,10 +762,20 @@ async def main(args: argparse.Namespace) -> int:
                          ratio(service.rate, raw.rate)))
             notes.append(f"calendar {concurrency} at once: errors service: {errors(service)}; raw: {errors(raw)}")
             print("  " + "\n  ".join(" | ".join(r) for r in rows[-3:]), flush=True)
+            name = "calendar_serial" if concurrency == 1 else "calendar_concurrent"
+            check_run(report, f"calendar {concurrency} at once, service", service, len(reqs))
+            check_run(report, f"calendar {concurrency} at once, raw", raw, len(reqs))
+            for side, run in (("service", service), ("raw", raw)):
+                report.result(f"{name}_{side}_p50_ms", pct(run.latencies, .5) * 1000)
+                report.result(f"{name}_{side}_p99_ms", pct(run.latencies, .99) * 1000)
+                report.result(f"{name}_{side}_per_s", run.rate)
+            report.result(f"{name}_ratio", service.rate / raw.rate if raw.rate else float("nan"))
+            report.result(f"{name}_errors", sum(service.errors.values()) + sum(raw.errors.values()))
 
         # 2. confirming a 40-line basket, every parent at once
         for parents in s.confirm_parents:
-            if parents > len(year.two_child_families):
+            if not report.check(parents <= len(year.two_child_families),
+                                f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families"):
                 notes.append(f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families")
                 continue
             rounds = s.confirm_rounds.get(parents, 1)
@@ -705,17 +788,32 @@ async def main(args: argparse.Namespace) -> int:
                          ratio(pct(service.latencies, .5), pct(raw.latencies, .5))))
             rows.append((f"{label}: p99", ms(pct(service.latencies, .99)), ms(pct(raw.latencies, .99)),
                          ratio(pct(service.latencies, .99), pct(raw.latencies, .99))))
+            lines = parents * rounds * 4 * s.basket_days
             notes.append(f"confirm {parents}: service errors: {errors(service)}; outcomes "
                          f"{dict(service.outcomes.most_common())}; lines recorded by the service in the end: "
-                         f"{service.drain[0]:,} of {parents * rounds * 4 * s.basket_days:,}, the last "
+                         f"{service.drain[0]:,} of {lines:,}, the last "
                          f"{service.drain[1]:.1f} s after the client's end")
             notes.append(f"confirm {parents}: raw errors: {errors(raw)}; outcomes {dict(raw.outcomes.most_common())}")
             print("  " + "\n  ".join(" | ".join(r) for r in rows[-3:]), flush=True)
+            check_run(report, f"confirm {parents}, service", service, parents * rounds)
+            check_run(report, f"confirm {parents}, raw", raw, parents * rounds)
+            check_confirm(report, parents, service, raw, lines)
+            name = f"confirm_{parents}"
+            for side, run in (("service", service), ("raw", raw)):
+                report.result(f"{name}_{side}_per_s", run.rate)
+                report.result(f"{name}_{side}_p50_ms", pct(run.latencies, .5) * 1000)
+                report.result(f"{name}_{side}_p99_ms", pct(run.latencies, .99) * 1000)
+            report.result(f"{name}_ratio", service.rate / raw.rate if raw.rate else float("nan"))
+            report.result(f"{name}_lines", lines)
+            for outcome in ("accepted", "waitlisted", "refused"):
+                report.result(f"{name}_{outcome}", service.outcomes[outcome])
+            report.result(f"{name}_errors", sum(service.errors.values()) + sum(raw.errors.values()))
+            report.result(f"{name}_outcomes_differ", outcome_difference(service.outcomes, raw.outcomes))
 
         # 3. the nightly transmission (the service is stopped first: its relay would publish meanwhile)
         await runner.cleanup()
         runner = None
-        service_t, raw_t = await bench_transmission(pool)
+        pending, service_t, raw_t = await bench_transmission(pool)
         rows.append((f"transmission, {service_t.lines:,} lines ({service_t.events:,} events): time",
                      f"{service_t.seconds:.2f} s", f"{raw_t.seconds:.2f} s", ratio(service_t.seconds, raw_t.seconds)))
         rows.append(("transmission: lines/s", f"{service_t.rate:,.0f}/s", f"{raw_t.rate:,.0f}/s",
@@ -723,17 +821,39 @@ async def main(args: argparse.Namespace) -> int:
         notes.append("transmission raw phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in raw_t.phases.items()))
         if raw_t.lines != service_t.lines:
             notes.append(f"transmission: raw sent {raw_t.lines} lines, service {service_t.lines}")
+        notes.append(f"transmission outbox rows: service {service_t.outbox_rows:,}, raw {raw_t.outbox_rows:,} "
+                     f"(booking.transmitted.v1: {service_t.transmitted_rows:,} and {raw_t.transmitted_rows:,})")
+        report.check(pending == year.counts["pending lines"],
+                     f"transmission: {pending} lines pending, {year.counts['pending lines']} loaded "
+                     "(the confirmation runs were not undone)")
+        for side, run in (("service", service_t), ("raw", raw_t)):
+            report.check(run.lines == pending, f"transmission, {side}: {run.lines} lines transmitted, {pending} pending")
+            report.check(run.left == 0, f"transmission, {side}: {run.left} lines still pending afterwards")
+            report.check(run.transmitted_rows == run.events, f"transmission, {side}: {run.transmitted_rows} "
+                         f"booking.transmitted.v1 outbox rows for {run.events} events")
+        report.check(service_t.events == raw_t.events,
+                     f"transmission: the service wrote {service_t.events} events, the raw run {raw_t.events}")
+        report.result("transmission_service_s", service_t.seconds)
+        report.result("transmission_raw_s", raw_t.seconds)
+        report.result("transmission_service_per_s", service_t.rate)
+        report.result("transmission_raw_per_s", raw_t.rate)
+        report.result("transmission_ratio", service_t.rate / raw_t.rate if raw_t.rate else float("nan"))
+        report.result("transmission_lines", service_t.lines)
+        report.result("transmission_events", service_t.events)
+        report.result("transmission_untransmitted", pending - service_t.lines)
     finally:
-        if runner is not None:
-            await runner.cleanup()
-        if pool is not None:
-            await pool.close()
-        admin = await asyncpg.connect(f"{PG}/postgres")
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{db.database_name(dsn)}" WITH (FORCE)')
+            if runner is not None:
+                await runner.cleanup()
+            if pool is not None:
+                await pool.close()
+            admin = await asyncpg.connect(f"{PG}/postgres")
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{db.database_name(dsn)}" WITH (FORCE)')
+            finally:
+                await admin.close()
         finally:
-            await admin.close()
-        await rabbitmqctl("delete_vhost", vhost, check=False)
+            await rabbitmqctl("delete_vhost", vhost, check=False)
 
     print("load average at end (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     width = max(len(r[0]) for r in rows)
@@ -745,7 +865,7 @@ async def main(args: argparse.Namespace) -> int:
     print()
     for note in notes:
         print("- " + note)
-    return 0
+    return report.finish()
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:

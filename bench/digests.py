@@ -49,6 +49,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench.common import Report
 from contracts import BookingTransmittedV1, TransmittedLine
 from kit import db, migrations
 from kit.logging import configure_logging
@@ -65,6 +66,7 @@ POOL_SIZE = 10  # kit.db.create_pool's default, what the notify service runs wit
 SENDER_LOOPS = (1, 4, 8)
 RUN_TIMEOUT_S = 900  # one digest run; beyond that something is wrong
 SEND_TIMEOUT_S = 45  # one sending pass (the in-process catcher manages some 20-30 mails/s: a partial pass)
+QUICK_SEND_TIMEOUT_S = 60  # --quick: every pass must send everything, this only bounds a stuck one
 
 FIRST_NAMES = ("Léa", "Hugo", "Chloé", "Louis", "Emma", "Gabriel", "Jade", "Raphaël", "Louise", "Arthur",
                "Alice", "Jules", "Inès", "Adam", "Lina", "Lucas", "Rose", "Nathan", "Mila", "Tom",
@@ -237,6 +239,7 @@ class SendPass:
     failed: int = 0
     outbox: int = 0
     same_recipients: bool = False
+    wrong_recipients: int = 0  # mails at the catcher without a sent delivery to the same recipients, and conversely
     timed_out: bool = False
 
     @property
@@ -266,7 +269,10 @@ async def send_pass(pool: asyncpg.Pool, dsn: str, smtp_port: int, loops: int, se
                 return
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(loop() for _ in range(loops)))
+    try:
+        await asyncio.gather(*(loop() for _ in range(loops)))
+    finally:
+        await sender.mailer.close()  # the SMTP session send_due keeps open while there is mail
     result.seconds = time.perf_counter() - t0
     result.calls = calls
     got = Counter(caught())
@@ -278,7 +284,38 @@ async def send_pass(pool: asyncpg.Pool, dsn: str, smtp_port: int, loops: int, se
     expected = Counter(", ".join(r["recipients"]) for r in await pool.fetch(
         "SELECT recipients FROM deliveries WHERE status = 'sent'"))
     result.same_recipients = expected == got
+    result.wrong_recipients = sum(((expected - got) + (got - expected)).values())
     return result
+
+
+def check_pass(report: Report, p: SendPass, where: str, expected: int, complete: bool) -> None:
+    """One mail at the catcher per sent delivery, with its recipients, and one notify.mail_sent each; with
+    `complete` (smoke mode), every delivery sent within the pass's time limit."""
+    what = f"SMTP pass ({where}, {p.loops} loops)"
+    report.check(p.deliveries == expected, f"{what}: {p.deliveries} deliveries pending, {expected} digests built")
+    report.check(p.failed == 0, f"{what}: {p.failed} deliveries failed")
+    report.check(p.caught == p.sent, f"{what}: the catcher received {p.caught} mails for {p.sent} sent deliveries")
+    report.check(p.outbox == p.sent, f"{what}: {p.outbox} notify.mail_sent events for {p.sent} sent deliveries")
+    report.check(p.same_recipients, f"{what}: {p.wrong_recipients} mails whose recipients match no sent delivery")
+    if complete:
+        report.check(p.sent == p.deliveries and not p.timed_out,
+                     f"{what}: {p.sent} of {p.deliveries} sent" + (" (time limit reached)" if p.timed_out else ""))
+
+
+def mismatched(p: SendPass) -> int:
+    return abs(p.caught - p.sent) + abs(p.outbox - p.sent) + p.wrong_recipients
+
+
+async def check_run(checks: Report, pool: asyncpg.Pool, report: digests.DigestReport, expected: int,
+                    what: str) -> None:
+    """One digest per family and structure, each recorded as one pending delivery."""
+    deliveries = await pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+    left = await pool.fetchval("SELECT count(*) FROM digest_movements WHERE digested_at IS NULL")
+    checks.check(report.mails == report.families == expected and report.waiting == 0,
+                 f"{what}: {report.mails} digests for {report.families} family+structure pairs "
+                 f"({report.waiting} waiting), {expected} expected")
+    checks.check(deliveries == expected, f"{what}: {deliveries} deliveries recorded, {expected} digests expected")
+    checks.check(left == 0, f"{what}: {left} movements left undigested")
 
 
 def caught_in_process(catcher: MailCatcher) -> Callable[[], list[str]]:
@@ -345,7 +382,9 @@ async def main(args: argparse.Namespace) -> int:
         raise SystemExit("--movements must be at least --families (every family moves at least once)")
     rng = random.Random(args.seed)
     dsn = f"{PG}/bench{uuid.uuid4().hex[:6]}_notify_digests"
-    send_s = args.send_seconds or (4.0 if args.quick else SEND_TIMEOUT_S)
+    send_s = args.send_seconds or (QUICK_SEND_TIMEOUT_S if args.quick else SEND_TIMEOUT_S)
+    checks = Report("bench.digests", strict=args.quick)
+    passes: list[SendPass] = []
     out: list[str] = []
     pool = None
     catcher = None
@@ -379,8 +418,7 @@ async def main(args: argparse.Namespace) -> int:
         rss_before, maxrss_before = rss_now_kib(), maxrss_kib()
         report, run_s = await timed_run(pool)
         rss_after, maxrss_after = rss_now_kib(), maxrss_kib()
-        if report.mails != groups:
-            out.append(f"WARNING: run sent {report.mails} digests, expected {groups}")
+        await check_run(checks, pool, report, groups, "digests.run")
         bytes_mail = await pool.fetchval(
             "SELECT sum(length(body_text) + length(coalesce(body_html, ''))) FROM deliveries")
         out.append(f"digests.run: {report.mails:,} digests ({report.families:,} family+structure, "
@@ -397,6 +435,7 @@ async def main(args: argparse.Namespace) -> int:
         traced_report, traced_s = await timed_run(pool)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        await check_run(checks, pool, traced_report, groups, "digests.run, second (traced)")
         out.append(f"  tracemalloc peak during a second run: {peak / 2**20:,.1f} MiB "
                    f"({traced_report.mails:,} digests, {traced_s:.2f} s with tracing on)")
         print(out[-1], flush=True)
@@ -404,6 +443,8 @@ async def main(args: argparse.Namespace) -> int:
         # 2. the same digests without the database
         built, build_s, _ = build_in_memory(ds, parse=False)
         built_p, parse_build_s, _ = build_in_memory(ds, parse=True)
+        checks.check(built == built_p == groups, f"build_digest in memory: {built} and {built_p} (parsing the JSON) "
+                                                 f"digests, {groups} expected")
         out.append(f"build_digest in memory (no SQL): {built:,} digests in {build_s:.2f} s = "
                    f"{built / build_s:,.0f}/s; with JSON parsing of the payloads {parse_build_s:.2f} s = "
                    f"{built_p / parse_build_s:,.0f}/s")
@@ -422,6 +463,8 @@ async def main(args: argparse.Namespace) -> int:
                     if i:
                         await reset_sending(pool, catcher)
                     p = await send_pass(pool, dsn, catcher.smtp_port, loops, send_s, caught_in_process(catcher))
+                    check_pass(checks, p, "catcher in process", groups, complete=args.quick)
+                    passes.append(p)
                     out.append(describe(p, "catcher in process"))
                     print(out[-1], flush=True)
             finally:
@@ -442,6 +485,8 @@ async def main(args: argparse.Namespace) -> int:
                 await wait_for_port(smtp_port, 20)
                 loops = SENDER_LOOPS[1]
                 p = await send_pass(pool, dsn, smtp_port, loops, send_s, caught_in_directory(Path(maildir)))
+                check_pass(checks, p, "catcher in its own process", groups, complete=args.quick)
+                passes.append(p)
                 out.append(describe(p, "catcher in its own process"))
                 print(out[-1], flush=True)
             finally:
@@ -466,7 +511,20 @@ async def main(args: argparse.Namespace) -> int:
           f"(total {time.perf_counter() - t_start:.0f} s)")
     for line in out:
         print(("- " if not line.startswith("  ") else "  ") + line.strip())
-    return 0
+    checks.result("digests_families", s.families)
+    checks.result("digests_expected", groups)
+    checks.result("digests_built", report.mails)
+    checks.result("digests_build_s", run_s)
+    checks.result("digests_build_per_s", report.mails / run_s)
+    checks.result("digests_render_s", parse_build_s)
+    for p in passes[:len(SENDER_LOOPS)]:
+        checks.result(f"digests_send_inprocess_{p.loops}_per_s", p.rate)
+    checks.result("digests_send_per_s", passes[-1].rate)
+    checks.result("digests_mail_sent", sum(p.sent for p in passes))
+    checks.result("digests_mail_unsent", sum(p.deliveries - p.sent for p in passes))
+    checks.result("digests_mail_failed", sum(p.failed for p in passes))
+    checks.result("digests_mail_mismatched", sum(mismatched(p) for p in passes))
+    return checks.finish()
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -475,7 +533,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--movements", type=int, default=None, help="default 100000 (4000 with --quick)")
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke check (< 30 s)")
     parser.add_argument("--send-seconds", type=float, default=None,
-                        help=f"time limit of each SMTP pass (default {SEND_TIMEOUT_S} s, 4 s with --quick)")
+                        help=f"time limit of each SMTP pass (default {SEND_TIMEOUT_S} s, {QUICK_SEND_TIMEOUT_S} s with --quick, "
+                             "where every pass must send everything)")
     parser.add_argument("--seed", type=int, default=2027)
     return parser.parse_args(argv)
 

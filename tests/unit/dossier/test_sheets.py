@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
 
+from kit.clock import paris_today
 from services.dossier.domain.sheets import (
     CHILD_KINDS,
     FAMILY_KINDS,
@@ -34,6 +35,8 @@ FULL_FAMILY = {
     "profession": "Infirmière",
     "employer": "Hospices civils",
 }
+
+TODAY = date(2027, 2, 4)  # a fixed day: the rules take it as an argument
 
 
 def test_kinds_and_labels() -> None:
@@ -129,14 +132,14 @@ def test_postal_code_refused(code: str) -> None:
         {"family_quotient": -1},
         {"family_quotient": "beaucoup"},
         {"birth_date": "pas une date"},
-        {"birth_date": (date.today() + timedelta(days=1)).isoformat()},
+        {"birth_date": (TODAY + timedelta(days=1)).isoformat()},
         {"email": "pas-un-mail"},
         {"allocataire_regime": "RSI"},
     ],
 )
 def test_family_wrong_types_refused(data: dict) -> None:
     with pytest.raises(ValidationError):
-        parse(SheetKind.FAMILLE, data)
+        parse(SheetKind.FAMILLE, data, today=TODAY)
 
 
 def test_email_error_is_french() -> None:
@@ -273,7 +276,7 @@ def test_health_types() -> None:
     with pytest.raises(ValidationError):
         parse(SheetKind.SANITAIRE, {"doctor_phone": "12"})
     with pytest.raises(ValidationError):
-        parse(SheetKind.SANITAIRE, {"vaccinations": [{"name": "DTP", "last_date": "2999-01-01"}]})
+        parse(SheetKind.SANITAIRE, {"vaccinations": [{"name": "DTP", "last_date": "2999-01-01"}]}, today=TODAY)
 
 
 @pytest.mark.parametrize("name", ["DT Polio", "dt-polio", "DTP", "DTCaP", "Revaxis (DT Polio)", "Hexavalent"])
@@ -304,7 +307,7 @@ def test_house_rules() -> None:
             "acknowledged": True,
             "signer_name": "Camille Martin",
             "place": "Lyon",
-            "signed_on": date.today().isoformat(),
+            "signed_on": TODAY.isoformat(),
             "signed_at": "18:30",
         },
     )
@@ -313,8 +316,22 @@ def test_house_rules() -> None:
     with pytest.raises(ValidationError):
         parse(kind, {"signed_at": "25:99"})
     with pytest.raises(ValidationError) as caught:
-        parse(kind, {"signed_on": (date.today() + timedelta(days=1)).isoformat()})
+        parse(kind, {"signed_on": (TODAY + timedelta(days=1)).isoformat()}, today=TODAY)
     assert "La date de signature ne peut pas être dans le futur." in str(caught.value)
+
+
+def test_dates_are_checked_against_the_day_in_paris_when_saved() -> None:
+    """At 00:30 in Paris on 1 July the server's UTC date is still 30 June: the parent's signature of
+    « today » is accepted; data saved earlier is read back without a clock."""
+    kind = SheetKind.REGLEMENT
+    just_after_midnight = paris_today(datetime(2027, 6, 30, 22, 30, tzinfo=UTC))
+    assert just_after_midnight == date(2027, 7, 1)
+    assert parse(kind, {"signed_on": "2027-07-01"}, today=just_after_midnight).signed_on == date(2027, 7, 1)
+    with pytest.raises(ValidationError):
+        parse(kind, {"signed_on": "2027-07-02"}, today=just_after_midnight)
+    with pytest.raises(ValidationError):
+        parse(SheetKind.FAMILLE, {"birth_date": "2027-07-02"}, today=just_after_midnight)
+    assert parse(kind, {"signed_on": "2099-01-01"}).signed_on == date(2099, 1, 1)  # read back, not checked
 
 
 def test_missing_checks_the_model_kind() -> None:
