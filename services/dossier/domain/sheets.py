@@ -121,8 +121,15 @@ def _check_email(value: str) -> str:
     return email
 
 
-def _check_past_date(value: date) -> date:
-    if value > date.today():
+def _today(info: ValidationInfo) -> date | None:
+    """The day in Paris the caller saves on (`parse(..., today=...)`); None when data already saved
+    is read back, which was checked when it was saved."""
+    return (info.context or {}).get("today")
+
+
+def _check_past_date(value: date, info: ValidationInfo) -> date:
+    today = _today(info)
+    if today is not None and value > today:
         raise PydanticCustomError("date_future", "Cette date ne peut pas être dans le futur.")
     return value
 
@@ -287,8 +294,9 @@ class HouseRulesSheet(_Data):
     signed_at: time | None = Field(None, description="À (heure)")
 
     @model_validator(mode="after")
-    def _not_in_future(self) -> HouseRulesSheet:
-        if self.signed_on is not None and self.signed_on > date.today():
+    def _not_in_future(self, info: ValidationInfo) -> HouseRulesSheet:
+        today = _today(info)
+        if self.signed_on is not None and today is not None and self.signed_on > today:
             raise PydanticCustomError("date_future", "La date de signature ne peut pas être dans le futur.")
         return self
 
@@ -304,10 +312,11 @@ MODELS: dict[SheetKind, type[BaseModel]] = {
 }
 
 
-def parse(kind: SheetKind, data: dict) -> BaseModel:
+def parse(kind: SheetKind, data: dict, today: date | None = None) -> BaseModel:
     """The sheet's data, checked (types and formats, not completeness): pydantic's
-    ValidationError on a wrong type, an unknown field or a malformed value."""
-    return MODELS[SheetKind(kind)].model_validate(data)
+    ValidationError on a wrong type, an unknown field or a malformed value. `today` (the date in Paris)
+    is given when the family saves: dates such as a birth date or a signature may not be after it."""
+    return MODELS[SheetKind(kind)].model_validate(data, context={"today": today})
 
 
 # --------------------------------------------------------------------------- completeness
