@@ -1,7 +1,9 @@
 """Events published by the auth service: who is who.
 
-Public events carry identifiers and names, never credentials. The family's e-mail addresses travel
-only on the internal exchange (AuthFamilyContactsV1), for notify."""
+Public events carry identifiers, never credentials nor personal detail about a family's members. The
+members' names and the children's birth dates travel only on the internal exchange
+(AuthFamilyChangedV1, for the portal's own services), and so do the family's e-mail addresses
+(AuthFamilyContactsV1, for notify)."""
 
 from __future__ import annotations
 
@@ -89,14 +91,20 @@ FAMILY_EXAMPLE = {
 
 
 class AuthFamilyChangedV1(Message):
-    """The whole current state of a family's members (not a diff: the latest one wins)."""
+    """Private: the whole current state of a family's members, with their names and the children's
+    birth dates (not a diff: the latest one wins). booking, dossier and billing keep their copy of the
+    children from it (names for the pages and mails, birth dates for the child rank of tariffs).
+
+    Until 0.1 this version was public; it now travels only on portail.internal, and the public
+    exchange carries AuthFamilyChangedV2 (identifiers only)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [FAMILY_EXAMPLE]})
 
     TYPE = "auth.family_changed"
     VERSION = 1
-    DESCRIPTION = ("A family was created or its members changed. Carries the family's full current "
-                   "state (responsables, children and their structures); never contact details.")
+    EXCHANGE = INTERNAL
+    DESCRIPTION = ("Internal only: a family's full current state with its members' names and the children's "
+                   "birth dates, for the portal's own services; never contact details.")
 
     family_id: uuid.UUID
     identifiant: str
@@ -127,3 +135,46 @@ class AuthFamilyContactsV1(Message):
     account_id: uuid.UUID
     emails: list[EmailStr] = Field(max_length=10, description="May be empty: the family gave none.")
     greeting: str
+
+
+class ChildRef(BaseModel):
+    """A child as other systems may know it: an identifier and the structure it attends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    child_id: uuid.UUID
+    structure_id: uuid.UUID
+
+
+FAMILY_V2_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "structure_ids": ["9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978"],
+    "guardians": 1,
+    "children": [{"child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                  "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978"}],
+}
+
+
+class AuthFamilyChangedV2(Message):
+    """The whole current composition of a family, by identifiers only (the latest one wins): which
+    children, attending which structures. No names, no birth dates, no login, no contact details."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [FAMILY_V2_EXAMPLE]})
+
+    TYPE = "auth.family_changed"
+    VERSION = 2
+    DESCRIPTION = ("A family was created or its members changed. Carries the family's current composition "
+                   "by identifiers (its structures, its children and theirs, how many responsables); "
+                   "never names, birth dates or contact details.")
+
+    family_id: uuid.UUID
+    structure_ids: list[uuid.UUID]
+    guardians: int = Field(ge=0, le=2, description="How many responsables the family has.")
+    children: list[ChildRef]
+
+    @classmethod
+    def of(cls, private: AuthFamilyChangedV1) -> AuthFamilyChangedV2:
+        """The public view of the private event."""
+        return cls(family_id=private.family_id, structure_ids=private.structure_ids,
+                   guardians=len(private.guardians),
+                   children=[ChildRef(child_id=c.child_id, structure_id=c.structure_id) for c in private.children])

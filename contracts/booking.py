@@ -1,4 +1,9 @@
-"""Events published by the booking service."""
+"""Events published by the booking service.
+
+The transmission and the waiting-list promotion exist twice: version 1 (internal exchange) names the
+child, for the portal's own mails (notify's digest and promotion mail) and consumption lines
+(billing); version 2 (public exchange) carries identifiers and facts only, for other systems (the
+central kitchen counts meals, it does not need to know whose)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.envelope import Message
+from contracts.envelope import INTERNAL, Message
 
 # Example payloads, shown in contracts/asyncapi.json (and checked valid by the unit tests).
 EXAMPLE_LINE = {
@@ -59,14 +64,16 @@ EXAMPLE = {
 
 
 class BookingTransmittedV1(Message):
-    """The night's transmitted movements of one family on one structure."""
+    """Private: the night's transmitted movements of one family on one structure, naming the children.
+    Until 0.1 this version was public; the public exchange now carries BookingTransmittedV2."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
     TYPE = "booking.transmitted"
     VERSION = 1
+    EXCHANGE = INTERNAL
     DESCRIPTION = (
-        "Nightly transmission: every movement of one family on one structure, with its outcome. "
+        "Internal only: nightly transmission of one family on one structure, with the children's names. "
         "Triggers the morning digest (notify) and the consumption records (billing)."
     )
 
@@ -95,14 +102,16 @@ PROMOTED_EXAMPLE = {
 
 
 class BookingWaitlistPromotedV1(Message):
-    """A place freed up: the first request on that day's waiting list was accepted."""
+    """Private: a place freed up and the first request on that day's waiting list was accepted, naming
+    the child for the family's mail (notify). The public exchange carries BookingWaitlistPromotedV2."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [PROMOTED_EXAMPLE]})
 
     TYPE = "booking.waitlist_promoted"
     VERSION = 1
-    DESCRIPTION = ("A booking on a waiting list was accepted because a place freed up; notify tells the "
-                   "family by mail.")
+    EXCHANGE = INTERNAL
+    DESCRIPTION = ("Internal only: a booking on a waiting list was accepted because a place freed up, with "
+                   "the child's name; notify tells the family by mail.")
 
     booking_id: uuid.UUID
     family_id: uuid.UUID
@@ -116,3 +125,87 @@ class BookingWaitlistPromotedV1(Message):
     arrival: dt.time | None = None
     departure: dt.time | None = None
     promoted_at: dt.datetime
+
+
+EXAMPLE_LINE_V2 = {k: v for k, v in EXAMPLE_LINE.items() if k not in ("child_first_name", "child_last_name")}
+
+
+class TransmittedLineV2(BaseModel):
+    """One movement of the night, by identifiers: which booking, child, activity and day, and what
+    became of it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [EXAMPLE_LINE_V2]})
+
+    booking_id: uuid.UUID
+    child_id: uuid.UUID
+    activity_id: uuid.UUID
+    activity_name: str = Field(examples=["APS MATIN"])
+    date: dt.date
+    kind: Literal["reserve", "cancel"] = Field(description="Booking request or cancellation request.")
+    outcome: Literal["accepted", "waitlisted", "refused", "cancelled"]
+    arrival: dt.time | None = Field(default=None, description="Time-entry activities only.")
+    departure: dt.time | None = None
+
+
+EXAMPLE_V2 = {**EXAMPLE, "lines": [
+    EXAMPLE_LINE_V2,
+    {**EXAMPLE_LINE_V2, "booking_id": "6a1d7e63-9f2a-4b4c-8e5f-3c8d2b0a1e22", "date": "2025-09-09",
+     "kind": "cancel", "outcome": "cancelled"},
+]}
+
+
+class BookingTransmittedV2(Message):
+    """The night's transmitted movements of one family on one structure, by identifiers."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_V2]})
+
+    TYPE = "booking.transmitted"
+    VERSION = 2
+    DESCRIPTION = (
+        "Nightly transmission: every movement of one family on one structure, with its outcome "
+        "(identifiers, activity, day and times; never the child's name)."
+    )
+
+    transmission_id: uuid.UUID
+    family_id: uuid.UUID
+    structure_id: uuid.UUID
+    structure_name: str = Field(examples=["Mairie de CarteVille"])
+    transmitted_at: dt.datetime
+    lines: list[TransmittedLineV2] = Field(min_length=1)
+
+    @classmethod
+    def of(cls, private: BookingTransmittedV1) -> BookingTransmittedV2:
+        """The public view of the private event."""
+        return cls(**private.model_dump(exclude={"lines"}), lines=[
+            TransmittedLineV2(**line.model_dump(exclude={"child_first_name", "child_last_name"}))
+            for line in private.lines])
+
+
+PROMOTED_V2_EXAMPLE = {k: v for k, v in PROMOTED_EXAMPLE.items() if k not in ("child_first_name", "child_last_name")}
+
+
+class BookingWaitlistPromotedV2(Message):
+    """A place freed up: the first request on that day's waiting list was accepted (identifiers)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PROMOTED_V2_EXAMPLE]})
+
+    TYPE = "booking.waitlist_promoted"
+    VERSION = 2
+    DESCRIPTION = ("A booking on a waiting list was accepted because a place freed up (identifiers, activity, "
+                   "day; never the child's name).")
+
+    booking_id: uuid.UUID
+    family_id: uuid.UUID
+    structure_id: uuid.UUID
+    child_id: uuid.UUID
+    activity_id: uuid.UUID
+    activity_name: str
+    date: dt.date
+    arrival: dt.time | None = None
+    departure: dt.time | None = None
+    promoted_at: dt.datetime
+
+    @classmethod
+    def of(cls, private: BookingWaitlistPromotedV1) -> BookingWaitlistPromotedV2:
+        """The public view of the private event."""
+        return cls(**private.model_dump(exclude={"child_first_name", "child_last_name"}))

@@ -1,4 +1,8 @@
-"""Events published by the dossier service (never health data)."""
+"""Events published by the dossier service (never health data).
+
+The review of a sheet exists twice: DossierSheetReviewedV1 (internal exchange) carries the child's
+name and the staff's free-text reason, which for a health sheet is health data, for notify's mail to
+the family; DossierSheetReviewedV2 (public exchange) carries the fact only."""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
-from contracts.envelope import Message
+from contracts.envelope import INTERNAL, Message
 
 HOUSE_RULES_EXAMPLE = {
     "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
@@ -46,17 +50,22 @@ SHEET_REVIEWED_EXAMPLE = {
     "decision": "refused",
     "reason": "Le carnet de vaccination est illisible.",
     "reviewed_at": "2025-09-02T09:30:00Z",
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
 }
 
 
 class DossierSheetReviewedV1(Message):
-    """Staff approved or refused a sheet of the family dossier (the reason is for the family)."""
+    """Private: staff approved or refused a sheet, with the child's name and the reason, for the
+    family's mail (notify). Until 0.1 this version was public; the public exchange now carries
+    DossierSheetReviewedV2."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [SHEET_REVIEWED_EXAMPLE]})
 
     TYPE = "dossier.sheet_reviewed"
     VERSION = 1
-    DESCRIPTION = "A dossier sheet was approved or refused by staff; never carries the sheet's content."
+    EXCHANGE = INTERNAL
+    DESCRIPTION = ("Internal only: a dossier sheet was approved or refused by staff, with the child's name "
+                   "and the staff's reason for the family's mail; never the sheet's content.")
 
     family_id: uuid.UUID
     sheet_id: uuid.UUID
@@ -68,6 +77,46 @@ class DossierSheetReviewedV1(Message):
     decision: Literal["approved", "refused"]
     reason: str | None = None
     reviewed_at: dt.datetime
+    structure_id: uuid.UUID | None = Field(
+        default=None, description="The structure the sheet is about, when it is one (a child's sheet).")
+
+
+SHEET_REVIEWED_V2_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "sheet_id": "d6f1c2b3-a4e5-4f60-8a7b-1c2d3e4f5a6b",
+    "sheet_kind": "assurance",
+    "child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
+    "decision": "refused",
+    "reviewed_at": "2025-09-02T09:30:00Z",
+}
+
+
+class DossierSheetReviewedV2(Message):
+    """Staff approved or refused a sheet of the family dossier: the fact, by identifiers. The reason
+    and the child's name go to the family only (by mail), never here."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SHEET_REVIEWED_V2_EXAMPLE]})
+
+    TYPE = "dossier.sheet_reviewed"
+    VERSION = 2
+    DESCRIPTION = ("A dossier sheet was approved or refused by staff; identifiers and the decision only, "
+                   "never the sheet's content, the child's name or the staff's reason.")
+
+    family_id: uuid.UUID
+    sheet_id: uuid.UUID
+    sheet_kind: str
+    child_id: uuid.UUID | None = None
+    structure_id: uuid.UUID | None = None
+    decision: Literal["approved", "refused"]
+    reviewed_at: dt.datetime
+
+    @classmethod
+    def of(cls, private: DossierSheetReviewedV1) -> DossierSheetReviewedV2:
+        """The public view of the private event."""
+        return cls(family_id=private.family_id, sheet_id=private.sheet_id, sheet_kind=private.sheet_kind,
+                   child_id=private.child_id, structure_id=private.structure_id, decision=private.decision,
+                   reviewed_at=private.reviewed_at)
 
 
 FAMILY_UPDATED_EXAMPLE = {

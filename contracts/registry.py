@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.auth import (
     AuthAccountCreatedV1,
     AuthFamilyChangedV1,
+    AuthFamilyChangedV2,
     AuthFamilyContactsV1,
     AuthStructureChangedV1,
 )
@@ -14,19 +15,27 @@ from contracts.billing import (
     BillingPaymentReceivedV1,
     BillingTariffPublishedV1,
 )
-from contracts.booking import BookingTransmittedV1, BookingWaitlistPromotedV1
+from contracts.booking import (
+    BookingTransmittedV1,
+    BookingTransmittedV2,
+    BookingWaitlistPromotedV1,
+    BookingWaitlistPromotedV2,
+)
 from contracts.dossier import (
     DossierFamilyUpdatedV1,
     DossierHouseRulesSignedV1,
     DossierSheetReviewedV1,
+    DossierSheetReviewedV2,
     DossierSheetSubmittedV1,
 )
 from contracts.envelope import Envelope, Message
 from contracts.notify import NotifyMailSentV1, NotifySendV1
 
 MESSAGES: tuple[type[Message], ...] = (
-    AuthStructureChangedV1, AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyContactsV1,
-    BookingTransmittedV1, BookingWaitlistPromotedV1, DossierHouseRulesSignedV1, DossierSheetReviewedV1,
+    AuthStructureChangedV1, AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyChangedV2, AuthFamilyContactsV1,
+    BookingTransmittedV1, BookingTransmittedV2, BookingWaitlistPromotedV1, BookingWaitlistPromotedV2,
+    DossierHouseRulesSignedV1, DossierSheetReviewedV1,
+    DossierSheetReviewedV2,
     DossierFamilyUpdatedV1, DossierSheetSubmittedV1, BillingTariffPublishedV1, BillingConsumptionRecordedV1, BillingInvoiceIssuedV1,
     BillingPaymentReceivedV1, NotifySendV1, NotifyMailSentV1,
 )

@@ -1,5 +1,6 @@
 """An example subscriber for another municipal system: the central kitchen counts tomorrow's meals
-per structure from the portal's public `booking.transmitted.v1` events.
+per structure from the portal's public `booking.transmitted.v2` events (identifiers and facts only: the
+kitchen counts meals, it never learns whose).
 
 It shows what docs/integration.md describes: a queue of its own bound to the `portail.events` topic
 exchange, at-least-once delivery handled by remembering each `event_id` (SQLite here), and only the
@@ -14,12 +15,14 @@ import argparse
 import asyncio
 import json
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aio_pika
 
 EXCHANGE = "portail.events"
-ROUTING_KEY = "booking.transmitted.v1"
+PARIS = ZoneInfo("Europe/Paris")
+ROUTING_KEY = "booking.transmitted.v2"
 MEAL_WORDS = ("restauration", "repas", "cantine")
 
 
@@ -54,7 +57,7 @@ class MealCounts:
         return dict(rows.fetchall())
 
 
-async def consume(amqp_url: str, counts: MealCounts, queue_name: str = "kitchen.booking.transmitted.v1",
+async def consume(amqp_url: str, counts: MealCounts, queue_name: str = "kitchen.booking.transmitted.v2",
                   stop: asyncio.Event | None = None) -> None:
     connection = await aio_pika.connect_robust(amqp_url)
     async with connection:
@@ -82,7 +85,7 @@ def main() -> None:
         task = asyncio.create_task(consume(args.amqp, counts))
         while True:
             await asyncio.sleep(10)
-            tomorrow = date.today() + timedelta(days=1)
+            tomorrow = datetime.now(PARIS).date() + timedelta(days=1)  # the kitchen's tomorrow, in France
             for structure, meals in counts.for_day(tomorrow).items():
                 print(f"{tomorrow:%d/%m/%Y} — {structure} : {meals} repas")
             if task.done():

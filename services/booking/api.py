@@ -1,5 +1,6 @@
-"""booking's internal API (behind the gateway). Parents act on their own family's children only;
-staff on the structures they manage."""
+"""booking's internal API (behind the gateway). Who may see or change what is decided in
+services/booking/access.py: parents act on their own family's children only, staff on the structures
+they manage, an administrator on all."""
 
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from kit.http import json_response, problem, read_model, require_role
+from kit.http import identity_of, json_response, problem, read_model
 from kit.identity import Identity
 from kit.service import APP_KEY
-from services.booking import catalog, confirm, feed, follow, transmission, views
+from services.booking import access, catalog, confirm, feed, follow, transmission, views
 from services.booking.basket import Basket, Line
-
-STAFF = ("staff", "admin")
 
 
 def _pool(request: web.Request):
@@ -38,23 +37,17 @@ def _uuid(raw: str | None, what: str = "identifiant") -> uuid.UUID | None:
 
 
 def _parent(request: web.Request) -> Identity:
-    who = require_role(request, "parent")
-    if who.family_id is None:
-        raise web.HTTPForbidden(text="Compte sans famille.")
+    who = identity_of(request)
+    access.require_family(who)
     return who
 
 
 async def _own_child(conn, who: Identity, child_id: uuid.UUID) -> None:
-    found = await conn.fetchval("SELECT 1 FROM children WHERE id = $1 AND family_id = $2", child_id, who.family_id)
-    if not found:
-        raise web.HTTPNotFound(text="Enfant introuvable.")
+    await access.require_own_children(conn, who, [child_id])
 
 
 async def _check_basket(conn, who: Identity, lines: list[Line]) -> None:
-    try:
-        await confirm.check_children(conn, who.family_id, {line.child_id for line in lines})
-    except confirm.NotYourChild:
-        raise web.HTTPNotFound(text="Enfant introuvable.") from None
+    await access.require_own_children(conn, who, {line.child_id for line in lines})
 
 
 # -- parents ---------------------------------------------------------------------------------------
@@ -223,7 +216,7 @@ async def revoke_feed(request: web.Request) -> web.Response:
 
 
 async def read_feed(request: web.Request) -> web.Response:
-    require_role(request, "anonymous", "parent", "staff", "admin")  # the secret URL is the credential
+    # the secret URL is the credential (services/booking/access.py): anyone who has it reads the feed
     async with _pool(request).acquire() as conn:
         body = await feed.render(conn, request.match_info["token"])
     if body is None:
@@ -233,17 +226,13 @@ async def read_feed(request: web.Request) -> web.Response:
 
 # -- staff -------------------------------------------------------------------------------------------
 def _staff_of(request: web.Request, structure_id: uuid.UUID) -> Identity:
-    who = require_role(request, *STAFF)
-    if not who.may_manage_structure(structure_id):
-        raise web.HTTPForbidden(text="Vous ne gérez pas cette structure.")
+    who = identity_of(request)
+    access.require_manages(who, structure_id)
     return who
 
 
-async def _activity_structure(conn, activity_id: uuid.UUID) -> uuid.UUID:
-    structure_id = await conn.fetchval("SELECT structure_id FROM activities WHERE id = $1", activity_id)
-    if structure_id is None:
-        raise web.HTTPNotFound(text="Activité introuvable.")
-    return structure_id
+async def _staff_of_activity(request: web.Request, conn, activity_id: uuid.UUID | None) -> uuid.UUID:
+    return await access.require_activity(conn, identity_of(request), activity_id)
 
 
 async def create_activity(request: web.Request) -> web.Response:
@@ -272,7 +261,7 @@ async def open_sessions(request: web.Request) -> web.Response:
     activity_id = _uuid(request.match_info["activity_id"])
     body = await read_model(request, catalog.OpeningIn)
     async with _pool(request).acquire() as conn, conn.transaction():
-        _staff_of(request, await _activity_structure(conn, activity_id))
+        await _staff_of_activity(request, conn, activity_id)
         created = await catalog.generate_sessions(conn, activity_id, body)
     return json_response({"created": created}, status=201)
 
@@ -292,8 +281,8 @@ async def add_closure(request: web.Request) -> web.Response:
     _staff_of(request, structure_id)
     body = await read_model(request, catalog.PeriodIn)
     async with _pool(request).acquire() as conn, conn.transaction():
-        if body.activity_id and await _activity_structure(conn, body.activity_id) != structure_id:
-            raise web.HTTPNotFound(text="Activité introuvable.")
+        if body.activity_id and await _staff_of_activity(request, conn, body.activity_id) != structure_id:
+            raise web.HTTPNotFound(text=access.ACTIVITY_NOT_FOUND)
         kept = await catalog.add_closure(conn, structure_id, body)
     return json_response({"booked_days_kept": kept}, status=201)
 
@@ -306,11 +295,7 @@ async def set_capacity(request: web.Request) -> web.Response:
     session_id = _uuid(request.match_info["session_id"])
     body = await read_model(request, CapacityIn)
     async with _pool(request).acquire() as conn, conn.transaction():
-        structure_id = await conn.fetchval(
-            "SELECT a.structure_id FROM sessions s JOIN activities a ON a.id = s.activity_id WHERE s.id = $1", session_id)
-        if structure_id is None:
-            raise web.HTTPNotFound(text="Séance introuvable.")
-        _staff_of(request, structure_id)
+        await access.require_session(conn, identity_of(request), session_id)
         try:
             promoted = await catalog.set_capacity(conn, session_id, body.capacity)
         except ValueError as exc:
@@ -324,9 +309,10 @@ class EnrolmentIn(BaseModel):
 
 
 async def enrol(request: web.Request) -> web.Response:
+    """Staff enrol a child of a family of the activity's structure (access.require_enrolment)."""
     body = await read_model(request, EnrolmentIn)
     async with _pool(request).acquire() as conn:
-        _staff_of(request, await _activity_structure(conn, body.activity_id))
+        await access.require_enrolment(conn, identity_of(request), body.child_id, body.activity_id)
         await conn.execute("INSERT INTO enrolments (child_id, activity_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                            body.child_id, body.activity_id)
     return web.Response(status=204)
@@ -340,7 +326,7 @@ async def sessions_list(request: web.Request) -> web.Response:
     except (KeyError, ValueError):
         raise web.HTTPBadRequest(text="from et to attendus au format AAAA-MM-JJ") from None
     async with _pool(request).acquire() as conn:
-        _staff_of(request, await _activity_structure(conn, activity_id))
+        await _staff_of_activity(request, conn, activity_id)
         rows = await conn.fetch(
             """SELECT s.id, s.day, s.capacity,
                       count(*) FILTER (WHERE b.status = 'accepted') AS accepted,
@@ -374,12 +360,11 @@ class DecisionIn(BaseModel):
 
 
 async def decide(request: web.Request) -> web.Response:
-    who = require_role(request, *STAFF)
+    who = access.require_staff(identity_of(request))
     body = await read_model(request, DecisionIn)
     try:
         outcome = await confirm.decide(_pool(request), _uuid(request.match_info["booking_id"]),
-                                       body.decision == "accept", body.reason,
-                                       None if who.role == "admin" else set(who.structures))
+                                       body.decision == "accept", body.reason, who)
     except LookupError:
         raise web.HTTPNotFound(text="Demande introuvable.") from None
     except ValueError as exc:
@@ -388,7 +373,7 @@ async def decide(request: web.Request) -> web.Response:
 
 
 async def run_transmission(request: web.Request) -> web.Response:
-    require_role(request, "admin")
+    access.require_admin(identity_of(request))
     report = await transmission.run(_pool(request))
     return json_response({"transmission_id": str(report.transmission_id), "families": report.families,
                           "events": report.events, "lines": report.lines})

@@ -10,9 +10,12 @@ from datetime import datetime
 
 import asyncpg
 
-from contracts.booking import BookingWaitlistPromotedV1
+from contracts.booking import BookingWaitlistPromotedV1, BookingWaitlistPromotedV2
 from kit import outbox
+from kit.clock import utc_now
+from kit.identity import Identity
 from kit.metrics import BOOKINGS
+from services.booking import access
 from services.booking.basket import Line, plan
 from services.booking.facts import SessionView, declared_incompatibilities, sessions_for_child
 
@@ -145,23 +148,25 @@ async def promote_waitlist(conn, session_id: uuid.UUID, now: datetime | None = N
         info = await conn.fetchrow(
             """SELECT c.first_name, c.last_name, a.name, a.structure_id FROM children c, activities a
                WHERE c.id = $1 AND a.id = $2""", row["child_id"], row["activity_id"])
-        await outbox.add(conn, BookingWaitlistPromotedV1(
+        private = BookingWaitlistPromotedV1(
             booking_id=row["id"], family_id=row["family_id"], structure_id=info["structure_id"],
             child_id=row["child_id"], child_first_name=info["first_name"], child_last_name=info["last_name"],
             activity_id=row["activity_id"], activity_name=info["name"], date=row["day"], arrival=row["arrival"],
-            departure=row["departure"], promoted_at=now or datetime.now().astimezone()), producer="booking")
+            departure=row["departure"], promoted_at=now or utc_now())
+        await outbox.add(conn, private, producer="booking")  # the child's name, for the family's mail
+        await outbox.add(conn, BookingWaitlistPromotedV2.of(private), producer="booking")
         promoted += 1
 
 
-async def decide(pool: asyncpg.Pool, booking_id: uuid.UUID, accept: bool, reason: str | None,
-                 staff_structures: set[uuid.UUID] | None) -> str:
-    """Staff accept or refuse a request waiting for their decision ("En attente réponse")."""
+async def decide(pool: asyncpg.Pool, booking_id: uuid.UUID, accept: bool, reason: str | None, who: Identity) -> str:
+    """Staff accept or refuse a request waiting for their decision ("En attente réponse"); a request of a
+    structure they do not manage (services/booking/access.py) is not found."""
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             """SELECT b.id, b.family_id, b.session_id, b.status, a.structure_id, a.waitlist_allowed
                FROM bookings b JOIN activities a ON a.id = b.activity_id WHERE b.id = $1 FOR UPDATE OF b""",
             booking_id)
-        if row is None or (staff_structures is not None and row["structure_id"] not in staff_structures):
+        if row is None or not access.manages(who, row["structure_id"]):
             raise LookupError("demande introuvable")
         if row["status"] != "pending":
             raise ValueError("cette demande a déjà reçu une réponse")

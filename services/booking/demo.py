@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
+from kit.clock import paris_today
 from services.booking import catalog
 
 CARTEVILLE = uuid.UUID("5f1c1d2e-0000-4000-8000-000000000001")
@@ -23,7 +24,7 @@ def demo_activity_id(suffix: int) -> uuid.UUID:
 
 
 async def load(_settings, pool) -> None:
-    start = date.today() + timedelta(days=1)
+    start = paris_today() + timedelta(days=1)
     async with pool.acquire() as conn, conn.transaction():
         for suffix, name, kind, begin, end, capacity, weekdays in ACTIVITIES:
             activity_id = demo_activity_id(suffix)

@@ -20,8 +20,12 @@ async def on_structure_changed(conn: asyncpg.Connection, envelope: Envelope[Auth
 
 async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFamilyChangedV1]) -> None:
     """The event carries the family's whole state: upsert its children (a child removed by auth keeps
-    its bookings history; it simply stops being listed for new bookings)."""
+    its bookings history; it simply stops being listed for new bookings) and replace its structures."""
     e = envelope.payload
+    await conn.execute("DELETE FROM family_structures WHERE family_id = $1", e.family_id)
+    await conn.executemany("INSERT INTO family_structures (family_id, structure_id) VALUES ($1, $2) "
+                           "ON CONFLICT DO NOTHING",
+                           [(e.family_id, s) for s in {*e.structure_ids, *(c.structure_id for c in e.children)}])
     await conn.executemany(
         """INSERT INTO children (id, family_id, first_name, last_name, birth_date, structure_id)
            VALUES ($1, $2, $3, $4, $5, $6)

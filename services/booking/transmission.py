@@ -1,6 +1,7 @@
 """The nightly transmission: every movement not yet transmitted (and not waiting for a staff decision)
-goes out, one booking.transmitted.v1 event per family and structure, written to the outbox in the
-same transaction that marks the movements transmitted. Running it twice transmits nothing twice;
+goes out, one booking.transmitted event per family and structure (v1 naming the children on the
+internal exchange, v2 by identifiers on the public one), written to the outbox in the same transaction
+that marks the movements transmitted. Running it twice transmits nothing twice;
 two runs at once share the work (SKIP LOCKED)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from itertools import groupby
 import asyncpg
 
 from contracts import BookingTransmittedV1, TransmittedLine
+from contracts.booking import BookingTransmittedV2
 from kit import outbox
 
 FAMILIES_PER_TRANSACTION = 200
@@ -36,6 +38,7 @@ async def record(conn: asyncpg.Connection, transmission_id: uuid.UUID,
             transmission_id, len({e.family_id for e in events}), sum(len(e.lines) for e in events))
         for event in events:
             await outbox.add(conn, event, producer="booking")
+            await outbox.add(conn, BookingTransmittedV2.of(event), producer="booking")
 
 
 MOVEMENTS_SQL = """
@@ -92,7 +95,8 @@ async def run(pool: asyncpg.Pool, now: datetime | None = None) -> TransmissionRe
                    AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.booking_id = b.id AND m.transmission_id IS NULL)""",
                 list({r["booking_id"] for r in rows}))
             events = build_events(rows, report.transmission_id, at)
-            await outbox.add_many(conn, events, producer="booking")
+            await outbox.add_many(conn, [e for event in events for e in (event, BookingTransmittedV2.of(event))],
+                                  producer="booking")
             report.families += len({e.family_id for e in events})
             report.events += len(events)
             report.lines += len(rows)

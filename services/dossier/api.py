@@ -1,5 +1,6 @@
-"""dossier's internal API. A family reads and writes its own dossier; staff review the families of
-their structures; every staff read of a health sheet is recorded."""
+"""dossier's internal API. Who may see or change what is decided in services/dossier/access.py: a
+family reads and writes its own dossier; staff review the transmitted sheets of the families of their
+structures; an administrator those of every structure; every staff read of health data is recorded."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from contracts.dossier import (
     DossierFamilyUpdatedV1,
     DossierHouseRulesSignedV1,
     DossierSheetReviewedV1,
+    DossierSheetReviewedV2,
     DossierSheetSubmittedV1,
 )
 from kit import outbox
-from kit.http import json_response, problem, read_model, require_role
+from kit.clock import paris_today
+from kit.http import french_message, identity_of, json_response, problem, read_model
 from kit.identity import Identity
 from kit.service import APP_KEY
+from services.dossier import access
 from services.dossier import sheets as sh
 from services.dossier.domain import archive as arch
 from services.dossier.domain import contacts as ct
@@ -52,9 +56,8 @@ def _uuid(raw: str) -> uuid.UUID:
 
 
 def _parent(request) -> Identity:
-    who = require_role(request, "parent")
-    if who.family_id is None:
-        raise web.HTTPForbidden(text="Compte sans famille.")
+    who = identity_of(request)
+    access.require_family(who)
     return who
 
 
@@ -70,28 +73,14 @@ async def _children(conn, family_id) -> dict:
 
 
 async def _own_sheet(conn, who: Identity, sheet_id: uuid.UUID, lock: bool = False):
-    row = await conn.fetchrow("SELECT * FROM sheets WHERE id = $1" + (" FOR UPDATE" if lock else ""), sheet_id)
-    if row is None or row["family_id"] != who.family_id:
-        raise web.HTTPNotFound(text="Fiche introuvable.")
-    return row
+    return await access.require_own_sheet(conn, who, sheet_id, lock)
 
 
-async def _staff_sheet(conn, who: Identity, sheet_id: uuid.UUID, lock: bool = False):
-    """Staff see a child's sheets when they manage the child's structure, a family's sheets when they
-    manage the structure of one of its children."""
-    row = await conn.fetchrow("SELECT * FROM sheets WHERE id = $1" + (" FOR UPDATE" if lock else ""), sheet_id)
-    if row is None:
-        raise web.HTTPNotFound(text="Fiche introuvable.")
-    if who.role == "admin":
-        return row
-    if row["child_id"] is not None:
-        structures = {await conn.fetchval("SELECT structure_id FROM children WHERE id = $1", row["child_id"])}
-    else:
-        structures = {r["structure_id"] for r in await conn.fetch(
-            "SELECT structure_id FROM children WHERE family_id = $1", row["family_id"])}
-    if not structures & set(who.structures):
-        raise web.HTTPNotFound(text="Fiche introuvable.")
-    return row
+def _document_name(row, sealer: Sealer) -> str:
+    """The file name the family gave, sealed at rest like the file (a name may say what the file is)."""
+    if row["name_sealed"] is not None:
+        return sealer.open(bytes(row["name_sealed"])).decode("utf-8")
+    return row["display_name"] or "document"  # not sealed yet (sealed at start-up: seal_names.py)
 
 
 def _refused(exc: states.DossierError | UploadRefused, status: int = 409) -> web.Response:
@@ -115,11 +104,11 @@ async def dossier(request: web.Request) -> web.Response:
                                         "last_name": c["last_name"]} for c in children.values()]})
 
 
-async def _documents_of(conn, sheet_id) -> list[dict]:
-    rows = await conn.fetch("SELECT id, kind, mime, size_bytes, display_name, uploaded_at FROM documents "
+async def _documents_of(conn, sheet_id, sealer: Sealer) -> list[dict]:
+    rows = await conn.fetch("SELECT id, kind, mime, size_bytes, display_name, name_sealed, uploaded_at FROM documents "
                             "WHERE sheet_id = $1 ORDER BY kind, uploaded_at", sheet_id)
     return [{"id": str(r["id"]), "kind": r["kind"], "label": DOCUMENT_LABELS[DocumentKind(r["kind"])],
-             "mime": r["mime"], "size_bytes": r["size_bytes"], "name": r["display_name"],
+             "mime": r["mime"], "size_bytes": r["size_bytes"], "name": _document_name(r, sealer),
              "uploaded_at": r["uploaded_at"].isoformat()} for r in rows]
 
 
@@ -129,7 +118,8 @@ async def sheet(request: web.Request) -> web.Response:
         row = await _own_sheet(conn, who, _uuid(request.match_info["sheet_id"]))
         summary = await sh.summary(conn, row, request.app[SEALER], await _children(conn, who.family_id))
         data = sh.read_data(row, request.app[SEALER])
-        return json_response({**summary, "data": data, "documents": await _documents_of(conn, row["id"]),
+        return json_response({**summary, "data": data,
+                              "documents": await _documents_of(conn, row["id"], request.app[SEALER]),
                               "editable": states.can_edit(states.SheetState(row["state"])),
                               "limits": {"files_per_piece": 4, "max_kb": MAX_FILE_BYTES // 1024,
                                          "types": ["PDF", "JPEG", "PNG"]}})
@@ -141,10 +131,10 @@ class SheetIn(BaseModel):
 
 def _model(kind: SheetKind, data: dict):
     try:
-        return parse(kind, data)
+        return parse(kind, data, today=paris_today())
     except ValidationError as exc:
-        raise web.HTTPUnprocessableEntity(text="; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors(include_url=False))) from None
+        raise web.HTTPUnprocessableEntity(text=" ".join(
+            french_message(e) for e in exc.errors(include_url=False))) from None
 
 
 async def _check_contact_links(conn, family_id, model) -> None:
@@ -232,38 +222,36 @@ async def upload(request: web.Request) -> web.Response:
             mime = check_upload(kind, count, content)
         except UploadRefused as exc:
             return problem(422, "Fichier refusé", exc.message)
-        key = await request.app[STORAGE].put(request.app[SEALER].seal(content))
+        sealer = request.app[SEALER]
+        key = await request.app[STORAGE].put(sealer.seal(content))
         document_id = uuid.uuid4()
+        name = _display_name(request.headers.get("X-Filename"))
         await conn.execute(
-            """INSERT INTO documents (id, family_id, sheet_id, kind, mime, size_bytes, storage_key, display_name)
+            """INSERT INTO documents (id, family_id, sheet_id, kind, mime, size_bytes, storage_key, name_sealed)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""", document_id, who.family_id, row["id"], kind.value, mime,
-            len(content), key, _display_name(request.headers.get("X-Filename")))
+            len(content), key, sealer.seal(name.encode("utf-8")))
     return json_response({"id": str(document_id), "mime": mime}, status=201)
 
 
-async def _document(conn, request, document_id, *, staff: bool):
-    row = await conn.fetchrow("SELECT * FROM documents WHERE id = $1", document_id)
-    who = require_role(request, "parent", "staff", "admin")
-    if row is None:
-        raise web.HTTPNotFound(text="Pièce introuvable.")
-    if who.role == "parent":
-        if row["family_id"] != who.family_id:
-            raise web.HTTPNotFound(text="Pièce introuvable.")
-    else:
-        await _staff_sheet(conn, who, row["sheet_id"])
-    return row, who
+def _attachment(name: str) -> str:
+    """Content-Disposition for a file name: a plain ASCII fallback and the exact name (RFC 6266)."""
+    from urllib.parse import quote
+
+    fallback = arch.sanitise_name(name, "document")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 async def download(request: web.Request) -> web.Response:
+    who = identity_of(request)
     async with _pool(request).acquire() as conn:
-        row, who = await _document(conn, request, _uuid(request.match_info["document_id"]), staff=False)
-        if who.role != "parent" and DocumentKind(row["kind"]) in _health_documents():
-            sheet_row = await conn.fetchrow("SELECT child_id FROM sheets WHERE id = $1", row["sheet_id"])
+        row = await access.require_document(conn, who, _uuid(request.match_info["document_id"]))
+        if access.audited(who, DocumentKind(row["kind"]) in _health_documents()):
             await conn.execute("INSERT INTO health_reads (reader, child_id, sheet_id) VALUES ($1, $2, $3)",
-                               who.subject, sheet_row["child_id"], row["sheet_id"])
-    content = request.app[SEALER].open(await request.app[STORAGE].get(row["storage_key"]))
+                               who.subject, row["child_id"], row["sheet_id"])
+    sealer = request.app[SEALER]
+    content = sealer.open(await request.app[STORAGE].get(row["storage_key"]))
     return web.Response(body=content, content_type=row["mime"], headers={
-        "Content-Disposition": f'attachment; filename="{row["display_name"]}"'})
+        "Content-Disposition": _attachment(_document_name(row, sealer))})
 
 
 def _health_documents():
@@ -275,10 +263,8 @@ def _health_documents():
 async def delete_document(request: web.Request) -> web.Response:
     who = _parent(request)
     async with _pool(request).acquire() as conn, conn.transaction():
-        row = await conn.fetchrow("SELECT d.*, s.state FROM documents d JOIN sheets s ON s.id = d.sheet_id "
-                                  "WHERE d.id = $1 FOR UPDATE OF d", _uuid(request.match_info["document_id"]))
-        if row is None or row["family_id"] != who.family_id:
-            raise web.HTTPNotFound(text="Pièce introuvable.")
+        row = await access.require_document(conn, who, _uuid(request.match_info["document_id"]), lock=True)
+        access.require_own_document(who, row)
         if not states.can_edit(states.SheetState(row["state"])):
             return _refused(states.DossierError("Cette fiche a été transmise : elle n'est plus modifiable."))
         await conn.execute("DELETE FROM documents WHERE id = $1", row["id"])
@@ -359,28 +345,41 @@ async def delete_contact(request: web.Request) -> web.Response:
 
 
 async def insurers(request: web.Request) -> web.Response:
-    require_role(request, "parent", "staff", "admin")
+    access.require_signed_in(identity_of(request))
     rows = await _pool(request).fetch("SELECT id, name FROM insurers ORDER BY name")
     return json_response({"insurers": [{"id": str(r["id"]), "name": r["name"]} for r in rows]})
 
 
-async def archive(request: web.Request) -> web.Response:
-    """Everything held about the family, in one ZIP (RGPD right of access)."""
+async def archive(request: web.Request) -> web.StreamResponse:
+    """Everything held about the family, in one ZIP (RGPD right of access), streamed member by member:
+    one document at a time is in memory, never the whole archive."""
     who = _parent(request)
     sealer, storage = request.app[SEALER], request.app[STORAGE]
     async with _pool(request).acquire() as conn:
         children = await _children(conn, who.family_id)
         rows = await conn.fetch("SELECT s.*, c.school_year FROM sheets s JOIN campaigns c ON c.id = s.campaign_id "
                                 "WHERE s.family_id = $1 ORDER BY c.school_year, s.kind", who.family_id)
-        docs = await conn.fetch("SELECT * FROM documents WHERE family_id = $1 ORDER BY uploaded_at", who.family_id)
+        docs = await conn.fetch("SELECT id, kind, storage_key, display_name, name_sealed FROM documents "
+                                "WHERE family_id = $1 ORDER BY uploaded_at", who.family_id)
         people = await conn.fetch("SELECT * FROM contacts WHERE family_id = $1", who.family_id)
-    sheet_files = [(f"{r['school_year']}_{sh.label(r, children)}_{str(r['id'])[:8]}",
-                    {"etat": r["state"], "donnees": sh.read_data(r, sealer)}) for r in rows]
-    sheet_files.append(("contacts", {"contacts": [_contact_json(p) for p in people]}))
-    doc_files = [(f"{d['kind']}_{str(d['id'])[:8]}_{d['display_name']}", sealer.open(await storage.get(d["storage_key"])))
-                 for d in docs]
-    return web.Response(body=arch.family_archive(sheet_files, doc_files), content_type="application/zip",
-                        headers={"Content-Disposition": 'attachment; filename="dossier-famille.zip"'})
+    response = web.StreamResponse(headers={"Content-Type": "application/zip",
+                                           "Content-Disposition": 'attachment; filename="dossier-famille.zip"'})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    stream = arch.ArchiveStream()
+    await response.write(stream.start())
+    for r in rows:
+        await response.write(stream.add_sheet(f"{r['school_year']}_{sh.label(r, children)}_{str(r['id'])[:8]}",
+                                              {"etat": r["state"], "donnees": sh.read_data(r, sealer)}))
+    await response.write(stream.add_sheet("contacts", {"contacts": [_contact_json(p) for p in people]}))
+    for d in docs:
+        content = sealer.open(await storage.get(d["storage_key"]))
+        await response.write(stream.add_document(
+            f"{d['kind']}_{str(d['id'])[:8]}_{_document_name(d, sealer)}", content))
+        del content
+    await response.write(stream.finish())
+    await response.write_eof()
+    return response
 
 
 # -- staff -----------------------------------------------------------------------------------------------------------
@@ -389,7 +388,7 @@ class CampaignIn(BaseModel):
 
 
 async def open_campaign(request: web.Request) -> web.Response:
-    require_role(request, "admin")
+    access.require_admin(identity_of(request))
     body = await read_model(request, CampaignIn)
     start, end = (int(x) for x in body.school_year.split("-"))
     if end != start + 1:
@@ -406,17 +405,17 @@ async def open_campaign(request: web.Request) -> web.Response:
 
 
 async def to_review(request: web.Request) -> web.Response:
-    who = require_role(request, "staff", "admin")
+    who = access.require_staff(identity_of(request))
     async with _pool(request).acquire() as conn:
         campaign = await _campaign(conn)
-        rows = await conn.fetch(
-            """SELECT s.id, s.kind, s.family_id, s.child_id, s.submitted_at, f.identifiant FROM sheets s
-               JOIN families f ON f.id = s.family_id
-               WHERE s.campaign_id = $1 AND s.state = 'transmise'
-                 AND ($2 OR EXISTS (SELECT 1 FROM children c WHERE c.family_id = s.family_id
-                                    AND (s.child_id IS NULL OR c.id = s.child_id)
-                                    AND c.structure_id = ANY($3::uuid[])))
-               ORDER BY s.submitted_at""", campaign["id"], who.role == "admin", list(who.structures))
+        waiting = await conn.fetch(
+            """SELECT s.id, s.kind, s.family_id, s.child_id, s.state, s.submitted_at, f.identifiant,
+                      array_remove(ARRAY(SELECT c.structure_id FROM children c WHERE c.family_id = s.family_id
+                                         AND (s.child_id IS NULL OR c.id = s.child_id))
+                                   || s.structure_id, NULL) AS structures
+               FROM sheets s JOIN families f ON f.id = s.family_id
+               WHERE s.campaign_id = $1 AND s.state = 'transmise' ORDER BY s.submitted_at""", campaign["id"])
+    rows = [r for r in waiting if access.may_review_sheet(who, r["family_id"], r["state"], r["structures"])]
     return json_response({"sheets": [{"id": str(r["id"]), "kind": r["kind"], "label": LABELS[SheetKind(r["kind"])],
                                       "family_id": str(r["family_id"]), "identifiant": r["identifiant"],
                                       "child_id": str(r["child_id"]) if r["child_id"] else None,
@@ -424,14 +423,14 @@ async def to_review(request: web.Request) -> web.Response:
 
 
 async def staff_sheet(request: web.Request) -> web.Response:
-    who = require_role(request, "staff", "admin")
+    who = identity_of(request)
     async with _pool(request).acquire() as conn, conn.transaction():
-        row = await _staff_sheet(conn, who, _uuid(request.match_info["sheet_id"]))
-        if SheetKind(row["kind"]) in HEALTH_KINDS:  # who read which child's health data, and when
+        row = await access.require_staff_sheet(conn, who, _uuid(request.match_info["sheet_id"]))
+        if access.audited(who, SheetKind(row["kind"]) in HEALTH_KINDS):  # who read which child's health data
             await conn.execute("INSERT INTO health_reads (reader, child_id, sheet_id) VALUES ($1, $2, $3)",
                                who.subject, row["child_id"], row["id"])
         data = sh.read_data(row, request.app[SEALER])
-        documents = await _documents_of(conn, row["id"])
+        documents = await _documents_of(conn, row["id"], request.app[SEALER])
     return json_response({"id": str(row["id"]), "kind": row["kind"], "state": row["state"], "data": data,
                           "documents": documents})
 
@@ -442,10 +441,11 @@ class ReviewIn(BaseModel):
 
 
 async def review(request: web.Request) -> web.Response:
-    who = require_role(request, "staff", "admin")
+    who = access.require_staff(identity_of(request))
     body = await read_model(request, ReviewIn)
     async with _pool(request).acquire() as conn, conn.transaction():
-        row = await _staff_sheet(conn, who, _uuid(request.match_info["sheet_id"]), lock=True)
+        row = await access.require_staff_sheet(conn, who, _uuid(request.match_info["sheet_id"]), lock=True,
+                                               review=True)
         try:
             new_state = states.review(states.SheetState(row["state"]), body.decision == "approved", body.reason)
         except states.DossierError as exc:
@@ -455,13 +455,17 @@ async def review(request: web.Request) -> web.Response:
         await conn.execute("UPDATE sheets SET state = $2, reviewed_at = $3, reviewed_by = $4, refusal_reason = $5 "
                            "WHERE id = $1", row["id"], new_state.value, now, who.subject, reason)
         kind = SheetKind(row["kind"])
-        child = await conn.fetchrow("SELECT first_name, last_name FROM children WHERE id = $1", row["child_id"]) \
-            if row["child_id"] else None
-        await outbox.add(conn, DossierSheetReviewedV1(
+        child = await conn.fetchrow("SELECT first_name, last_name, structure_id FROM children WHERE id = $1",
+                                    row["child_id"]) if row["child_id"] else None
+        # the child's name and the reason (health data for a health sheet) only on the internal exchange,
+        # for the family's mail; the public event says the fact
+        private = DossierSheetReviewedV1(
             family_id=row["family_id"], sheet_id=row["id"], sheet_kind=kind.value, sheet_label=LABELS[kind],
             child_id=row["child_id"], child_first_name=child["first_name"] if child else None,
             child_last_name=child["last_name"] if child else None, decision=body.decision, reason=reason,
-            reviewed_at=now), producer="dossier")
+            reviewed_at=now, structure_id=row["structure_id"] or (child["structure_id"] if child else None))
+        await outbox.add(conn, private, producer="dossier")
+        await outbox.add(conn, DossierSheetReviewedV2.of(private), producer="dossier")
         if kind == SheetKind.ASSURANCE and body.decision == "approved":
             company = (sh.read_data(row, request.app[SEALER]).get("new_company") or {})
             if company.get("name"):  # an insurer a family entered joins the list proposed to everyone
@@ -478,7 +482,7 @@ async def review(request: web.Request) -> web.Response:
 
 
 async def audit(request: web.Request) -> web.Response:
-    require_role(request, "admin")
+    access.require_admin(identity_of(request))
     child_id = _uuid(request.query.get("child_id", ""))
     rows = await _pool(request).fetch("SELECT reader, sheet_id, read_at FROM health_reads WHERE child_id = $1 "
                                       "ORDER BY read_at", child_id)

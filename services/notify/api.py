@@ -1,25 +1,31 @@
-"""notify's internal API: staff see delivery failures; an administrator can run the digest now."""
+"""notify's internal API: staff see the delivery log of their structures, an administrator all of it
+and can run the digest now (who sees what: services/notify/access.py)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from kit.http import json_response, require_role
+from kit.http import identity_of, json_response
 from kit.service import APP_KEY
-from services.notify import digests
+from services.notify import access, digests
 
 
 async def deliveries(request: web.Request) -> web.Response:
-    require_role(request, "staff", "admin")
+    who = identity_of(request)
+    scope = access.delivery_scope(who)
     status = request.query.get("status", "failed")
     if status not in ("pending", "sent", "failed"):
         raise web.HTTPBadRequest(text="statut attendu : pending, sent ou failed")
     rows = await request.app[APP_KEY].pool.fetch(
-        """SELECT id, template, family_id, cardinality(recipients) AS recipients, subject, status, attempts, smtp_answer,
-                  created_at, sent_at FROM deliveries WHERE status = $1 ORDER BY id DESC LIMIT 200""", status)
+        """SELECT id, template, family_id, structure_id, cardinality(recipients) AS recipients, subject, status,
+                  attempts, smtp_answer, created_at, sent_at FROM deliveries
+           WHERE status = $1 AND ($2 OR structure_id = ANY($3::uuid[])) ORDER BY id DESC LIMIT 200""",
+        status, scope.everything, list(scope.structures))
+    rows = [r for r in rows if access.may_see_delivery(who, r["structure_id"])]
     # Addresses are not shown here: staff see which mail failed and why, the family's dossier says to whom.
     return json_response({"deliveries": [
         {"id": r["id"], "template": r["template"], "family_id": str(r["family_id"]) if r["family_id"] else None,
+         "structure_id": str(r["structure_id"]) if r["structure_id"] else None,
          "recipients": r["recipients"], "subject": r["subject"],
          "status": r["status"], "attempts": r["attempts"], "smtp_answer": r["smtp_answer"],
          "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
@@ -27,7 +33,7 @@ async def deliveries(request: web.Request) -> web.Response:
 
 
 async def run_digest(request: web.Request) -> web.Response:
-    require_role(request, "admin")
+    access.require_admin(identity_of(request))
     service = request.app[APP_KEY]
     report = await digests.run(service.pool, service.settings.public_url)
     return json_response({"run_id": str(report.run_id), "families": report.families, "mails": report.mails,

@@ -46,10 +46,11 @@ async def _one(conn: asyncpg.Connection, family_id: uuid.UUID, structure_id: uui
     digest = build_digest(contacts["greeting"], events[-1].structure_name, lines, portal_url)
     if digest is not None and contacts["emails"]:
         await conn.execute(
-            """INSERT INTO deliveries (event_id, template, recipients, subject, body_text, body_html, family_id)
-               VALUES ($1, 'digest', $2, $3, $4, $5, $6)""",
+            """INSERT INTO deliveries (event_id, template, recipients, subject, body_text, body_html, family_id,
+                                       structure_id)
+               VALUES ($1, 'digest', $2, $3, $4, $5, $6, $7)""",
             uuid.uuid5(rows[0]["event_id"], "digest"), list(contacts["emails"]), digest.subject, digest.text,
-            digest.html, family_id)
+            digest.html, family_id, structure_id)
         report.mails += 1
     await conn.execute("UPDATE digest_movements SET digested_at = now() WHERE event_id = ANY($1::uuid[])",
                        [r["event_id"] for r in rows])

@@ -32,7 +32,8 @@ class ContactsUnknown(Exception):
 
 
 async def record_delivery(conn: asyncpg.Connection, event_id: uuid.UUID, template: str, recipients: list[str],
-                          params: dict[str, str], family_id: uuid.UUID | None = None) -> None:
+                          params: dict[str, str], family_id: uuid.UUID | None = None,
+                          structure_id: uuid.UUID | None = None) -> None:
     try:
         mail = render(template, params)
     except TemplateError as exc:
@@ -41,9 +42,10 @@ async def record_delivery(conn: asyncpg.Connection, event_id: uuid.UUID, templat
         raise RejectMessage() from exc
     await conn.execute(
         """INSERT INTO deliveries (event_id, template, recipients, subject, body_text, body_html, family_id,
-                                   trace_context)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (event_id, template) DO NOTHING""",
-        event_id, template, recipients, mail.subject, mail.text, mail.html, family_id, json.dumps(inject_context()))
+                                   trace_context, structure_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) ON CONFLICT (event_id, template) DO NOTHING""",
+        event_id, template, recipients, mail.subject, mail.text, mail.html, family_id, json.dumps(inject_context()),
+        structure_id)
 
 
 async def contacts(conn: asyncpg.Connection, family_id: uuid.UUID) -> asyncpg.Record | None:
@@ -86,7 +88,7 @@ async def on_booking_transmitted(conn: asyncpg.Connection, envelope: Envelope[Bo
 
 
 async def _family_delivery(conn, envelope, family_id: uuid.UUID, template: str, params: dict[str, str],
-                           first_only: bool = False) -> None:
+                           first_only: bool = False, structure_id: uuid.UUID | None = None) -> None:
     found = await contacts(conn, family_id)
     if found is None:
         raise ContactsUnknown(f"no contacts yet for family {family_id}")
@@ -95,14 +97,14 @@ async def _family_delivery(conn, envelope, family_id: uuid.UUID, template: str, 
         log.info("family has no e-mail address, nothing sent", event_id=str(envelope.event_id), template=template)
         return
     await record_delivery(conn, envelope.event_id, template, emails[:1] if first_only else emails,
-                          {"greeting": found["greeting"], **params}, family_id)
+                          {"greeting": found["greeting"], **params}, family_id, structure_id)
 
 
 async def on_waitlist_promoted(conn: asyncpg.Connection, envelope: Envelope[BookingWaitlistPromotedV1]) -> None:
     e = envelope.payload
     await _family_delivery(conn, envelope, e.family_id, "waitlist_promoted", {
         "child": f"{e.child_last_name.upper()} {e.child_first_name}", "activity": e.activity_name,
-        "date": long_date(e.date), "structure": "", "lien": portal_link()})
+        "date": long_date(e.date), "structure": "", "lien": portal_link()}, structure_id=e.structure_id)
 
 
 async def on_sheet_reviewed(conn: asyncpg.Connection, envelope: Envelope[DossierSheetReviewedV1]) -> None:
@@ -110,7 +112,7 @@ async def on_sheet_reviewed(conn: asyncpg.Connection, envelope: Envelope[Dossier
     child = f"{(e.child_last_name or '').upper()} {e.child_first_name or ''}".strip()
     await _family_delivery(conn, envelope, e.family_id, "sheet_reviewed", {
         "sheet": e.sheet_label, "child": child, "decision": e.decision, "reason": e.reason or "",
-        "lien": portal_link()})
+        "lien": portal_link()}, structure_id=e.structure_id)
 
 
 async def on_payment_received(conn: asyncpg.Connection, envelope: Envelope[BillingPaymentReceivedV1]) -> None:
@@ -122,4 +124,4 @@ async def on_payment_received(conn: asyncpg.Connection, envelope: Envelope[Billi
     when = e.received_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y à %H:%M")
     await _family_delivery(conn, envelope, e.family_id, "payment_ticket", {
         "amount": euros, "method": METHODS[e.method], "date": when, "reference": e.reference,
-        "structure": e.structure_name}, first_only=True)
+        "structure": e.structure_name}, first_only=True, structure_id=e.structure_id)

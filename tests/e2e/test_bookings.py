@@ -303,8 +303,8 @@ async def drain(queue, predicate, timeout=20):
 
 async def test_waiting_list_promotion_and_nightly_transmission(site, setup, amqp_url):
     staff, ids = setup
-    promoted_conn, promoted_queue = await bind(amqp_url, "booking.waitlist_promoted.v1")
-    sent_conn, sent_queue = await bind(amqp_url, "booking.transmitted.v1")
+    promoted_conn, promoted_queue = await bind(amqp_url, "booking.waitlist_promoted.v2")
+    sent_conn, sent_queue = await bind(amqp_url, "booking.transmitted.v2")
     first, fam1 = await new_family(site, staff, children=1)
     second, fam2 = await new_family(site, staff, children=1)
     cal = await first.call("POST", "/api/v1/booking/calendar", {"child_id": fam1["children"][0]["id"],
@@ -350,7 +350,8 @@ async def test_waiting_list_promotion_and_nightly_transmission(site, setup, amqp
     assert [(l["kind"], l["outcome"]) for l in by_family[fam2["family_id"]]["lines"]] == [
         ("reserve", "waitlisted"), ("reserve", "accepted")]
     line2 = by_family[fam2["family_id"]]["lines"][1]
-    assert line2["child_first_name"] == "Léo" and line2["arrival"] == "09:00:00" and line2["departure"] == "17:00:00"
+    assert line2["arrival"] == "09:00:00" and line2["departure"] == "17:00:00"
+    assert "child_first_name" not in line2 and "Léo" not in json.dumps(events)  # public: no child's name
     assert by_family[fam2["family_id"]]["structure_name"] == "Mairie de CarteVille"
     again = await admin.call("POST", "/api/v1/booking/transmissions")
     assert again["lines"] == 0

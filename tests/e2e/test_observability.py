@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from services.auth import demo
-from tests.conftest import eventually
+from tests.conftest import METRICS_TOKEN, eventually
 from tests.e2e.test_bookings import MONTH, MONTH_END, MONTH_KEY, Api, new_family, open_days
 from tests.portal import portal
 
@@ -62,7 +62,7 @@ async def test_one_trace_from_click_to_mail_and_to_billing(site, spans):
     names = await eventually(whole_trace, timeout=30)
     assert any(n.startswith("POST /v1/basket/confirm") for n in names), names      # booking's API
     assert "booking.waitlist_promoted.v1 publish" in names, names                  # the outbox relay
-    assert "portail.events.booking.waitlist_promoted.v1 process" in names, names   # notify's consumer
+    assert "portail.internal.booking.waitlist_promoted.v1 process" in names, names  # notify's consumer
     assert "smtp send" in names                                                     # the mail itself
 
     # the night's transmission, started by a click, reaches billing and notify in the same trace
@@ -77,7 +77,7 @@ async def test_one_trace_from_click_to_mail_and_to_billing(site, spans):
                 trace_spans = by_trace(spans, root.context.trace_id)
                 # the same event consumed twice in this trace: by billing and by notify
                 consumed = [s.attributes.get("messaging.message.id") for s in trace_spans
-                            if s.name == "portail.events.booking.transmitted.v1 process"]
+                            if s.name == "portail.internal.booking.transmitted.v1 process"]
                 if any(consumed.count(message_id) >= 2 for message_id in consumed):
                     return [s.name for s in trace_spans]
         return None
@@ -99,6 +99,8 @@ async def test_services_expose_prometheus_metrics(site):
             assert resp.status == 200 and resp.content_type == "text/plain"
             text = await resp.text()
         async with http.get(f"{site.url}/metrics") as resp:
+            assert resp.status == 401  # the gateway is public: no token, no metrics
+        async with http.get(f"{site.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as resp:
             gateway = await resp.text()
     for metric in ("portail_http_requests_total", "portail_http_request_duration_seconds_bucket",
                    "portail_outbox_backlog{service=\"booking\"}", "portail_outbox_oldest_age_seconds",

@@ -20,7 +20,7 @@ from tests.conftest import database_url, eventually
 from tests.integration.test_booking_transmitted_flow import count, transmitted
 
 
-async def publish_raw(amqp_url: str, body: bytes, routing_key: str, exchange: str = bus.EVENTS_EXCHANGE) -> None:
+async def publish_raw(amqp_url: str, body: bytes, routing_key: str, exchange: str = bus.INTERNAL_EXCHANGE) -> None:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)

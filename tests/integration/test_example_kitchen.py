@@ -9,19 +9,19 @@ import uuid
 
 import aio_pika
 
-from contracts import BookingTransmittedV1, TransmittedLine, wrap
+from contracts import wrap
+from contracts.booking import BookingTransmittedV2, TransmittedLineV2
 from examples.kitchen_counter import MealCounts, consume
 from tests.conftest import eventually
 
 
 def line(day, activity="RESTAURATION SCOLAIRE", kind="reserve", outcome="accepted", booking=None):
-    return TransmittedLine(booking_id=booking or uuid.uuid4(), child_id=uuid.uuid4(), child_first_name="Léa",
-                           child_last_name="DUPONT", activity_id=uuid.uuid4(), activity_name=activity, date=day,
-                           kind=kind, outcome=outcome)
+    return TransmittedLineV2(booking_id=booking or uuid.uuid4(), child_id=uuid.uuid4(), activity_id=uuid.uuid4(),
+                             activity_name=activity, date=day, kind=kind, outcome=outcome)
 
 
 async def test_kitchen_counts_tomorrows_meals_per_structure(amqp_url, tmp_path):
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = dt.date(2027, 2, 26)  # a fixed day: the kitchen counts whichever day it is asked for
     counts = MealCounts(str(tmp_path / "kitchen.sqlite"))
     stop = asyncio.Event()
     task = asyncio.create_task(consume(amqp_url, counts, queue_name=f"kitchen-{uuid.uuid4().hex[:6]}", stop=stop))
@@ -29,15 +29,15 @@ async def test_kitchen_counts_tomorrows_meals_per_structure(amqp_url, tmp_path):
 
     cancelled = uuid.uuid4()
     events = [
-        BookingTransmittedV1(transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
+        BookingTransmittedV2(transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
                              structure_name="École Jules Ferry", transmitted_at=dt.datetime.now(dt.UTC),
                              lines=[line(tomorrow), line(tomorrow), line(tomorrow, "APS MATIN"),
                                     line(tomorrow, outcome="waitlisted"), line(tomorrow, booking=cancelled)]),
-        BookingTransmittedV1(transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
+        BookingTransmittedV2(transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
                              structure_name="École du Bourg", transmitted_at=dt.datetime.now(dt.UTC),
                              lines=[line(tomorrow), line(tomorrow + dt.timedelta(days=1))]),
     ]
-    later = BookingTransmittedV1(transmission_id=uuid.uuid4(), family_id=events[0].family_id,
+    later = BookingTransmittedV2(transmission_id=uuid.uuid4(), family_id=events[0].family_id,
                                  structure_id=events[0].structure_id, structure_name="École Jules Ferry",
                                  transmitted_at=dt.datetime.now(dt.UTC),
                                  lines=[line(tomorrow, kind="cancel", outcome="cancelled", booking=cancelled)])
@@ -48,7 +48,7 @@ async def test_kitchen_counts_tomorrows_meals_per_structure(amqp_url, tmp_path):
         envelopes = [wrap(e, producer="booking") for e in (*events, later)]
         for envelope in [*envelopes, envelopes[0]]:  # the first one delivered twice
             await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()),
-                                   routing_key="booking.transmitted.v1")
+                                   routing_key="booking.transmitted.v2")
 
     async def counted():
         found = counts.for_day(tomorrow)

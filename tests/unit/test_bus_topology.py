@@ -1,6 +1,7 @@
 """The RabbitMQ topology the services declare (no broker needed)."""
 
 from contracts import BookingTransmittedV1, NotifySendV1
+from contracts.booking import BookingTransmittedV2
 from kit import bus
 
 
@@ -39,7 +40,8 @@ def test_queue_names_say_who_consumes_what():
 
 def test_exchanges():
     assert bus.exchange_name(NotifySendV1) == bus.INTERNAL_EXCHANGE == "portail.internal"
-    assert bus.exchange_name(BookingTransmittedV1) == bus.EVENTS_EXCHANGE == "portail.events"
+    assert bus.exchange_name(BookingTransmittedV2) == bus.EVENTS_EXCHANGE == "portail.events"
+    assert bus.exchange_name(BookingTransmittedV1) == bus.INTERNAL_EXCHANGE  # names the children: private
     assert bus.EXCHANGES["portail.events"].type.value == "topic"
     assert bus.EXCHANGES["portail.internal"].type.value == "topic"
     assert bus.EXCHANGES["portail.dlx"].type.value == "direct"

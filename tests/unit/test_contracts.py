@@ -112,15 +112,22 @@ def test_routing_keys():
         "auth.family_contacts.v1", "booking.transmitted.v1", "booking.waitlist_promoted.v1",
         "dossier.house_rules_signed.v1", "dossier.sheet_reviewed.v1", "billing.payment_received.v1",
         "notify.send.v1", "notify.mail_sent.v1", "dossier.family_updated.v1", "billing.tariff_published.v1",
-        "billing.consumption_recorded.v1", "billing.invoice_issued.v1", "dossier.sheet_submitted.v1"}
+        "billing.consumption_recorded.v1", "billing.invoice_issued.v1", "dossier.sheet_submitted.v1",
+        # the public versions without personal detail (v1 of these moved to the internal exchange)
+        "auth.family_changed.v2", "booking.transmitted.v2", "booking.waitlist_promoted.v2",
+        "dossier.sheet_reviewed.v2"}
 
 
 def test_exchanges():
-    from contracts.auth import AuthFamilyChangedV1, AuthFamilyContactsV1
+    from contracts.auth import AuthFamilyChangedV1, AuthFamilyChangedV2, AuthFamilyContactsV1
+    from contracts.booking import BookingTransmittedV2
 
     # contact details never on the public exchange
     assert AuthFamilyContactsV1.EXCHANGE == "internal"
-    assert AuthFamilyChangedV1.EXCHANGE == "public"
+    # names and birth dates only on the internal exchange; the public version has identifiers
+    assert AuthFamilyChangedV1.EXCHANGE == "internal"
+    assert AuthFamilyChangedV2.EXCHANGE == "public"
     assert "emails" not in AuthFamilyChangedV1.model_fields
-    assert BookingTransmittedV1.EXCHANGE == "public"
+    assert BookingTransmittedV1.EXCHANGE == "internal"
+    assert BookingTransmittedV2.EXCHANGE == "public"
     assert NotifySendV1.EXCHANGE == "internal"

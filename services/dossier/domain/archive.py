@@ -3,7 +3,6 @@ sheet as JSON and every supporting document, with a French « LISEZMOI.txt ».""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import unicodedata
@@ -15,7 +14,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-__all__ = ["README", "family_archive", "sanitise_name"]
+__all__ = ["README", "ArchiveStream", "family_archive", "sanitise_name"]
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same content always gives the same archive
 MAX_NAME = 100
@@ -90,20 +89,69 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data)
 
 
+class _Sink:
+    """A write-only, unseekable file: zipfile then writes each member with a data descriptor, in
+    one pass, and what it wrote can be taken away (and sent) member by member."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def write(self, data) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self._chunks = b"".join(self._chunks), []
+        return data
+
+
+class ArchiveStream:
+    """The family archive written member by member: each ``add_*`` returns the bytes to send now, so
+    only one member is held in memory at a time (the archive is never built whole).
+
+        stream = ArchiveStream()
+        send(stream.start())
+        for name, data in sheets: send(stream.add_sheet(name, data))
+        for name, content in documents: send(stream.add_document(name, content))
+        send(stream.finish())
+    """
+
+    def __init__(self) -> None:
+        self._sink = _Sink()
+        self._zip = zipfile.ZipFile(self._sink, "w")  # type: ignore[arg-type]
+        self._sheet_names: set[str] = set()
+        self._document_names: set[str] = set()
+
+    def start(self) -> bytes:
+        _add(self._zip, "LISEZMOI.txt", README.encode("utf-8"))
+        return self._sink.take()
+
+    def add_sheet(self, name: str, data: dict) -> bytes:
+        safe = sanitise_name(name, "fiche")
+        if not safe.lower().endswith(".json"):
+            safe += ".json"
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=_json_default)
+        _add(self._zip, "fiches/" + _unique(safe, self._sheet_names), (text + "\n").encode("utf-8"))
+        return self._sink.take()
+
+    def add_document(self, name: str, content: bytes) -> bytes:
+        _add(self._zip, "pieces/" + _unique(sanitise_name(name, "piece"), self._document_names), bytes(content))
+        return self._sink.take()
+
+    def finish(self) -> bytes:
+        self._zip.close()  # the central directory
+        return self._sink.take()
+
+
 def family_archive(sheets: Sequence[tuple[str, dict]], documents: Sequence[tuple[str, bytes]]) -> bytes:
     """The ZIP: ``LISEZMOI.txt``, ``fiches/<name>.json`` and ``pieces/<name>``, in the order
-    given; names are sanitised and made unique."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        _add(archive, "LISEZMOI.txt", README.encode("utf-8"))
-        taken: set[str] = set()
-        for name, data in sheets:
-            safe = sanitise_name(name, "fiche")
-            if not safe.lower().endswith(".json"):
-                safe += ".json"
-            text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True, default=_json_default)
-            _add(archive, "fiches/" + _unique(safe, taken), (text + "\n").encode("utf-8"))
-        taken = set()
-        for name, content in documents:
-            _add(archive, "pieces/" + _unique(sanitise_name(name, "piece"), taken), bytes(content))
-    return buffer.getvalue()
+    given; names are sanitised and made unique. (The service streams it with ArchiveStream.)"""
+    stream = ArchiveStream()
+    parts = [stream.start()]
+    parts += [stream.add_sheet(name, data) for name, data in sheets]
+    parts += [stream.add_document(name, content) for name, content in documents]
+    parts.append(stream.finish())
+    return b"".join(parts)
