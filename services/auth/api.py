@@ -7,10 +7,12 @@ import uuid
 from datetime import date
 from typing import Literal
 
+import asyncpg
 from aiohttp import web
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
 
+from kit.clock import paris_today
 from kit.http import json_response, problem, read_model, require_role
 from kit.service import APP_KEY
 from services.auth import credentials, events, families, policy, sessions
@@ -21,6 +23,7 @@ from services.auth.family_import import (
     ImportFileError,
     parse_family_csv,
 )
+from services.auth.news import clean_news
 from services.auth.passwords import PasswordHasher
 
 HASHER = web.AppKey("hasher", PasswordHasher)
@@ -43,7 +46,8 @@ def _session_policy(request: web.Request) -> policy.SessionPolicy:
 
 
 def _refusal(exc: credentials.CredentialError) -> web.Response:
-    titles = {404: "Ressource introuvable", 409: "Conflit", 410: "Lien expiré", 422: "Mot de passe refusé"}
+    titles = {404: "Ressource introuvable", 409: "Conflit", 410: "Lien expiré", 422: "Mot de passe refusé",
+              429: "Trop de tentatives"}
     return problem(exc.status, titles.get(exc.status, "Requête refusée"), " ".join(exc.messages),
                    messages=exc.messages)
 
@@ -59,8 +63,9 @@ def _session_of(request: web.Request) -> tuple[uuid.UUID, uuid.UUID]:
 async def list_structures(request: web.Request) -> web.Response:
     require_role(request, "anonymous", *SIGNED_IN)  # the home page news is public
     rows = await _pool(request).fetch("SELECT id, name, news_html, updated_at FROM structures ORDER BY name")
+    # cleaned again on the way out: news stored before they were cleaned on the way in
     return json_response({"structures": [
-        {"id": str(r["id"]), "name": r["name"], "news_html": r["news_html"],
+        {"id": str(r["id"]), "name": r["name"], "news_html": clean_news(r["news_html"]),
          "updated_at": r["updated_at"].isoformat()} for r in rows]})
 
 
@@ -90,9 +95,10 @@ async def update_news(request: web.Request) -> web.Response:
     if not who.may_manage_structure(structure_id):
         raise web.HTTPForbidden(text="Vous ne gérez pas cette structure.")
     body = await read_model(request, NewsIn)
+    news_html = clean_news(body.news_html)  # whatever path they came by (page form or JSON API)
     async with _pool(request).acquire() as conn, conn.transaction():
         done = await conn.execute("UPDATE structures SET news_html = $2, updated_at = now() WHERE id = $1",
-                                  structure_id, body.news_html)
+                                  structure_id, news_html)
         if done == "UPDATE 0":
             raise web.HTTPNotFound(text="Structure introuvable.")
         await events.structure_changed(conn, structure_id)
@@ -272,9 +278,12 @@ async def accept_consents(request: web.Request) -> web.Response:
 # -- profile ---------------------------------------------------------------------------------------
 class EmailsIn(BaseModel):
     emails: str = Field(max_length=2000, description="several addresses separated by ';'")
+    password: str = Field(max_length=200, description="the account's current password")
 
 
 async def update_emails(request: web.Request) -> web.Response:
+    """Where reset links and tickets go: changed only with the current password, and the previous first
+    address is told (a stolen session cannot quietly divert the account's mail)."""
     account_id, _session_id = _session_of(request)
     body = await read_model(request, EmailsIn)
     addresses, errors = [], []
@@ -285,17 +294,33 @@ async def update_emails(request: web.Request) -> web.Response:
             errors.append(f"Adresse courriel invalide : « {address} »")
     if len(addresses) > 5:
         errors.append("Vous pouvez saisir au plus 5 adresses courriel.")
+    if not body.password:
+        errors.append("Saisissez votre mot de passe actuel pour modifier vos adresses courriel.")
     if errors:
         return problem(422, "Adresses refusées", " ".join(errors), messages=errors)
+    try:
+        await credentials.check_current_password(_pool(request), request.app[HASHER], account_id, body.password)
+    except credentials.CredentialError as exc:
+        return _refusal(exc)
     async with _pool(request).acquire() as conn, conn.transaction():
-        family_id = await conn.fetchval("UPDATE accounts SET emails = $2 WHERE id = $1 RETURNING family_id",
-                                        account_id, addresses)
-        if family_id is not None:
-            await events.family_contacts(conn, family_id)
+        before = await conn.fetchrow("SELECT login, emails, family_id FROM accounts WHERE id = $1 FOR UPDATE",
+                                     account_id)
+        if before is None:
+            raise web.HTTPNotFound(text="Compte introuvable.")
+        await conn.execute("UPDATE accounts SET emails = $2 WHERE id = $1", account_id, addresses)
+        previous = list(before["emails"])
+        if previous and [e.lower() for e in previous] != [e.lower() for e in addresses]:
+            await events.emails_changed_notice(conn, previous[0], before["login"], before["family_id"])
+        if before["family_id"] is not None:
+            await events.family_contacts(conn, before["family_id"])
     return json_response({"emails": addresses})
 
 
 # -- families (staff) ------------------------------------------------------------------------------
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
 def _uuid(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
@@ -361,12 +386,14 @@ async def create_family(request: web.Request) -> web.Response:
         async with _pool(request).acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT 1 FROM structures WHERE id = $1", body.structure_id):
                 raise web.HTTPUnprocessableEntity(text="Structure inconnue.")
-            outcome = await families.upsert_family(conn, request.app[HASHER], family)
+            outcome = await families.upsert_family(conn, request.app[HASHER], family, who.may_manage_structure)
+    except asyncpg.UniqueViolationError:  # created at the same moment by someone else
+        return problem(409, "Conflit", _sentence(families.taken(body.identifiant)))
     except ValueError as exc:
-        return problem(409, "Conflit", str(exc)[0].upper() + str(exc)[1:] + ".")
-    if not outcome.created:
+        return problem(409, "Conflit", _sentence(str(exc)))
+    if not outcome.created:  # a family of the caller's own structure: what was new is added, no id told
         return problem(409, "Conflit", f"La famille « {body.identifiant} » existe déjà.",
-                       family_id=str(outcome.family_id), children_added=outcome.children_added)
+                       children_added=outcome.children_added)
     return json_response({"family_id": str(outcome.family_id), "identifiant": outcome.identifiant,
                           "initial_password": outcome.initial_password}, status=201)
 
@@ -384,10 +411,10 @@ async def import_families(request: web.Request) -> web.Response:
     rows = await _pool(request).fetch("SELECT id, name FROM structures")
     structures = {r["name"]: r["id"] for r in rows if who.may_manage_structure(r["id"])}
     try:
-        parsed = parse_family_csv(data, structures, today=date.today())
+        parsed = parse_family_csv(data, structures, today=paris_today())
     except ImportFileError as exc:
         return problem(422, "Fichier refusé", str(exc))
-    report = await families.import_families(_pool(request), request.app[HASHER], parsed)
+    report = await families.import_families(_pool(request), request.app[HASHER], parsed, who.may_manage_structure)
     return json_response({
         "created": [{"identifiant": o.identifiant, "family_id": str(o.family_id), "enfants": o.children_added,
                      "initial_password": o.initial_password} for o in report.created],

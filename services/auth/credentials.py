@@ -10,9 +10,11 @@ import asyncpg
 
 from contracts import NotifySendV1
 from kit import outbox
-from services.auth import policy
+from services.auth import policy, sessions
 from services.auth.passwords import PasswordHasher, PasswordRejected, validate_new_password
 from services.auth.sessions import end_other_sessions, now_utc
+
+WRONG_CURRENT = "Le mot de passe actuel saisi est incorrect."
 
 
 class CredentialError(Exception):
@@ -65,12 +67,29 @@ async def set_required_password(pool, hasher, account_id: uuid.UUID, session_id:
         await _store(conn, hasher, account_id, password, session_id)
 
 
+async def check_current_password(pool, hasher: PasswordHasher, account_id: uuid.UUID, password: str) -> None:
+    """What a signed-in account confirms a sensitive change with, throttled as sign-in is and with the
+    same count (a stolen session gives no more guesses than the sign-in page does)."""
+    account = await pool.fetchrow("SELECT login, password_hash FROM accounts WHERE id = $1", account_id)
+    if account is None:
+        raise CredentialError(404, ["Compte introuvable."])
+    now = now_utc()
+    keys = [(sessions.throttle_key(account["login"]), policy.ACCOUNT_RULE)]
+    async with pool.acquire() as conn:
+        counted = await sessions.count_attempt(conn, keys, now)
+        if isinstance(counted, sessions.Blocked):
+            raise CredentialError(429, [policy.retry_message(counted.until)])
+        if not await asyncio.to_thread(hasher.verify, account["password_hash"], password):
+            refused = sessions.refused_after(counted, now, WRONG_CURRENT)
+            raise CredentialError(429 if refused.retry_at else 422, [refused.message])
+        await sessions.forget(conn, [key for key, _rule in keys])
+
+
 async def change_password(pool, hasher, account_id: uuid.UUID, session_id: uuid.UUID, current: str,
                           password: str, confirmation: str) -> None:
+    await check_current_password(pool, hasher, account_id, current)
     async with pool.acquire() as conn, conn.transaction():
         account = await _account(conn, account_id)
-        if not await asyncio.to_thread(hasher.verify, account["password_hash"], current):
-            raise CredentialError(422, ["Le mot de passe actuel saisi est incorrect."])
         await _check_new(hasher, account, password, confirmation, current=current)
         await _store(conn, hasher, account_id, password, session_id)
 
@@ -81,9 +100,9 @@ async def request_reset(pool, login: str, email: str, public_url: str, floor_sec
     started = asyncio.get_running_loop().time()
     async with pool.acquire() as conn, conn.transaction():
         account = await conn.fetchrow(
-            """SELECT id, login, emails FROM accounts WHERE lower(login) = lower($1)
+            f"""SELECT id, login, emails FROM accounts WHERE {sessions.ACCOUNT_BY_KEY}
                AND EXISTS (SELECT 1 FROM unnest(emails) e WHERE lower(e) = lower($2))""",
-            login.strip(), email.strip())
+            sessions.login_key(login), email.strip())
         if account is not None:
             token = policy.new_token()
             # Only the newest link works: requesting another kills the previous ones.
@@ -97,7 +116,7 @@ async def request_reset(pool, login: str, email: str, public_url: str, floor_sec
             await outbox.add(conn, NotifySendV1(
                 to=[address], template="password_reset",
                 params={"identifiant": account["login"], "lien": f"{public_url.rstrip('/')}/reinitialisation/{token}",
-                        "validite": "1 heure"}), producer="auth")
+                        "validite": "1 heure"}), producer="auth", secret=True)
     elapsed = asyncio.get_running_loop().time() - started
     await asyncio.sleep(max(0.0, floor_seconds - elapsed))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -36,11 +37,24 @@ def display_name(family: ImportedFamily) -> str:
     return " ".join(p for p in (first.civility, first.last_name.upper(), first.first_name) if p)
 
 
-async def upsert_family(conn: asyncpg.Connection, hasher: PasswordHasher, family: ImportedFamily) -> FamilyOutcome:
+def taken(identifiant: str) -> str:
+    """The one refusal for an identifiant already in use, whoever uses it (another structure's family, a
+    staff account): it says nothing about that account, not even which kind it is."""
+    return f"l'identifiant « {identifiant} » est déjà utilisé par un autre compte"
+
+
+async def upsert_family(conn: asyncpg.Connection, hasher: PasswordHasher, family: ImportedFamily,
+                        may_manage: Callable[[uuid.UUID], bool] | None = None) -> FamilyOutcome:
     """In the caller's transaction. New family: family, members, parent account, events. Known family
-    (same identifiant): only children not yet known are added."""
-    existing = await conn.fetchval("SELECT id FROM families WHERE lower(identifiant) = lower($1)", family.identifiant)
-    if existing is not None:
+    (same identifiant): only children not yet known are added, and only when the caller manages the
+    family's own structure (`may_manage`; None for the portal itself, e.g. demo data): staff never
+    reach another structure's family by reusing its identifiant (ValueError, as for a taken login)."""
+    found = await conn.fetchrow("SELECT id, structure_id FROM families WHERE lower(identifiant) = lower($1)",
+                                family.identifiant)
+    if found is not None:
+        if may_manage is not None and not may_manage(found["structure_id"]):
+            raise ValueError(taken(family.identifiant))
+        existing = found["id"]
         added = 0
         for child in family.children:
             inserted = await conn.fetchval(
@@ -55,7 +69,7 @@ async def upsert_family(conn: asyncpg.Connection, hasher: PasswordHasher, family
 
     login_taken = await conn.fetchval("SELECT 1 FROM accounts WHERE lower(login) = lower($1)", family.identifiant)
     if login_taken:
-        raise ValueError(f"l'identifiant « {family.identifiant} » est déjà utilisé par un autre compte")
+        raise ValueError(taken(family.identifiant))
     family_id, account_id = uuid.uuid4(), uuid.uuid4()
     password = family.initial_password or generate_initial_password()
     password_hash = await asyncio.to_thread(hasher.hash, password)
@@ -78,16 +92,23 @@ async def upsert_family(conn: asyncpg.Connection, hasher: PasswordHasher, family
                          initial_password=None if family.initial_password else password)
 
 
-async def import_families(pool: asyncpg.Pool, hasher: PasswordHasher, parsed: ParsedImport) -> ImportReport:
+async def import_families(pool: asyncpg.Pool, hasher: PasswordHasher, parsed: ParsedImport,
+                          may_manage: Callable[[uuid.UUID], bool] | None = None) -> ImportReport:
     """Each family in its own transaction: one bad family never blocks the others."""
     report = ImportReport(rejected=[{"ligne": r.line, "identifiant": r.identifiant, "motif": r.reason}
                                     for r in parsed.rejected])
     for family in parsed.families:
         try:
             async with pool.acquire() as conn, conn.transaction():
-                outcome = await upsert_family(conn, hasher, family)
+                outcome = await upsert_family(conn, hasher, family, may_manage)
+        except asyncpg.UniqueViolationError:  # created at the same moment by someone else
+            reason = taken(family.identifiant)
         except ValueError as exc:
-            report.rejected.extend({"ligne": line, "identifiant": family.identifiant, "motif": str(exc)}
+            reason = str(exc)
+        else:
+            reason = None
+        if reason is not None:
+            report.rejected.extend({"ligne": line, "identifiant": family.identifiant, "motif": reason}
                                    for line in family.lines)
             continue
         if outcome.created:

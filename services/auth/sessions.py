@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,59 +32,93 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def _throttle_state(conn: asyncpg.Connection, key: str) -> policy.ThrottleState:
-    row = await conn.fetchrow("SELECT failures, blocked_until FROM login_throttle WHERE key = $1", key)
-    return policy.ThrottleState(row["failures"], row["blocked_until"]) if row else policy.ThrottleState()
+def login_key(login: str) -> str:
+    """THE normalisation of a typed identifiant, used both for the throttle key and for finding the account:
+    NFKC, case folding (full: "ẞ" -> "ss", the Kelvin sign -> "k"), surrounding spaces removed. Every
+    spelling that finds an account is therefore throttled with that account."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", login).casefold())
+    return folded.strip()
 
 
-async def _record_failure(conn, key: str, rule: policy.ThrottleRule, now: datetime) -> policy.ThrottleState:
-    state = policy.after_failure(await _throttle_state(conn, key), rule, now)
-    await conn.execute(
-        """INSERT INTO login_throttle (key, failures, last_failure_at, blocked_until) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure_at = $3, blocked_until = $4""",
-        key, state.failures, now, state.blocked_until)
-    return state
+# Stored identifiants are ASCII (letters, digits, ". _ - @"): folding them in SQL with the C collation gives
+# exactly login_key() of them, whatever the database's locale (a Turkish one would fold "I" to "ı").
+ACCOUNT_BY_KEY = 'lower(login COLLATE "C") = $1'
 
 
-def _keys(login: str, address: str | None) -> tuple[str, str | None]:
-    # Throttled by the identifiant typed, known or not: an attacker learns nothing from being slowed.
-    return f"login:{login.strip().lower()}", (f"addr:{address}" if address else None)
+def throttle_key(login: str) -> str:
+    key = login_key(login)
+    if len(key) > 100:  # NFKC can make 200 characters typed many times longer: keep the index row small
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return f"login:{key}"
+
+
+@dataclass(frozen=True)
+class Blocked:
+    until: datetime
+
+
+async def count_attempt(conn: asyncpg.Connection, keys: list[tuple[str, policy.ThrottleRule]],
+                        now: datetime) -> Blocked | list[policy.ThrottleState]:
+    """Count a password check as a failure BEFORE it is made, in one short transaction that locks the
+    keys' rows: of N guesses sent at once, no more than each rule allows ever reach the password check
+    (the others find the block the earlier ones set). A success then forgets the count (`forget`).
+    Returns the block in force (nothing counted), or each key's state once this attempt is counted."""
+    async with conn.transaction():
+        states = []
+        for key, _rule in sorted(keys, key=lambda k: k[0]):  # one lock order: no deadlock between attempts
+            row = await conn.fetchrow(
+                """INSERT INTO login_throttle (key) VALUES ($1)
+                   ON CONFLICT (key) DO UPDATE SET key = excluded.key  -- locks an existing row
+                   RETURNING failures, blocked_until""", key)
+            states.append((key, policy.ThrottleState(row["failures"], row["blocked_until"])))
+        by_key = dict(states)
+        blocked = [b for b in (policy.blocked_until(state, now) for _key, state in states) if b]
+        if blocked:
+            return Blocked(max(blocked))
+        after = [policy.after_failure(by_key[key], rule, now) for key, rule in keys]
+        await conn.executemany(
+            "UPDATE login_throttle SET failures = $2, last_failure_at = $3, blocked_until = $4 WHERE key = $1",
+            [(key, state.failures, now, state.blocked_until) for (key, _rule), state in zip(keys, after, strict=True)])
+        return after
+
+
+async def forget(conn: asyncpg.Connection, keys: list[str]) -> None:
+    await conn.execute("DELETE FROM login_throttle WHERE key = ANY($1::text[])", keys)
+
+
+def refused_after(states: list[policy.ThrottleState], now: datetime, message: str) -> LoginRefused:
+    """A wrong password: the message, and the retry time when this failure started a block."""
+    blocked = [b for b in (policy.blocked_until(s, now) for s in states) if b]
+    if blocked:
+        until = max(blocked)
+        return LoginRefused(f"{message} {policy.retry_message(until)}", until)
+    return LoginRefused(message)
 
 
 async def login(pool: asyncpg.Pool, hasher: PasswordHasher, login: str, password: str,
                 address: str | None) -> LoginOk | LoginRefused:
     now = now_utc()
-    login_key, address_key = _keys(login, address)
+    # Throttled by the identifiant typed, known or not: an attacker learns nothing from being slowed.
+    keys = [(throttle_key(login), policy.ACCOUNT_RULE)]
+    if address:
+        keys.append((f"addr:{address}", policy.ADDRESS_RULE))
     async with pool.acquire() as conn:
-        states = [await _throttle_state(conn, login_key)]
-        if address_key:
-            states.append(await _throttle_state(conn, address_key))
-        blocked = [b for b in (policy.blocked_until(s, now) for s in states) if b]
-        if blocked:
-            until = max(blocked)
-            return LoginRefused(policy.retry_message(until), until)
+        counted = await count_attempt(conn, keys, now)
+        if isinstance(counted, Blocked):
+            return LoginRefused(policy.retry_message(counted.until), counted.until)
 
         account = await conn.fetchrow(
-            "SELECT id, password_hash, role, family_id FROM accounts WHERE lower(login) = lower($1)", login.strip())
+            f"SELECT id, password_hash, role, family_id FROM accounts WHERE {ACCOUNT_BY_KEY}", login_key(login))
         if account is None:
             await asyncio.to_thread(hasher.dummy_verify, password)  # same cost as a real check
             ok = False
         else:
             ok = await asyncio.to_thread(hasher.verify, account["password_hash"], password)
+        if not ok:
+            return refused_after(counted, now, GENERIC_LOGIN_FAILURE)
 
         async with conn.transaction():
-            if not ok:
-                after = [await _record_failure(conn, login_key, policy.ACCOUNT_RULE, now)]
-                if address_key:
-                    after.append(await _record_failure(conn, address_key, policy.ADDRESS_RULE, now))
-                blocked = [b for b in (policy.blocked_until(s, now) for s in after) if b]
-                if blocked:
-                    until = max(blocked)
-                    return LoginRefused(f"{GENERIC_LOGIN_FAILURE} {policy.retry_message(until)}", until)
-                return LoginRefused(GENERIC_LOGIN_FAILURE)
-
-            await conn.execute("DELETE FROM login_throttle WHERE key = ANY($1::text[])",
-                               [k for k in (login_key, address_key) if k])
+            await forget(conn, [key for key, _rule in keys])
             if hasher.needs_rehash(account["password_hash"]):
                 new_hash = await asyncio.to_thread(hasher.hash, password)
                 await conn.execute("UPDATE accounts SET password_hash = $2 WHERE id = $1", account["id"], new_hash)
