@@ -1,24 +1,41 @@
 """aiohttp plumbing shared by the services and the gateway: correlation ids, request logs,
-JSON problem bodies (RFC 9457) instead of tracebacks, identity verification."""
+JSON problem bodies (RFC 9457) instead of tracebacks, French validation messages, identity
+verification, and the guard every request passes before any handler sees it (no NUL byte, no
+deeply nested or oversized JSON, no oversized header)."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable
 
+import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from kit import identity as ident
 from kit.context import CORRELATION_HEADER, correlation_id_var, new_correlation_id
 from kit.logging import get_logger
+from kit.metrics import route_of
 
 log = get_logger("http")
 
 IDENTITY = web.RequestKey("identity", ident.Identity)
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+# Limits of what a request may carry. aiohttp's own parser refuses longer header lines with a bare
+# English 400: HANDLER_ARGS lets them through up to 64 kB so the guard below refuses them in French.
+MAX_HEADER_BYTES = 8190  # as aiohttp's own default: nothing it used to accept is refused
+MAX_TARGET_BYTES = 8192  # path and query string
+MAX_JSON_BYTES = 2 * 1024 * 1024
+MAX_JSON_DEPTH = 32
+HANDLER_ARGS = {"max_line_size": 65536, "max_field_size": 65536}
+# A correlation id travels in logs, events and AMQP headers (255 bytes at most): a short token only.
+CORRELATION_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded in UTF-8.
+_FORBIDDEN_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra) -> web.Response:
@@ -32,13 +49,258 @@ def problem(status: int, title: str, detail: str | None = None, **extra) -> web.
 
 _TITLES = {400: "Requête invalide", 401: "Authentification requise", 403: "Accès refusé",
            404: "Ressource introuvable", 405: "Méthode non autorisée", 409: "Conflit",
-           413: "Contenu trop volumineux", 415: "Type de contenu non pris en charge",
-           422: "Données invalides", 503: "Service indisponible"}
+           413: "Contenu trop volumineux", 414: "Adresse trop longue", 415: "Type de contenu non pris en charge",
+           422: "Données invalides", 431: "En-têtes trop volumineux", 503: "Service indisponible"}
+
+
+def title_of(status: int) -> str:
+    return _TITLES.get(status, "Requête invalide" if status < 500 else "Erreur")
+
+
+# aiohttp's own texts (English): never shown, the title says it in French.
+_AIOHTTP_TEXTS = ("Maximum request body size", "Too many fields", "Bad Request", "Not Found")
+
+
+def detail_of(exc: web.HTTPException) -> str | None:
+    """The handler's own French explanation of an HTTP error, if it gave one."""
+    text = exc.text or ""
+    if not text or text.startswith(f"{exc.status}:") or text.startswith(_AIOHTTP_TEXTS):
+        return None
+    return text
+
+
+# -- refused input ------------------------------------------------------------------------------------
+class InputRefused(web.HTTPBadRequest):
+    """Bad input, explained in French (the text is shown to the user as is, on pages too)."""
+
+    def __init__(self, text: str):
+        super().__init__(text=text)
+
+
+class HeadersTooLarge(web.HTTPRequestHeaderFieldsTooLarge):
+    def __init__(self):
+        super().__init__(text=f"Un en-tête de la requête dépasse {MAX_HEADER_BYTES} octets.")
+
+
+class TargetTooLong(web.HTTPRequestURITooLong):
+    def __init__(self):
+        super().__init__(text=f"L'adresse demandée dépasse {MAX_TARGET_BYTES} caractères.")
+
+
+NUL_TEXT = "La requête contient un caractère non autorisé (caractère nul ou invalide)."
+JSON_TEXT = "Le corps de la requête n'est pas du JSON valide."
+DEPTH_TEXT = f"Le JSON envoyé est trop imbriqué ({MAX_JSON_DEPTH} niveaux au plus)."
+
+
+def check_text(value: str) -> str:
+    """`value` unless it holds a character PostgreSQL cannot store (NUL, lone surrogate)."""
+    if _FORBIDDEN_CHARS.search(value):
+        raise InputRefused(NUL_TEXT)
+    return value
+
+
+def check_json_value(value, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Walk a decoded JSON value (without recursion): no string or key with a forbidden character,
+    no nesting deeper than `max_depth`."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            check_text(item)
+        elif isinstance(item, dict | list):
+            if depth > max_depth:
+                raise InputRefused(DEPTH_TEXT)
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    check_text(key)
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+
+
+def parse_json(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH):
+    """Decode a JSON body with the limits every service applies; bad input is an InputRefused (400)."""
+    if len(raw) > MAX_JSON_BYTES:
+        raise web.HTTPRequestEntityTooLarge(MAX_JSON_BYTES, len(raw),
+                                            text=f"Le JSON envoyé dépasse {MAX_JSON_BYTES // (1024 * 1024)} Mo.")
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise InputRefused(DEPTH_TEXT) from None
+    except ValueError:  # includes UnicodeDecodeError
+        raise InputRefused(JSON_TEXT) from None
+    check_json_value(value, max_depth)
+    return value
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+async def check_request(request: web.Request, *, forms: bool = False, multipart_skip: tuple[str, ...] = ()) -> None:
+    """Refuse, before any handler, what no handler should have to guard against: oversized headers
+    or address, NUL bytes in the path, the query string, JSON bodies and (with `forms`) form fields."""
+    for name, value in request.raw_headers:
+        if len(name) + len(value) > MAX_HEADER_BYTES:
+            raise HeadersTooLarge()
+    if len(request.raw_path) > MAX_TARGET_BYTES:
+        raise TargetTooLong()
+    check_text(request.path)
+    for key, value in request.query.items():
+        check_text(key)
+        check_text(value)
+    if not request.body_exists:
+        return
+    content_type = request.content_type
+    if _is_json(content_type):
+        raw = await request.read()
+        if raw.strip():
+            parse_json(raw)
+    elif forms and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if content_type == "multipart/form-data" and request.path.startswith(multipart_skip):
+            return
+        try:
+            posted = await request.post()
+        except web.HTTPException:
+            raise
+        except (ValueError, AssertionError, UnicodeError, LookupError):
+            raise InputRefused("Le formulaire envoyé est mal formé.") from None
+        for key, value in posted.items():
+            check_text(key)
+            if isinstance(value, str):
+                check_text(value)
+
+
+def guard_middleware(*, forms: bool = False, multipart_skip: tuple[str, ...] = ()):
+    """The checks of `check_request` on every route of the application."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        await check_request(request, forms=forms, multipart_skip=multipart_skip)
+        return await handler(request)
+
+    return middleware
+
+
+# -- French validation messages -------------------------------------------------------------------------
+def _field(loc) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _expected(ctx: dict) -> str:
+    return str(ctx.get("expected", "")).replace(" or ", " ou ")
+
+
+# pydantic error type -> French predicate (after "Le champ « x »" or "Le contenu envoyé")
+_MESSAGES: dict[str, str] = {
+    "missing": "est obligatoire",
+    "extra_forbidden": "n'est pas attendu",
+    "unexpected_keyword_argument": "n'est pas attendu",
+    "string_type": "doit être un texte",
+    "string_too_short": "est trop court ({min_length} caractère(s) au moins)",
+    "string_too_long": "est trop long ({max_length} caractères au plus)",
+    "string_pattern_mismatch": "n'a pas le format attendu",
+    "string_unicode": "doit être un texte",
+    "int_type": "doit être un nombre entier",
+    "int_parsing": "doit être un nombre entier",
+    "int_parsing_size": "est un nombre trop grand",
+    "int_from_float": "doit être un nombre entier",
+    "float_type": "doit être un nombre",
+    "float_parsing": "doit être un nombre",
+    "finite_number": "doit être un nombre fini",
+    "decimal_type": "doit être un nombre décimal",
+    "decimal_parsing": "doit être un nombre décimal",
+    "bool_type": "doit valoir vrai ou faux",
+    "bool_parsing": "doit valoir vrai ou faux",
+    "date_type": "doit être une date (AAAA-MM-JJ)",
+    "date_parsing": "doit être une date (AAAA-MM-JJ)",
+    "date_from_datetime_parsing": "doit être une date (AAAA-MM-JJ)",
+    "date_from_datetime_inexact": "doit être une date sans heure (AAAA-MM-JJ)",
+    "date_past": "doit être une date passée",
+    "date_future": "doit être une date future",
+    "datetime_type": "doit être une date et une heure (AAAA-MM-JJTHH:MM)",
+    "datetime_parsing": "doit être une date et une heure (AAAA-MM-JJTHH:MM)",
+    "datetime_from_date_parsing": "doit être une date et une heure (AAAA-MM-JJTHH:MM)",
+    "datetime_object_invalid": "doit être une date et une heure (AAAA-MM-JJTHH:MM)",
+    "timezone_aware": "doit préciser le fuseau horaire",
+    "timezone_naive": "ne doit pas préciser de fuseau horaire",
+    "time_type": "doit être une heure (HH:MM)",
+    "time_parsing": "doit être une heure (HH:MM)",
+    "time_delta_type": "doit être une durée",
+    "time_delta_parsing": "doit être une durée",
+    "uuid_type": "doit être un identifiant (UUID)",
+    "uuid_parsing": "doit être un identifiant (UUID)",
+    "uuid_version": "doit être un identifiant (UUID)",
+    "literal_error": "doit valoir : {expected}",
+    "enum": "doit valoir : {expected}",
+    "too_short": "doit contenir au moins {min_length} élément(s)",
+    "too_long": "contient trop d'éléments ({max_length} au plus)",
+    "greater_than": "doit être supérieur à {gt}",
+    "greater_than_equal": "doit être supérieur ou égal à {ge}",
+    "less_than": "doit être inférieur à {lt}",
+    "less_than_equal": "doit être inférieur ou égal à {le}",
+    "multiple_of": "doit être un multiple de {multiple_of}",
+    "list_type": "doit être une liste",
+    "tuple_type": "doit être une liste",
+    "set_type": "doit être une liste",
+    "dict_type": "doit être un objet",
+    "model_type": "doit être un objet",
+    "model_attributes_type": "doit être un objet",
+    "dataclass_type": "doit être un objet",
+    "none_required": "doit être vide",
+    "json_invalid": "n'est pas du JSON valide",
+    "json_type": "doit être du JSON",
+    "url_type": "doit être une adresse web",
+    "url_parsing": "doit être une adresse web",
+    "url_scheme": "doit être une adresse web",
+    "frozen_field": "ne peut pas être modifié",
+    "frozen_instance": "ne peut pas être modifié",
+    "union_tag_invalid": "n'a pas un type reconnu",
+    "union_tag_not_found": "n'a pas de type",
+}
+
+
+def french_message(error: dict) -> str:
+    """One pydantic error as a French sentence naming the field."""
+    field = _field(error.get("loc", ()))
+    subject = f"Le champ « {field} »" if field else "Le contenu envoyé"
+    kind, ctx = error.get("type", ""), dict(error.get("ctx") or {})
+    if kind in ("value_error", "assertion_error"):
+        message = str(error.get("msg", ""))
+        if "email" in message.lower():
+            return f"{subject} doit être une adresse électronique valable."
+        # the project's own validators explain themselves in French ("Value error, ...")
+        text = message.split(", ", 1)[1] if ", " in message else ""
+        if not text:
+            return f"{subject} n'est pas acceptable."
+        if not field:  # a rule on the whole content explains itself, in its own words
+            return text
+        return f"{subject} : {text}"
+    template = _MESSAGES.get(kind)
+    if template is None:
+        return f"{subject} n'est pas acceptable."
+    ctx["expected"] = _expected(ctx)
+    try:
+        predicate = template.format(**ctx)
+    except (KeyError, IndexError, ValueError):
+        predicate = template.split(" (")[0].split(" {")[0].rstrip(" :")
+    return f"{subject} {predicate}."
+
+
+def french_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [{"champ": _field(e["loc"]), "message": french_message(e)} for e in exc.errors(include_url=False)]
+
+
+# -- middlewares -----------------------------------------------------------------------------------------
+def correlation_id_from(request: web.Request) -> str:
+    """The caller's correlation id when it is a short token; a new one otherwise."""
+    sent = request.headers.get(CORRELATION_HEADER, "")
+    return sent if CORRELATION_RE.fullmatch(sent) else new_correlation_id()
 
 
 @web.middleware
 async def correlation_middleware(request: web.Request, handler):
-    cid = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+    cid = correlation_id_from(request)
     token = correlation_id_var.set(cid)
     started = time.perf_counter()
     status = 500
@@ -52,7 +314,9 @@ async def correlation_middleware(request: web.Request, handler):
         raise
     finally:
         if request.path not in OPEN_PATHS:
-            log.info("request", method=request.method, path=request.path, status=status,
+            # The route's template, never the concrete path nor the query string: both may carry
+            # secrets (reset links, calendar feed tokens).
+            log.info("request", method=request.method, path=route_of(request), status=status,
                      duration_ms=round((time.perf_counter() - started) * 1000, 1))
         correlation_id_var.reset(token)
 
@@ -65,14 +329,18 @@ async def problem_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
-        return problem(exc.status, _TITLES.get(exc.status, exc.reason), detail)
+        return problem(exc.status, title_of(exc.status), detail_of(exc))
     except ValidationError as exc:
         return problem(422, _TITLES[422], "Certaines données envoyées ne sont pas valides.",
-                       errors=[{"champ": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                               for e in exc.errors(include_url=False)])
+                       errors=french_errors(exc))
+    except asyncpg.DataError as exc:
+        # Input the guard let through but PostgreSQL refuses (out of range, untranslatable...): the
+        # transaction is rolled back, the caller is told in French.
+        log.warning("data refused by the database", method=request.method, path=route_of(request),
+                    error=type(exc).__name__)
+        return problem(422, _TITLES[422], "Une donnée envoyée n'est pas acceptable.")
     except Exception:
-        log.exception("unhandled error", method=request.method, path=request.path)
+        log.exception("unhandled error", method=request.method, path=route_of(request))
         return problem(500, "Erreur interne", "Une erreur inattendue est survenue. Réessayez plus tard.")
 
 
@@ -96,6 +364,11 @@ def identity_middleware(secret: str, open_paths: Iterable[str] = OPEN_PATHS):
     return middleware
 
 
+async def hide_server_banner(_request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: no `Server: Python/x aiohttp/y` telling which versions to attack."""
+    response.headers.popall("Server", None)
+
+
 def identity_of(request: web.Request) -> ident.Identity:
     return request[IDENTITY]
 
@@ -109,12 +382,14 @@ def require_role(request: web.Request, *roles: str) -> ident.Identity:
 
 async def read_model(request: web.Request, model: type[BaseModel]) -> BaseModel:
     """Parse and validate a JSON body; bad input becomes a 400/422 problem, never a 500."""
+    raw = await request.read()
+    if raw.strip():
+        parse_json(raw)  # size, depth and NUL limits, whatever the Content-Type said
     try:
-        raw = await request.read()
-        return model.model_validate_json(raw or b"{}")
+        return model.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise web.HTTPBadRequest(text="Le corps de la requête n'est pas du JSON valide.") from None
+            raise InputRefused(JSON_TEXT) from None
         raise
 
 

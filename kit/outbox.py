@@ -3,7 +3,11 @@
 `add` writes an event in the caller's transaction, next to the state change it describes. The
 relay (one active per database, by advisory lock, so that order per producer holds) publishes
 pending rows in id order with publisher confirms and marks them sent. A broker outage only
-delays it: rows stay pending and the relay reconnects with a back-off."""
+delays it: rows stay pending and the relay reconnects with a back-off.
+
+A message written with `secret=True` (a command carrying a reset link, say) keeps its payload only
+until it is published: the UPDATE that marks it sent also blanks the payload, leaving the envelope
+(id, type, correlation id) for audits."""
 
 from __future__ import annotations
 
@@ -32,16 +36,22 @@ KEEP_SENT_DAYS = 7
 PURGE_EVERY_SECONDS = 3600
 
 
-async def add(conn: asyncpg.Connection, payload: Message, *, producer: str) -> Envelope[Any]:
-    """Write `payload` as an event in the caller's transaction. Returns its envelope."""
+SECRET_HEADERS = json.dumps({"secret": True})
+# Once published, a secret message's payload is replaced by this (the envelope is kept).
+SCRUBBED_PAYLOAD = json.dumps({"retire_apres_envoi": True})
+
+
+async def add(conn: asyncpg.Connection, payload: Message, *, producer: str, secret: bool = False) -> Envelope[Any]:
+    """Write `payload` as an event in the caller's transaction. Returns its envelope. `secret`: the
+    payload carries a secret (a reset link...) and is blanked as soon as it is published."""
     from contracts.envelope import wrap
 
     envelope = wrap(payload, producer=producer, correlation_id=current_correlation_id(),
                     trace_context=inject_context())
     await conn.execute(
-        "INSERT INTO outbox (event_id, exchange, routing_key, body) VALUES ($1, $2, $3, $4::jsonb)",
+        "INSERT INTO outbox (event_id, exchange, routing_key, body, headers) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)",
         envelope.event_id, exchange_name(type(payload)), payload.routing_key(),
-        envelope.model_dump_json(),
+        envelope.model_dump_json(), SECRET_HEADERS if secret else "{}",
     )
     return envelope
 
@@ -193,8 +203,11 @@ class OutboxRelay:
                     break
                 sent.append(row["id"])
             if sent:
-                await conn.execute("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 "
-                                   "WHERE id = ANY($1::bigint[])", sent)
+                await conn.execute(
+                    """UPDATE outbox SET sent_at = now(), attempts = attempts + 1,
+                           body = CASE WHEN (headers->>'secret')::boolean IS TRUE
+                                       THEN jsonb_set(body, '{payload}', $2::jsonb) ELSE body END
+                       WHERE id = ANY($1::bigint[])""", sent, SCRUBBED_PAYLOAD)
                 self.published += len(sent)
             if failure is not None:
                 await conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",

@@ -21,7 +21,16 @@ from faststream.rabbit import RabbitBroker
 from contracts.envelope import Message
 from kit import bus, db, migrations
 from kit.errors import DependencyUnavailable
-from kit.http import correlation_middleware, identity_middleware, json_response, problem, problem_middleware
+from kit.http import (
+    HANDLER_ARGS,
+    correlation_middleware,
+    guard_middleware,
+    hide_server_banner,
+    identity_middleware,
+    json_response,
+    problem,
+    problem_middleware,
+)
 from kit.logging import configure_logging, get_logger
 from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, exposition, http_middleware
 from kit.outbox import OutboxRelay
@@ -64,9 +73,11 @@ class Service:
     # -- the aiohttp application ---------------------------------------------------------------
     def build_app(self, settings: ServiceSettings) -> web.Application:
         self.settings = settings
+        self.stopping = False  # a new application is ready to serve (the same service object may run again)
         app = web.Application(middlewares=[http_middleware(self.name), correlation_middleware, problem_middleware,
-            identity_middleware(settings.identity_secret),
-        ], client_max_size=2 * 1024 * 1024)
+            guard_middleware(), identity_middleware(settings.identity_secret),
+        ], client_max_size=2 * 1024 * 1024, handler_args=HANDLER_ARGS)
+        app.on_response_prepare.append(hide_server_banner)
         app[APP_KEY] = self
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)

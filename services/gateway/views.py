@@ -1,4 +1,4 @@
-"""Home page and the public JSON API's read-only parts."""
+"""Home page, and the gateway's own status answer (declared in services/gateway/public_api.py)."""
 
 from __future__ import annotations
 
@@ -25,11 +25,6 @@ async def home(request: web.Request) -> web.Response:
     return render(request, "home.html", structures=structures)
 
 
-async def api_structures(request: web.Request) -> web.Response:
-    data = await request.app[BACKEND].get_json("auth", "/v1/structures", ident.Identity.anonymous())
-    return json_response(data)
-
-
 async def api_status(request: web.Request) -> web.Response:
     """Each service's readiness, as the gateway sees it (for operators and `make run`)."""
     backend = request.app[BACKEND]
@@ -47,5 +42,4 @@ async def api_status(request: web.Request) -> web.Response:
 
 def routes(app: web.Application) -> None:
     app.router.add_get("/", home, name="home")
-    app.router.add_get("/api/v1/structures", api_structures)
-    app.router.add_get("/api/v1/status", api_status)
+    # /api/v1/structures and /api/v1/status: declared in services/gateway/public_api.py

@@ -86,6 +86,11 @@ class Mailer:
 
 RETRY_DELAYS = (30, 120, 600, 1800, 3600)  # seconds, then the delivery is marked failed
 
+# Mails whose body is a credential (a reset link): the body is kept only until the mail is sent (or
+# given up); then the delivery log keeps this note in its place, never the link.
+SECRET_TEMPLATES = ("password_reset",)
+SECRET_BODY_NOTE = "Lien personnel envoyé par courriel (non conservé après l'envoi)."
+
 
 def smtp_answer(exc: BaseException) -> str:
     """What the server said, without the addresses (the delivery row already names the recipients)."""
@@ -171,15 +176,20 @@ class DeliverySender:
                 await conn.execute(
                     """UPDATE deliveries SET attempts = $2, smtp_answer = $3,
                            status = CASE WHEN $4 THEN 'failed' ELSE 'pending' END,
-                           next_attempt_at = now() + make_interval(secs => $5) WHERE id = $1""",
-                    row["id"], attempts, smtp_answer(exc), final, delay)
+                           next_attempt_at = now() + make_interval(secs => $5),
+                           body_text = CASE WHEN $4 AND template = ANY($6::text[]) THEN $7 ELSE body_text END,
+                           body_html = CASE WHEN $4 AND template = ANY($6::text[]) THEN NULL ELSE body_html END
+                       WHERE id = $1""",
+                    row["id"], attempts, smtp_answer(exc), final, delay, list(SECRET_TEMPLATES), SECRET_BODY_NOTE)
                 MAILS.labels("failed" if final else "retry").inc()
                 log.warning("mail not sent", delivery_id=row["id"], template=row["template"],
                             attempts=attempts, final=final, error=smtp_answer(exc)[:200])
                 return 1
             await conn.execute(
-                """UPDATE deliveries SET status = 'sent', attempts = $2, smtp_answer = $3, sent_at = now()
-                   WHERE id = $1""", row["id"], attempts, answer[:500])
+                """UPDATE deliveries SET status = 'sent', attempts = $2, smtp_answer = $3, sent_at = now(),
+                       body_text = CASE WHEN template = ANY($4::text[]) THEN $5 ELSE body_text END,
+                       body_html = CASE WHEN template = ANY($4::text[]) THEN NULL ELSE body_html END
+                   WHERE id = $1""", row["id"], attempts, answer[:500], list(SECRET_TEMPLATES), SECRET_BODY_NOTE)
             await outbox.add(conn, NotifyMailSentV1(
                 delivery_id=row["id"], template=row["template"], family_id=row["family_id"],
                 source_event_id=row["event_id"], recipients=len(row["recipients"]),

@@ -48,19 +48,32 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
 
+def is_csp_violation(text: str) -> bool:
+    """Chromium's console message when the gateway's Content-Security-Policy blocks something."""
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
 @pytest.fixture
 async def open_page(chromium):
     """`await open_page(viewport)`: a page in a fresh browser context (no cookies, downloads allowed),
-    in French and Paris time, closed after the test."""
+    in French and Paris time, closed after the test. The test fails if the Content-Security-Policy
+    blocked anything (an inline script, handler or style) on any page it opened."""
     contexts = []
+    violations: list[str] = []
+
+    def on_console(message):
+        if is_csp_violation(message.text):
+            violations.append(f"{message.page.url if message.page else '?'} : {message.text}")
 
     async def _open(viewport: dict = DESKTOP, **options):
         context = await chromium.new_context(viewport=viewport, locale="fr-FR", timezone_id="Europe/Paris",
                                              accept_downloads=True, **options)
         context.set_default_timeout(15_000)
+        context.on("console", on_console)
         contexts.append(context)
         return await context.new_page()
 
     yield _open
     for context in contexts:
         await context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)

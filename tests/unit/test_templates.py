@@ -1,4 +1,4 @@
-"""notify's French mail templates."""
+"""notify's French mail templates, and the gateway's page templates under its Content-Security-Policy."""
 
 import typing
 from pathlib import Path
@@ -75,3 +75,76 @@ def test_every_template_of_the_contract_exists():
     for name in templates:
         assert (directory / f"{name}.subject").is_file(), name
         assert (directory / f"{name}.txt").is_file(), name
+
+
+# -- the gateway's pages under its Content-Security-Policy (no inline script, handler or style) ------
+GATEWAY = Path(__file__).resolve().parents[2] / "services/gateway"
+
+
+class _InlineFinder:
+    """What `script-src 'self'; style-src 'self'` would block in a template, as (line, what) pairs."""
+
+    def __init__(self, text: str):
+        from html.parser import HTMLParser
+
+        self.found: list[tuple[int, str]] = []
+        self.scripts: list[str] = []
+        finder = self
+
+        class Parser(HTMLParser):
+            in_script = False
+
+            def handle_starttag(self, tag, attrs):
+                line = self.getpos()[0]
+                names = {name.lower(): value or "" for name, value in attrs}
+                for name, value in names.items():
+                    if name.startswith("on"):
+                        finder.found.append((line, f"<{tag} {name}=…>"))
+                    if name == "style":
+                        finder.found.append((line, f"<{tag} style=…>"))
+                    if name in ("href", "src", "action", "formaction") and value.strip().lower().startswith(
+                            "javascript:"):
+                        finder.found.append((line, f"<{tag} {name}=javascript:…>"))
+                if tag == "style":
+                    finder.found.append((line, "<style>"))
+                if tag == "script":
+                    self.in_script = True
+                    if "src" not in names:
+                        finder.found.append((line, "<script> without src"))
+                    else:
+                        finder.scripts.append(names["src"])
+
+            def handle_endtag(self, tag):
+                if tag == "script":
+                    self.in_script = False
+
+            def handle_data(self, data):
+                if self.in_script and data.strip():
+                    finder.found.append((self.getpos()[0], "inline script content"))
+
+        Parser().feed(text)
+
+
+def test_the_finder_sees_what_the_policy_blocks():
+    bad = _InlineFinder('<p style="color:red" onclick="x()"><a href="javascript:x()">a</a></p>'
+                        '<script>alert(1)</script><style>p{}</style><select onchange="f()"></select>')
+    assert len(bad.found) == 7, bad.found
+    assert _InlineFinder('<script src="/static/portail.js" defer></script><p class="x">').found == []
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in (GATEWAY / "templates").glob("*.html")))
+def test_no_inline_script_handler_or_style_in_gateway_templates(template):
+    finder = _InlineFinder((GATEWAY / "templates" / template).read_text(encoding="utf-8"))
+    assert finder.found == [], f"{template}: {finder.found}"
+    for src in finder.scripts:
+        assert src.startswith("/static/") and (GATEWAY / "static" / src.removeprefix("/static/")).is_file(), src
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (GATEWAY / "static").glob("*.js")))
+def test_static_scripts_need_nothing_the_policy_forbids(script):
+    import re
+
+    text = (GATEWAY / "static" / script).read_text(encoding="utf-8")
+    for pattern in (r"\beval\s*\(", r"new\s+Function\s*\(", r"setTimeout\s*\(\s*[\"']", r"setInterval\s*\(\s*[\"']",
+                    r"setAttribute\s*\(\s*[\"'](style|on\w+)[\"']", r"\.innerHTML\s*=", r"javascript:"):
+        assert not re.search(pattern, text), (script, pattern)

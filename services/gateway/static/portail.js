@@ -21,6 +21,14 @@
     input.addEventListener("input", update);
     update();
   });
+  // Choosing another structure in the header applies it at once (a button stands in without JavaScript).
+  document.querySelectorAll("select[data-envoi-auto]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+  // The print page's button.
+  document.querySelectorAll("[data-imprimer]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
   // On a phone or a tablet the menu opens from the button at the top right.
   var button = document.querySelector(".menu-bouton");
   var menu = document.getElementById("menu");
