@@ -2,7 +2,7 @@
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: run test install lint asyncapi bench bench-smoke
+.PHONY: run test install lint asyncapi openapi bench bench-smoke
 
 install:
 ifeq ($(UV),)
@@ -21,6 +21,9 @@ lint: install
 
 asyncapi: install
 	uv run python -m contracts.asyncapi
+
+openapi: install
+	uv run python -m services.gateway.openapi
 
 bench: install
 	uv run python -m bench.outbox_throughput

@@ -12,11 +12,20 @@ Environment (all optional):
   PORTAIL_DEV_MAIL_SMTP_PORT 1025, PORTAIL_DEV_MAIL_HTTP_PORT 8025
   PORTAIL_DEV_LOG_DIR       var/log
   PORTAIL_DEV_NO_DEMO       1 to skip the demo data
+  PORTAIL_IDENTITY_SECRET, PORTAIL_PAYMENT_PROVIDER_SECRET, PORTAIL_METRICS_TOKEN
+                            random for each run unless set; PORTAIL_DOSSIER_KEY kept in var/dossier.key
+
+The services have no default secret: this dev stack generates them. It also turns on the local test
+payment provider (PORTAIL_TEST_PAYMENT_PROVIDER=1), which exists for development only.
+
+`python -m kit.devstack compose-env` writes a `.env` with random secrets for `docker compose up`
+(once: an existing file is kept).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import secrets
 import signal
@@ -49,7 +58,10 @@ class DevStack:
         self.mail_http_port = int(env.get("PORTAIL_DEV_MAIL_HTTP_PORT", "8025"))
         self.log_dir = Path(env.get("PORTAIL_DEV_LOG_DIR", ROOT / "var" / "log"))
         self.mail_dir = Path(env.get("PORTAIL_DEV_MAIL_DIR", ROOT / "var" / "mail"))
+        # No service has a default secret: development ones are random, for this run only.
         self.secret = env.get("PORTAIL_IDENTITY_SECRET") or secrets.token_urlsafe(32)
+        self.payment_secret = env.get("PORTAIL_PAYMENT_PROVIDER_SECRET") or secrets.token_urlsafe(32)
+        self.metrics_token = env.get("PORTAIL_METRICS_TOKEN") or secrets.token_urlsafe(32)
         self.processes: dict[str, asyncio.subprocess.Process] = {}
 
     def dossier_key(self) -> str:
@@ -67,6 +79,22 @@ class DevStack:
     def database_url(self, service: str) -> str:
         return with_database(self.pg_url + "/postgres", f"{self.db_prefix}{service}")
 
+    @property
+    def public_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def service_settings(self, name: str) -> dict[str, str]:
+        """One process's secrets and development-only settings, by settings field name."""
+        extra: dict[str, str] = {}
+        if name == "billing":
+            extra.update(payment_provider_secret=self.payment_secret, test_payment_provider="1",
+                         public_url=self.public_url)
+        if name == "gateway":
+            extra.update(metrics_token=self.metrics_token, test_payment_provider="1")
+        if name == "dossier":
+            extra["dossier_key"] = self.env.get("PORTAIL_DOSSIER_KEY") or self.dossier_key()
+        return extra
+
     def process_env(self, name: str) -> dict[str, str]:
         env = {**self.env, "PORTAIL_IDENTITY_SECRET": self.secret, "PORTAIL_AMQP_URL": self.amqp_url,
                "PORTAIL_HTTP_HOST": "127.0.0.1", "PORTAIL_HTTP_PORT": str(self.ports[name]),
@@ -81,8 +109,8 @@ class DevStack:
                 env[f"PORTAIL_{service.upper()}_URL"] = f"http://127.0.0.1:{self.ports[service]}"
             env["PORTAIL_PUBLIC_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
             env["PORTAIL_COOKIE_SECURE"] = "false"  # served over plain http on this machine
+        env.update({f"PORTAIL_{key.upper()}": value for key, value in self.service_settings(name).items()})
         if name == "dossier":
-            env.setdefault("PORTAIL_DOSSIER_KEY", self.dossier_key())
             env.setdefault("PORTAIL_DOCUMENTS_DIR", str(ROOT / "var" / "documents"))
         if name == "auth":
             env["PORTAIL_PUBLIC_URL"] = f"http://127.0.0.1:{self.ports['gateway']}"
@@ -105,9 +133,8 @@ class DevStack:
 
         for name in SERVICES:
             service = importlib.import_module(f"services.{name}.app").service
-            extra = {"dossier_key": self.dossier_key()} if name == "dossier" else {}
             settings = service.settings_cls(database_url=self.database_url(name), identity_secret=self.secret,
-                                            amqp_url=self.amqp_url, **extra)
+                                            amqp_url=self.amqp_url, **self.service_settings(name))
             await service.migrate(settings)
             if "demo" in service.commands and self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
                 pool = await create_pool(settings.database_url, max_size=1)
@@ -188,6 +215,8 @@ class DevStack:
         say(f"  Portail Famille           http://127.0.0.1:{self.ports['gateway']}/")
         say(f"  courriels envoyés         http://127.0.0.1:{self.mail_http_port}/  (et {self.mail_dir})")
         say(f"  journaux                  {self.log_dir}/<service>.log")
+        say(f"  métriques                 {self.public_url}/metrics  (en-tête Authorization: Bearer "
+            f"{self.metrics_token})")
         if self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
             from services.auth.demo import DEMO_ACCOUNTS
 
@@ -220,7 +249,30 @@ class DevStack:
         return code
 
 
+def compose_env(path: Path) -> bool:
+    """Write random secrets for `docker compose up` to `path` (a .env file); an existing file is kept.
+    Returns whether it was written."""
+    if path.exists():
+        return False
+    lines = [
+        "# Secrets of the local docker compose stack, generated by `python -m kit.devstack compose-env`.",
+        "# Never commit this file; never reuse these values elsewhere.",
+        f"PORTAIL_IDENTITY_SECRET={secrets.token_urlsafe(32)}",
+        f"PORTAIL_PAYMENT_PROVIDER_SECRET={secrets.token_urlsafe(32)}",
+        f"PORTAIL_METRICS_TOKEN={secrets.token_urlsafe(32)}",
+        f"PORTAIL_DOSSIER_KEY={base64.urlsafe_b64encode(os.urandom(32)).decode()}",  # a Fernet key
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return True
+
+
 def main() -> None:
+    if sys.argv[1:] == ["compose-env"]:
+        path = ROOT / ".env"
+        say(f"{path} écrit avec des secrets aléatoires." if compose_env(path)
+            else f"{path} existe déjà : il est conservé.")
+        return
     from kit.logging import configure_logging
 
     configure_logging("devstack", "WARNING")  # the services log to their own files

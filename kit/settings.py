@@ -19,8 +19,8 @@ class CommonSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str | None = None
+    # Secrets have no default value: a process missing one stops at start, naming the variable.
     identity_secret: str = Field(min_length=32)
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 # The port each process listens on unless PORTAIL_HTTP_PORT says otherwise.
@@ -31,6 +31,8 @@ class ServiceSettings(CommonSettings):
     """A service that owns a database."""
 
     database_url: str
+    # RabbitMQ with its credentials (a secret, like the database URL): required, no default.
+    amqp_url: str = Field(min_length=1)
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     bus_delivery_limit: int = Field(default=5, ge=1, le=100)

@@ -18,6 +18,9 @@ from aiohttp import web
 PG_URL = os.environ.get("PORTAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_HOST = os.environ.get("PORTAIL_TEST_AMQP_HOST", "127.0.0.1:5672")
 SECRET = "test-identity-secret-0123456789abcdef"
+# No service has a default secret: the tests give each the ones it needs (and nothing more).
+SERVICE_SECRETS = {"billing": {"payment_provider_secret": "test-payment-provider-secret-0123456789"}}
+METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
 RUN_ID = uuid.uuid4().hex[:8]
 
 
@@ -64,7 +67,7 @@ async def running(service, amqp_url: str, db_prefix: str, **overrides) -> AsyncI
     """Run a service (API, subscribers, relay) in this process on a free port; yields its base URL."""
     settings = service.settings_cls(
         database_url=database_url(db_prefix, service.name), amqp_url=amqp_url, identity_secret=SECRET,
-        outbox_poll_seconds=0.2, **overrides)
+        outbox_poll_seconds=0.2, **{**SERVICE_SECRETS.get(service.name, {}), **overrides})
     app = service.build_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=5)
     await runner.setup()

@@ -4,6 +4,7 @@ RabbitMQ, a mail catcher, demo data, and a browser-like HTTP client that keeps c
 from __future__ import annotations
 
 import re
+import socket
 import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from services.dossier.app import service as dossier
 from services.gateway.app import build_app
 from services.gateway.settings import GatewaySettings
 from services.notify.app import service as notify
-from tests.conftest import SECRET, database_url, running
+from tests.conftest import METRICS_TOKEN, SECRET, database_url, running
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -119,7 +120,13 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         notify_url = await stack.enter_async_context(
             running(notify, amqp_url, db_prefix, smtp_port=catcher.smtp_port))
         booking_url = await stack.enter_async_context(running(booking, amqp_url, db_prefix))
-        billing_url = await stack.enter_async_context(running(billing, amqp_url, db_prefix))
+        # the gateway's socket first: billing sends online payments back to its public address only
+        gateway_socket = socket.socket()
+        gateway_socket.bind(("127.0.0.1", 0))
+        gateway_url = f"http://127.0.0.1:{gateway_socket.getsockname()[1]}"
+        stack.callback(gateway_socket.close)
+        billing_url = await stack.enter_async_context(running(
+            billing, amqp_url, db_prefix, public_url=gateway_url, test_payment_provider=True))
         from services.dossier.domain.crypto import Sealer
 
         dossier_url = await stack.enter_async_context(running(
@@ -127,18 +134,21 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         auth_url = await stack.enter_async_context(running(auth, amqp_url, db_prefix, **auth_overrides))
         pool = await asyncpg.create_pool(database_url(db_prefix, "auth"), min_size=1, max_size=2)
         await demo.load(None, pool)
+        # The demo staff and admin as past their first sign-in: the tests call the API with their demo
+        # passwords, and the API, like the pages, serves nothing else to an account that must renew it.
+        await pool.execute("UPDATE accounts SET must_change_password = false WHERE role IN ('staff', 'admin')")
         await pool.close()
 
         settings = GatewaySettings(identity_secret=SECRET, auth_url=auth_url, notify_url=notify_url,
                                    booking_url=booking_url, billing_url=billing_url, dossier_url=dossier_url,
-                                   cookie_secure=False, amqp_url=amqp_url)
+                                   cookie_secure=False, amqp_url=amqp_url, public_url=gateway_url,
+                                   metrics_token=METRICS_TOKEN, test_payment_provider=True)
         runner = web.AppRunner(build_app(settings), shutdown_timeout=2)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.SockSite(runner, gateway_socket)
         await site.start()
         stack.push_async_callback(runner.cleanup)
-        port = site._server.sockets[0].getsockname()[1]
-        site_ = Portal(f"http://127.0.0.1:{port}", auth_url, catcher, database_url(db_prefix, "auth"), [],
+        site_ = Portal(gateway_url, auth_url, catcher, database_url(db_prefix, "auth"), [],
                        booking_url, database_url(db_prefix, "booking"), billing_url,
                        database_url(db_prefix, "billing"), dossier_url, database_url(db_prefix, "dossier"))
         stack.push_async_callback(site_.close_browsers)

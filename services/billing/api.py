@@ -1,11 +1,13 @@
 """billing's internal API: tariffs (staff), consumptions history and exports, invoices, payments,
-balance (families see only their own), and the online payment flow."""
+balance, and the online payment flow. Who may see or change what is decided in
+services/billing/access.py, and only there."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -14,17 +16,17 @@ from pydantic import BaseModel, Field
 from contracts.billing import BillingTariffPublishedV1
 from contracts.pricing import Bracket, Tariff
 from kit import outbox
-from kit.http import json_response, problem, read_model, require_role
-from kit.identity import Identity
+from kit.http import json_response, problem, read_model
 from kit.service import APP_KEY
-from services.billing import invoicing
+from services.billing import access, invoicing
 from services.billing.exports import ConsumptionRow, csv_bytes, filter_rows
 from services.billing.money import euros, parse_euros
 from services.billing.pdf import InvoiceDoc, InvoiceLine, consumptions_pdf, invoice_pdf
 from services.billing.provider import InvalidCallback, TestProvider
 
 PARIS = ZoneInfo("Europe/Paris")
-PROVIDER = web.AppKey("provider", TestProvider)
+PROVIDER = web.AppKey("provider", object)  # a PaymentProvider, or None: no online payment
+MAX_PAYMENT_CENTS = 100_000_00  # 100 000,00 €: more is a typing error, not a payment
 
 
 def _svc(request: web.Request):
@@ -44,32 +46,6 @@ def _uuid(raw: str | None) -> uuid.UUID | None:
         raise web.HTTPNotFound(text="Ressource introuvable.") from None
 
 
-def _family(request: web.Request) -> uuid.UUID:
-    """The family whose data is asked for: a parent's own; staff and admin name it (family_id)."""
-    who = require_role(request, "parent", "staff", "admin")
-    if who.role == "parent":
-        if who.family_id is None:
-            raise web.HTTPForbidden(text="Compte sans famille.")
-        asked = _uuid(request.query.get("family_id"))
-        if asked is not None and asked != who.family_id:
-            raise web.HTTPNotFound(text="Famille introuvable.")
-        return who.family_id
-    family_id = _uuid(request.query.get("family_id"))
-    if family_id is None:
-        raise web.HTTPBadRequest(text="family_id attendu")
-    return family_id
-
-
-async def _staff_may_see(conn, who: Identity, family_id: uuid.UUID) -> None:
-    if who.role != "staff":
-        return
-    structures = {r["structure_id"] for r in await conn.fetch(
-        "SELECT DISTINCT structure_id FROM consumptions WHERE family_id = $1 UNION "
-        "SELECT DISTINCT structure_id FROM invoices WHERE family_id = $1", family_id)}
-    if not structures & set(who.structures):
-        raise web.HTTPNotFound(text="Famille introuvable.")
-
-
 # -- tariffs -----------------------------------------------------------------------------------
 class TariffIn(BaseModel):
     structure_id: uuid.UUID
@@ -82,10 +58,8 @@ class TariffIn(BaseModel):
 
 
 async def publish_tariff(request: web.Request) -> web.Response:
-    who = require_role(request, "staff", "admin")
     body = await read_model(request, TariffIn)
-    if not who.may_manage_structure(body.structure_id):
-        raise web.HTTPForbidden(text="Vous ne gérez pas cette structure.")
+    access.tariff_publisher(request, body.structure_id)
     tariff = Tariff(tariff_id=uuid.uuid4(), activity_id=body.activity_id, effective_from=body.effective_from,
                     unit=body.unit, brackets=body.brackets, reduced_from_rank=body.reduced_from_rank)
     async with _svc(request).pool.acquire() as conn, conn.transaction():
@@ -108,23 +82,22 @@ def _month(request: web.Request) -> tuple[str, date, date]:
     month = request.query.get("month") or _today().strftime("%Y-%m")
     try:
         start, end = invoicing.month_range(month)
-    except ValueError as exc:
+    except invoicing.InvalidMonth as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     return month, start, end
 
 
 async def _rows(request: web.Request) -> tuple[uuid.UUID, str, list[ConsumptionRow]]:
-    family_id = _family(request)
     month, start, end = _month(request)
     async with _svc(request).pool.acquire() as conn:
-        await _staff_may_see(conn, require_role(request, "parent", "staff", "admin"), family_id)
+        scope = await access.family_scope(request, conn)
         records = await conn.fetch(
             """SELECT day, last_name, first_name, activity_name, unit_price_cents, quantity, total_cents
-               FROM consumptions WHERE family_id = $1 AND day BETWEEN $2 AND $3
-               ORDER BY day DESC, first_name, activity_name""", family_id, start, end)
+               FROM consumptions WHERE family_id = $1 AND structure_id = ANY($2::uuid[]) AND day BETWEEN $3 AND $4
+               ORDER BY day DESC, first_name, activity_name""", scope.family_id, scope.structure_ids, start, end)
     rows = [ConsumptionRow(r["day"], r["last_name"], r["first_name"], r["activity_name"], r["unit_price_cents"],
                            r["quantity"], r["total_cents"]) for r in records]
-    return family_id, month, filter_rows(rows, request.query.get("q", ""))
+    return scope.family_id, month, filter_rows(rows, request.query.get("q", "")[:200])
 
 
 async def consumptions(request: web.Request) -> web.Response:
@@ -160,30 +133,27 @@ async def consumptions_pdf_export(request: web.Request) -> web.Response:
 
 # -- invoices, payments, balance ---------------------------------------------------------------------
 async def invoices(request: web.Request) -> web.Response:
-    family_id = _family(request)
     async with _svc(request).pool.acquire() as conn:
-        await _staff_may_see(conn, require_role(request, "parent", "staff", "admin"), family_id)
-        listed = await invoicing.invoice_status(conn, family_id, _today())
+        scope = await access.family_scope(request, conn)
+        listed = await invoicing.invoice_status(conn, scope.family_id, scope.structure_ids, _today())
         payments = await conn.fetch(
             "SELECT id, amount_cents, method, reference, status, received_at, created_at FROM payments "
-            "WHERE family_id = $1 AND status = 'received' ORDER BY received_at DESC", family_id)
-        balance = await invoicing.balance(conn, family_id)
+            "WHERE family_id = $1 AND structure_id = ANY($2::uuid[]) AND status = 'received' "
+            "ORDER BY received_at DESC", scope.family_id, scope.structure_ids)
+        balance = await invoicing.balance(conn, scope.family_id, scope.structure_ids)
     return json_response({
         "invoices": [{**i, "total": euros(i["total_cents"]), "remaining": euros(i["remaining_cents"])} for i in listed],
         "payments": [{"id": str(p["id"]), "amount": euros(p["amount_cents"]), "amount_cents": p["amount_cents"],
                       "method": p["method"], "reference": p["reference"],
                       "received_at": p["received_at"].isoformat()} for p in payments],
+        "online_payment": request.app[PROVIDER] is not None,
         **balance, "balance": euros(balance["balance_cents"])})
 
 
 async def invoice_document(request: web.Request) -> web.Response:
-    who = require_role(request, "parent", "staff", "admin")
     invoice_id = _uuid(request.match_info["invoice_id"])
     async with _svc(request).pool.acquire() as conn:
-        invoice = await conn.fetchrow("SELECT * FROM invoices WHERE id = $1", invoice_id)
-        if invoice is None or (who.role == "parent" and invoice["family_id"] != who.family_id) or (
-                who.role == "staff" and not who.may_manage_structure(invoice["structure_id"])):
-            raise web.HTTPNotFound(text="Facture introuvable.")
+        invoice = await access.invoice(request, conn, invoice_id)
         lines = await conn.fetch(
             "SELECT day, first_name, last_name, activity_name, unit_price_cents, quantity, total_cents "
             "FROM consumptions WHERE invoice_id = $1 ORDER BY day, first_name", invoice_id)
@@ -202,12 +172,16 @@ async def invoice_document(request: web.Request) -> web.Response:
 
 
 class IssueIn(BaseModel):
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    month: str = Field(max_length=20, description="AAAA-MM")
 
 
 async def issue_invoices(request: web.Request) -> web.Response:
-    require_role(request, "admin")
+    access.invoice_issuer(request)
     body = await read_model(request, IssueIn)
+    try:
+        invoicing.month_range(body.month)
+    except invoicing.InvalidMonth as exc:
+        return problem(400, "Mois invalide", str(exc))
     report = await invoicing.issue_month(_svc(request).pool, body.month, _today())
     return json_response({"invoices": report.invoices, "total_cents": report.total_cents})
 
@@ -221,18 +195,18 @@ class PaymentIn(BaseModel):
 
 
 async def record_payment(request: web.Request) -> web.Response:
-    who = require_role(request, "staff", "admin")
     body = await read_model(request, PaymentIn)
-    if not who.may_manage_structure(body.structure_id):
-        raise web.HTTPForbidden(text="Vous ne gérez pas cette structure.")
-    try:
-        amount = parse_euros(body.amount)
-    except ValueError as exc:
-        return problem(422, "Montant invalide", str(exc))
-    if amount <= 0:
-        return problem(422, "Montant invalide", "Le montant doit être positif.")
     payment_id = uuid.uuid4()
     async with _svc(request).pool.acquire() as conn, conn.transaction():
+        await access.payment_recorder(request, conn, body.family_id, body.structure_id)
+        try:
+            amount = parse_euros(body.amount)
+        except ValueError as exc:
+            return problem(422, "Montant invalide", str(exc))
+        if amount <= 0:
+            return problem(422, "Montant invalide", "Le montant doit être positif.")
+        if amount > MAX_PAYMENT_CENTS:
+            return problem(422, "Montant invalide", f"Le montant ne peut dépasser {euros(MAX_PAYMENT_CENTS)} €.")
         reference = body.reference or f"PF-{payment_id.hex[:10].upper()}"
         await conn.execute(
             """INSERT INTO payments (id, family_id, structure_id, amount_cents, method, reference, status)
@@ -245,38 +219,54 @@ async def record_payment(request: web.Request) -> web.Response:
 class OnlineIn(BaseModel):
     invoice_id: uuid.UUID
     return_url: str = Field(max_length=500)
+    cancel_url: str | None = Field(default=None, max_length=500)  # default: the return URL
+
+
+def _portal_url(settings, url: str, what: str) -> str:
+    """A return or cancel address: on the portal's own origin (PORTAIL_PUBLIC_URL), nowhere else."""
+    own = urlsplit(settings.public_url)
+    given = urlsplit(url)
+    if (given.scheme, given.netloc.lower()) != (own.scheme, own.netloc.lower()) or given.username \
+            or given.password or not url.isprintable() or "\\" in url:
+        raise web.HTTPBadRequest(text=f"Adresse de {what} refusée : elle doit être une page du portail "
+                                      f"({own.scheme}://{own.netloc}/…).")
+    return url
 
 
 async def start_online_payment(request: web.Request) -> web.Response:
-    who = require_role(request, "parent")
     body = await read_model(request, OnlineIn)
     svc = _svc(request)
+    provider = request.app[PROVIDER]
+    return_url = _portal_url(svc.settings, body.return_url, "retour")
+    cancel_url = _portal_url(svc.settings, body.cancel_url, "retour après annulation") if body.cancel_url else None
     async with svc.pool.acquire() as conn, conn.transaction():
-        invoice = await conn.fetchrow(
-            """SELECT i.*, i.total_cents - coalesce((SELECT sum(amount_cents) FROM allocations a
-                                                     WHERE a.invoice_id = i.id), 0) AS remaining
-               FROM invoices i WHERE i.id = $1""", body.invoice_id)
-        if invoice is None or invoice["family_id"] != who.family_id:
-            raise web.HTTPNotFound(text="Facture introuvable.")
+        invoice = await access.payable_invoice(request, conn, body.invoice_id)
+        if provider is None:
+            return problem(503, "Paiement en ligne indisponible",
+                           "Le paiement en ligne n'est pas proposé pour le moment. Vous pouvez régler votre "
+                           "facture auprès de votre structure.")
         if invoice["remaining"] <= 0:
             return problem(409, "Facture réglée", "Cette facture est déjà réglée.")
         callback = svc.settings.payment_callback_url or f"{request.url.origin()}/v1/payments/callback"
-        checkout = await request.app[PROVIDER].create_checkout(
-            conn, invoice["remaining"], f"Facture {invoice['number']}", body.return_url, callback)
+        checkout = await provider.create_checkout(
+            conn, invoice["remaining"], f"Facture {invoice['number']}", return_url, callback, cancel_url=cancel_url)
         await conn.execute(
             """INSERT INTO payments (id, family_id, structure_id, amount_cents, method, reference, status,
                    provider_ref, invoice_id) VALUES ($1, $2, $3, $4, 'online', $5, 'pending', $6, $7)""",
-            uuid.uuid4(), who.family_id, invoice["structure_id"], invoice["remaining"],
+            uuid.uuid4(), invoice["family_id"], invoice["structure_id"], invoice["remaining"],
             f"EN-LIGNE-{invoice['number']}", checkout.provider_ref, invoice["id"])
     return json_response({"redirect_url": checkout.redirect_url}, status=201)
 
 
 async def payment_callback(request: web.Request) -> web.Response:
     """The provider calls back, server to server: trusted only with a valid signature."""
-    require_role(request, "anonymous", "parent", "staff", "admin")
+    access.provider_callback(request)
+    provider = request.app[PROVIDER]
+    if provider is None:
+        raise web.HTTPNotFound(text="Aucun prestataire de paiement n'est configuré.")
     body = await request.read()
     try:
-        result = request.app[PROVIDER].verify_callback(body, request.headers.get("X-Signature", ""))
+        result = provider.verify_callback(body, request.headers.get("X-Signature", ""))
     except InvalidCallback as exc:
         return problem(400, "Rappel refusé", str(exc))
     async with _svc(request).pool.acquire() as conn, conn.transaction():
@@ -293,33 +283,37 @@ async def payment_callback(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-# -- the local test provider's pages ---------------------------------------------------------------------
+# -- the local test provider (development and tests only: PORTAIL_TEST_PAYMENT_PROVIDER) ----------------
+def _test_provider(request: web.Request) -> TestProvider:
+    provider = request.app[PROVIDER]
+    if not isinstance(provider, TestProvider):
+        raise web.HTTPNotFound(text="Page introuvable.")
+    return provider
+
+
 async def provider_page(request: web.Request) -> web.Response:
-    require_role(request, "anonymous", "parent", "staff", "admin")
+    """What the provider's page shows (the gateway renders it): for the paying family only."""
+    _test_provider(request)
     ref = request.match_info["ref"]
-    checkout = await _svc(request).pool.fetchrow("SELECT * FROM test_provider_checkouts WHERE id = $1", ref)
+    async with _svc(request).pool.acquire() as conn:
+        await access.checkout_payer(request, conn, ref)
+        checkout = await conn.fetchrow("SELECT * FROM test_provider_checkouts WHERE id = $1", ref)
     if checkout is None or checkout["status"] != "open":
         raise web.HTTPNotFound(text="Paiement introuvable ou terminé.")
-    import html
-
-    page = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Paiement sécurisé (test)</title></head>
-<body><h1>Prestataire de paiement de test</h1><p>{html.escape(checkout['description'])}</p>
-<p>Montant : <strong>{euros(checkout['amount_cents'])} €</strong></p>
-<form method="post" action="/paiement-test/{html.escape(ref)}/payer"><button type="submit">Payer</button></form>
-<form method="post" action="/paiement-test/{html.escape(ref)}/annuler"><button type="submit">Annuler</button></form>
-</body></html>"""
-    return web.Response(text=page, content_type="text/html", charset="utf-8")
+    return json_response({"ref": ref, "description": checkout["description"],
+                          "amount": euros(checkout["amount_cents"]), "amount_cents": checkout["amount_cents"]})
 
 
 async def provider_settle(request: web.Request) -> web.Response:
-    require_role(request, "anonymous", "parent", "staff", "admin")
+    """The paying family pressed "Payer" or "Annuler" on the provider's page."""
+    provider = _test_provider(request)
+    ref = request.match_info["ref"]
     paid = request.match_info["action"] == "payer"
     svc = _svc(request)
     async with svc.pool.acquire() as conn, conn.transaction():
+        await access.checkout_payer(request, conn, ref)
         try:
-            target = await request.app[PROVIDER].settle(conn, request.match_info["ref"], paid,
-                                                        svc.settings.identity_secret)
+            target = await provider.settle(conn, ref, paid, svc.settings.identity_secret)
         except InvalidCallback as exc:
             return problem(502, "Paiement non confirmé", str(exc))
     if target is None:
@@ -339,7 +333,6 @@ def routes(app: web.Application) -> None:
     r.add_post("/v1/payments", record_payment)
     r.add_post("/v1/payments/online", start_online_payment)
     r.add_post("/v1/payments/callback", payment_callback)
-    r.add_get("/v1/test-provider/{ref}", provider_page)
-    r.add_post("/v1/test-provider/{ref}/{action:payer|annuler}", provider_settle)
-
-
+    if app[APP_KEY].settings.test_payment_provider:
+        r.add_get("/v1/test-provider/{ref}", provider_page)
+        r.add_post("/v1/test-provider/{ref}/{action:payer|annuler}", provider_settle)

@@ -1,24 +1,17 @@
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from pydantic import Field
 
 from contracts import BookingTransmittedV1
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.dossier import DossierFamilyUpdatedV1
 from kit.service import Service, Subscription
-from kit.settings import ServiceSettings
 from services.billing import api, demo, handlers, invoicing
 from services.billing.provider import TestProvider
+from services.billing.settings import BillingSettings
 
-
-class BillingSettings(ServiceSettings):
-    public_url: str = "http://127.0.0.1:8080"
-    payment_provider_secret: str = Field(default="test-provider-secret-change-me-0123456789", min_length=32)
-    payment_callback_url: str | None = None  # default: this service's own callback route
-    invoice_due_days: int = Field(default=30, ge=1, le=120)
-    invoice_month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")  # for the issue-invoices command
+__all__ = ["BillingSettings", "service"]
 
 
 def routes(app) -> None:
@@ -29,7 +22,10 @@ async def provider_ctx(app):
     from kit.service import APP_KEY
 
     settings = app[APP_KEY].settings
-    app[api.PROVIDER] = TestProvider(settings.payment_provider_secret, settings.public_url)
+    # Only the local test provider exists so far, and only where development asks for it: elsewhere the
+    # portal offers no online payment rather than one anybody could settle.
+    app[api.PROVIDER] = (TestProvider(settings.payment_provider_secret, settings.public_url)
+                         if settings.test_payment_provider else None)
     yield
 
 
@@ -37,6 +33,11 @@ async def issue_invoices(settings: BillingSettings, pool) -> None:
     """`python -m services.billing issue-invoices`: last month's invoices (PORTAIL_INVOICE_MONTH to choose)."""
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
     month = settings.invoice_month or (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    try:
+        invoicing.month_range(month)
+    except invoicing.InvalidMonth as exc:
+        print(f"PORTAIL_INVOICE_MONTH : {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     report = await invoicing.issue_month(pool, month, today, settings.invoice_due_days)
     print(f"Factures {month} : {report.invoices} émises, {report.total_cents / 100:.2f} € au total.")
 

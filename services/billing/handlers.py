@@ -29,6 +29,10 @@ async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFam
         """INSERT INTO children (id, family_id, first_name, last_name, birth_date) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (id) DO UPDATE SET family_id = $2, first_name = $3, last_name = $4, birth_date = $5""",
         [(c.child_id, e.family_id, c.first_name, c.last_name, c.birth_date) for c in e.children])
+    # the structures it belongs to (read by services/billing/access.py): the latest state wins
+    await conn.execute("DELETE FROM family_structures WHERE family_id = $1", e.family_id)
+    await conn.executemany("INSERT INTO family_structures (family_id, structure_id) VALUES ($1, $2)",
+                           [(e.family_id, s) for s in dict.fromkeys(e.structure_ids)])
 
 
 async def on_structure_changed(conn: asyncpg.Connection, envelope: Envelope[AuthStructureChangedV1]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,12 +20,28 @@ def month_label(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.year}"
 
 
+# Months billing answers for: a bound keeps every date computed around a month (the month before, the
+# month after) a valid date, and makes a typing error ("20266-01", "0000-00") a refusal, not a crash.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+class InvalidMonth(ValueError):
+    """A month that is not AAAA-MM within the years billing knows; the message is French."""
+
+
 def month_range(month: str) -> tuple[date, date]:
-    try:
-        year, number = (int(p) for p in month.split("-"))
-        start = date(year, number, 1)
-    except (ValueError, TypeError):
-        raise ValueError("mois attendu au format AAAA-MM") from None
+    """"2026-09" → (2026-09-01, 2026-09-30). InvalidMonth (French message) for anything else."""
+    shown = str(month)[:20]
+    match = _MONTH.fullmatch(str(month))
+    if match is None:
+        raise InvalidMonth(f"Mois invalide « {shown} » : le mois attendu est de la forme AAAA-MM (ex. 2026-09).")
+    year, number = int(match[1]), int(match[2])
+    if not 1 <= number <= 12:
+        raise InvalidMonth(f"Mois invalide « {shown} » : le mois va de 01 à 12.")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidMonth(f"Mois invalide « {shown} » : l'année doit être comprise entre {FIRST_YEAR} et {LAST_YEAR}.")
+    start = date(year, number, 1)
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return start, end
 
@@ -72,10 +89,12 @@ async def issue_month(pool: asyncpg.Pool, month: str, today: date, due_days: int
     return report
 
 
-async def invoice_status(conn, family_id: uuid.UUID, today: date) -> list[dict]:
+async def invoice_status(conn, family_id: uuid.UUID, structures: list[uuid.UUID], today: date) -> list[dict]:
+    """The family's invoices in these structures (see services/billing/access.py), newest first."""
     rows = await conn.fetch(
         """SELECT i.*, coalesce((SELECT sum(amount_cents) FROM allocations a WHERE a.invoice_id = i.id), 0) AS paid
-           FROM invoices i WHERE i.family_id = $1 ORDER BY i.issued_on DESC, i.number DESC""", family_id)
+           FROM invoices i WHERE i.family_id = $1 AND i.structure_id = ANY($2::uuid[])
+           ORDER BY i.issued_on DESC, i.number DESC""", family_id, structures)
     result = []
     for r in rows:
         remaining = r["total_cents"] - r["paid"]
@@ -88,14 +107,15 @@ async def invoice_status(conn, family_id: uuid.UUID, today: date) -> list[dict]:
     return result
 
 
-async def allocate(conn, payment_id: uuid.UUID, family_id: uuid.UUID, amount: int,
+async def allocate(conn, payment_id: uuid.UUID, family_id: uuid.UUID, structure_id: uuid.UUID, amount: int,
                    first_invoice: uuid.UUID | None = None) -> None:
-    """Pay the given invoice first, then the oldest unpaid ones; what is left stays as credit."""
+    """Pay the given invoice first, then the oldest unpaid ones of the payment's structure (never
+    another structure's); what is left stays as credit with that structure."""
     unpaid = await conn.fetch(
         """SELECT i.id, i.total_cents - coalesce((SELECT sum(amount_cents) FROM allocations a
                                                   WHERE a.invoice_id = i.id), 0) AS remaining
-           FROM invoices i WHERE i.family_id = $1
-           ORDER BY (i.id = $2) DESC, i.due_on, i.number FOR UPDATE""", family_id, first_invoice)
+           FROM invoices i WHERE i.family_id = $1 AND i.structure_id = $3
+           ORDER BY (i.id = $2) DESC, i.due_on, i.number FOR UPDATE""", family_id, first_invoice, structure_id)
     for invoice in unpaid:
         if amount <= 0:
             break
@@ -113,7 +133,8 @@ async def receive(conn, payment_id: uuid.UUID, received_at: datetime | None = No
         return
     when = received_at or datetime.now(UTC)
     await conn.execute("UPDATE payments SET status = 'received', received_at = $2 WHERE id = $1", payment_id, when)
-    await allocate(conn, payment_id, payment["family_id"], payment["amount_cents"], payment["invoice_id"])
+    await allocate(conn, payment_id, payment["family_id"], payment["structure_id"], payment["amount_cents"],
+                   payment["invoice_id"])
     structure_name = await conn.fetchval("SELECT name FROM structures WHERE id = $1", payment["structure_id"])
     await outbox.add(conn, BillingPaymentReceivedV1(
         payment_id=payment_id, family_id=payment["family_id"], structure_id=payment["structure_id"],
@@ -121,8 +142,10 @@ async def receive(conn, payment_id: uuid.UUID, received_at: datetime | None = No
         reference=payment["reference"], received_at=when), producer="billing")
 
 
-async def balance(conn, family_id: uuid.UUID) -> dict:
-    invoiced = await conn.fetchval("SELECT coalesce(sum(total_cents), 0) FROM invoices WHERE family_id = $1", family_id)
+async def balance(conn, family_id: uuid.UUID, structures: list[uuid.UUID]) -> dict:
+    """Invoiced, paid and their difference for the family in these structures."""
+    invoiced = await conn.fetchval("SELECT coalesce(sum(total_cents), 0) FROM invoices WHERE family_id = $1 "
+                                   "AND structure_id = ANY($2::uuid[])", family_id, structures)
     paid = await conn.fetchval("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE family_id = $1 "
-                               "AND status = 'received'", family_id)
+                               "AND structure_id = ANY($2::uuid[]) AND status = 'received'", family_id, structures)
     return {"invoiced_cents": invoiced, "paid_cents": paid, "balance_cents": paid - invoiced}

@@ -1,6 +1,10 @@
 """Online payment behind an interface. `TestProvider` follows a real provider's flow: the portal
 creates a checkout and redirects the parent to the provider's page; the provider calls the portal
-back (server to server, signed) and redirects the parent to the return URL."""
+back (server to server, signed) and redirects the parent to the return URL.
+
+The test provider is for development and tests only (PORTAIL_TEST_PAYMENT_PROVIDER=1): its pages, served
+by the gateway under /paiement-test/, ask for the paying family's session and a CSRF token, and its return
+and cancel URLs are checked by billing's API to be pages of the portal itself."""
 
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ class InvalidCallback(Exception):
 
 class PaymentProvider(Protocol):
     async def create_checkout(self, conn, amount_cents: int, description: str, return_url: str,
-                              callback_url: str) -> Checkout: ...
+                              callback_url: str, cancel_url: str | None = None) -> Checkout: ...
 
     def verify_callback(self, body: bytes, signature: str) -> CallbackResult: ...
 
@@ -48,13 +52,17 @@ class TestProvider:
     """The local provider: its pages are served under /paiement-test/ by the gateway."""
 
     def __init__(self, secret: str, public_base: str):
+        if len(secret) < 32:
+            raise ValueError("the provider's secret must be at least 32 characters")
         self.secret, self.public_base = secret, public_base.rstrip("/")
 
-    async def create_checkout(self, conn, amount_cents, description, return_url, callback_url) -> Checkout:
+    async def create_checkout(self, conn, amount_cents, description, return_url, callback_url,
+                              cancel_url=None) -> Checkout:
         ref = "tp_" + secrets.token_urlsafe(16)
         await conn.execute(
-            """INSERT INTO test_provider_checkouts (id, amount_cents, description, return_url, callback_url)
-               VALUES ($1, $2, $3, $4, $5)""", ref, amount_cents, description, return_url, callback_url)
+            """INSERT INTO test_provider_checkouts (id, amount_cents, description, return_url, callback_url,
+                   cancel_url) VALUES ($1, $2, $3, $4, $5, $6)""",
+            ref, amount_cents, description, return_url, callback_url, cancel_url)
         return Checkout(ref, f"{self.public_base}/paiement-test/{ref}")
 
     def verify_callback(self, body: bytes, signature: str) -> CallbackResult:
@@ -81,5 +89,6 @@ class TestProvider:
                 http.post(checkout["callback_url"], data=body, headers=headers) as resp:
             if resp.status >= 400:
                 raise InvalidCallback(f"le portail a refusé le rappel ({resp.status})")
-        separator = "&" if "?" in checkout["return_url"] else "?"
-        return f"{checkout['return_url']}{separator}paiement={'ok' if paid else 'annule'}"
+        target = checkout["return_url"] if paid else (checkout["cancel_url"] or checkout["return_url"])
+        separator = "&" if "?" in target else "?"
+        return f"{target}{separator}paiement={'ok' if paid else 'annule'}"

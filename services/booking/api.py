@@ -12,6 +12,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from contracts.api.booking import CapacityIn, DecisionIn, EnrolmentIn  # the public API's models
 from kit.http import identity_of, json_response, problem, read_model
 from kit.identity import Identity
 from kit.service import APP_KEY
@@ -287,10 +288,6 @@ async def add_closure(request: web.Request) -> web.Response:
     return json_response({"booked_days_kept": kept}, status=201)
 
 
-class CapacityIn(BaseModel):
-    capacity: int | None = Field(ge=0, le=10_000)
-
-
 async def set_capacity(request: web.Request) -> web.Response:
     session_id = _uuid(request.match_info["session_id"])
     body = await read_model(request, CapacityIn)
@@ -301,11 +298,6 @@ async def set_capacity(request: web.Request) -> web.Response:
         except ValueError as exc:
             return problem(409, "Conflit", str(exc))
     return json_response({"promoted": promoted})
-
-
-class EnrolmentIn(BaseModel):
-    child_id: uuid.UUID
-    activity_id: uuid.UUID
 
 
 async def enrol(request: web.Request) -> web.Response:
@@ -352,11 +344,6 @@ async def pending_requests(request: web.Request) -> web.Response:
     return json_response({"requests": [{"booking_id": str(r["id"]), "date": r["day"].isoformat(),
                                         "activity": r["name"], "child": f"{r['last_name']} {r['first_name']}"}
                                        for r in rows]})
-
-
-class DecisionIn(BaseModel):
-    decision: Literal["accept", "refuse"]
-    reason: str | None = Field(default=None, max_length=300)
 
 
 async def decide(request: web.Request) -> web.Response:

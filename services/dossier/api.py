@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
+from contracts.api.dossier import CampaignIn, ContactIn, ReviewIn, SheetIn  # the public API's models
 from contracts.dossier import (
     DossierFamilyUpdatedV1,
     DossierHouseRulesSignedV1,
@@ -123,10 +123,6 @@ async def sheet(request: web.Request) -> web.Response:
                               "editable": states.can_edit(states.SheetState(row["state"])),
                               "limits": {"files_per_piece": 4, "max_kb": MAX_FILE_BYTES // 1024,
                                          "types": ["PDF", "JPEG", "PNG"]}})
-
-
-class SheetIn(BaseModel):
-    data: dict = Field(default_factory=dict)
 
 
 def _model(kind: SheetKind, data: dict):
@@ -273,14 +269,6 @@ async def delete_document(request: web.Request) -> web.Response:
 
 
 # -- contacts ---------------------------------------------------------------------------------------------------
-class ContactIn(BaseModel):
-    last_name: str = Field(min_length=1, max_length=100)
-    first_name: str = Field(min_length=1, max_length=100)
-    address: str = Field(default="", max_length=300)
-    phone: str = Field(default="", max_length=30)
-    email: str = Field(default="", max_length=320)
-
-
 def _contact_json(r) -> dict:
     return {"id": str(r["id"]), "last_name": r["last_name"], "first_name": r["first_name"], "address": r["address"],
             "phone": r["phone"], "email": r["email"]}
@@ -383,10 +371,6 @@ async def archive(request: web.Request) -> web.StreamResponse:
 
 
 # -- staff -----------------------------------------------------------------------------------------------------------
-class CampaignIn(BaseModel):
-    school_year: str = Field(pattern=r"^\d{4}-\d{4}$")
-
-
 async def open_campaign(request: web.Request) -> web.Response:
     access.require_admin(identity_of(request))
     body = await read_model(request, CampaignIn)
@@ -433,11 +417,6 @@ async def staff_sheet(request: web.Request) -> web.Response:
         documents = await _documents_of(conn, row["id"], request.app[SEALER])
     return json_response({"id": str(row["id"]), "kind": row["kind"], "state": row["state"], "data": data,
                           "documents": documents})
-
-
-class ReviewIn(BaseModel):
-    decision: Literal["approved", "refused"]
-    reason: str | None = Field(default=None, max_length=1000)
 
 
 async def review(request: web.Request) -> web.Response:

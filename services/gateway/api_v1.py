@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import hmac
 import json
+from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
 
 from kit import identity as ident
 from kit.http import json_response, problem
+from services.gateway import openapi, public_api, views
+from services.gateway.render import error_page, render
 from services.gateway.session import (
     BACKEND,
+    CONSENTS_PATH,
     CSRF_HEADER,
+    FIRST_LOGIN_PATH,
     SESSION_COOKIE,
+    SETTINGS,
     account_of,
+    checked_form,
     client_address,
+    pending_step,
     set_session_cookie,
+    signed_in,
 )
 
 MAX_BODY = 5 * 1024 * 1024
@@ -48,7 +57,19 @@ async def open_session(request: web.Request) -> web.Response:
     return response
 
 
-def _signed_in(request: web.Request):
+# What an account must do first, as the pages require it (session.pending_step), said to an API client.
+PENDING_STEPS = {
+    FIRST_LOGIN_PATH: ("Vous devez d'abord choisir un nouveau mot de passe : POST /api/v1/password/required "
+                       "avec « password » et « confirmation » (ou la page « Mise à jour de sécurité » du portail)."),
+    CONSENTS_PATH: ("Vous devez d'abord prendre connaissance de la notice RGPD et des conditions générales "
+                    "d'utilisation (GET /api/v1/legal) et les accepter : POST /api/v1/consents avec "
+                    "« accepted » (ou la page « Consentements » du portail)."),
+}
+
+
+def _signed_in(request: web.Request, *, allow_pending: bool = False):
+    """The signed-in account, its CSRF header checked on every change. Until it has renewed its password
+    and accepted the RGPD notice and CGU, only the routes that let it do so (`allow_pending`) answer it."""
     account = account_of(request)
     if account is None:
         raise web.HTTPUnauthorized(text="Connectez-vous d'abord (POST /api/v1/session).")
@@ -56,15 +77,17 @@ def _signed_in(request: web.Request):
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not hmac.compare_digest(sent, account.csrf_token):
             raise web.HTTPForbidden(text="Jeton CSRF manquant ou invalide (en-tête X-CSRF-Token).")
+    if not allow_pending and (step := pending_step(account)):
+        raise web.HTTPForbidden(text=PENDING_STEPS[step])
     return account
 
 
 async def current_session(request: web.Request) -> web.Response:
-    return json_response(_public(_signed_in(request).data))
+    return json_response(_public(_signed_in(request, allow_pending=True).data))
 
 
 async def close_session(request: web.Request) -> web.Response:
-    account = _signed_in(request)
+    account = _signed_in(request, allow_pending=True)
     await request.app[BACKEND].request("auth", "POST", "/v1/logout", account.identity)
     response = web.Response(status=204)
     response.del_cookie(SESSION_COOKIE, path="/")
@@ -72,79 +95,151 @@ async def close_session(request: web.Request) -> web.Response:
 
 
 async def _download(request: web.Request, service: str, path: str, account) -> web.StreamResponse:
-    """Files (CSV, PDF) pass through as they are, with their name."""
+    """Files (CSV, PDF, ZIP, documents) pass through as they are, with their name, relayed chunk by
+    chunk as they arrive: the gateway never holds a whole file."""
     backend = request.app[BACKEND]
     headers = {ident.HEADER: ident.issue(account.identity, backend.secret)}
     async with backend.session.get(backend.urls[service] + path, headers=headers) as resp:
-        body = await resp.read()
         if resp.status != 200:
+            body = await resp.read()  # a problem body, small
             try:
                 return json_response(json.loads(body), status=resp.status)
             except ValueError:
                 return problem(502, "Erreur", "Le fichier n'a pas pu être produit.")
-        kept = {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Content-Disposition")}
-        return web.Response(body=body, headers=kept)
+        kept = {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Content-Disposition", "Content-Length")}
+        out = web.StreamResponse(headers={**kept, "Cache-Control": "no-store"})
+        if "Content-Length" not in kept:
+            out.enable_chunked_encoding()
+        await out.prepare(request)
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            await out.write(chunk)
+        await out.write_eof()
+        return out
 
 
-def forward(service: str, path_template: str):
-    """A route that forwards the call, as the signed-in account, to `service`."""
+def _caller(request: web.Request, route: public_api.Route):
+    """Who calls `route`, refused here when the declaration does not name their role: 401 when nobody is
+    signed in, 403 otherwise (each service then checks which objects they may touch). A signed-in caller
+    sends the CSRF header with every change and has renewed its password and accepted the RGPD/CGU
+    (unless the route is one of those steps)."""
+    account = account_of(request)
+    if account is None and public_api.ANONYMOUS in route.roles:
+        return None
+    account = _signed_in(request, allow_pending=route.pending)
+    if public_api.ROLE_OF_ACCOUNT.get(account.role) not in route.roles:
+        raise web.HTTPForbidden(text=_reserved_to(route.roles))
+    return account
 
-    async def handler(request: web.Request) -> web.Response:
-        account = _signed_in(request)
-        path = path_template.format(**request.match_info)
-        if ".." in path:
-            raise web.HTTPNotFound()
-        if request.query_string:
-            path += "?" + request.query_string
-        data = await request.read() if request.can_read_body else None
+
+_WHO = {public_api.FAMILY: "aux familles", public_api.STAFF: "au personnel des structures",
+        public_api.ADMIN: "aux administrateurs du portail"}
+
+
+def _reserved_to(roles: tuple[str, ...]) -> str:
+    names = [_WHO[r] for r in public_api.ROLES if r in roles and r in _WHO]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
+    return f"Accès refusé : cette fonction est réservée {listed}."
+
+
+def _query(request: web.Request, route: public_api.Route) -> str:
+    """Only the declared query parameters go on to the service."""
+    if route.query is None or not request.query:
+        return ""
+    declared = {f.alias or name for name, f in route.query.model_fields.items()}
+    kept = [(k, v) for k, v in request.query.items() if k in declared]
+    return "?" + urlencode(kept) if kept else ""
+
+
+def forward(route: public_api.Route):
+    """The handler of a declared route that the gateway forwards, as the caller, to its service."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        account = _caller(request, route)
+        who = account.identity if account else ident.Identity.anonymous()
+        params = {name: quote(request.match_info[name], safe="") for name in route.path_params}
+        path = route.internal.format(**params) + _query(request, route)
+        data = await request.read() if request.body_exists else None  # read (and cached) by the guard
         if data and len(data) > MAX_BODY:
             return problem(413, "Contenu trop volumineux", "La requête dépasse 5 Mo.")
-        bare = path.split("?")[0]
-        if request.method == "GET" and (bare.endswith((".csv", ".pdf", "/pdf", "/archive"))
-                                        or bare.startswith("/v1/documents/")):
-            return await _download(request, service, path, account)
+        if route.download and account is not None:
+            return await _download(request, route.service, path, account)
         status, body = await request.app[BACKEND].request(
-            service, request.method, path, account.identity, data=data,
+            route.service, request.method, path, who, data=data,
             content_type=request.headers.get("Content-Type") if data else None,
             extra_headers={"X-Filename": request.headers["X-Filename"]} if "X-Filename" in request.headers else None)
         if status == 204:
             return web.Response(status=204)
         if status == 503 and isinstance(body, dict) and body.get("detail"):
-            return json_response(body, status=503)  # "try again" from the service, in French
+            return _problem_of(body, 503)  # "try again" from the service, in French
         if status >= 500:
             return problem(502, "Erreur", "Votre demande n'a pas pu aboutir. Réessayez plus tard.")
+        if status >= 400:
+            return _problem_of(body, status)
         return json_response(body, status=status)
 
     return handler
 
 
-async def test_provider_page(request: web.Request) -> web.Response:
-    """The local test payment provider's pages (a real provider hosts its own)."""
+def _problem_of(body, status: int) -> web.Response:
+    """A service's refusal, passed on as a JSON problem."""
+    if not isinstance(body, dict):
+        return problem(status, "Requête refusée")
+    return web.Response(status=status, text=json.dumps({"type": "about:blank", "status": status, **body},
+                                                       ensure_ascii=False),
+                        content_type="application/problem+json")
+
+
+def guarded(route: public_api.Route, handler):
+    """A route the gateway answers itself, behind the same role check as the forwarded ones."""
+
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        _caller(request, route)
+        return await handler(request)
+
+    return wrapper
+
+
+@signed_in(roles=("parent",))
+async def test_provider_page(request: web.Request, account) -> web.Response:
+    """The local test payment provider's page and its "Payer"/"Annuler" buttons (a real provider hosts its
+    own). Only with PORTAIL_TEST_PAYMENT_PROVIDER=1; only for the paying family, signed in; every action
+    carries the session's CSRF token; it sends the family back only to a page of this portal."""
     backend = request.app[BACKEND]
     ref = request.match_info["ref"]
-    headers = {ident.HEADER: ident.issue(ident.Identity.anonymous(), backend.secret)}
     if request.method == "GET":
-        async with backend.session.get(f"{backend.urls['billing']}/v1/test-provider/{ref}", headers=headers) as resp:
-            if resp.status != 200:
-                raise web.HTTPNotFound()
-            return web.Response(text=await resp.text(), content_type="text/html", charset="utf-8")
-    action = request.match_info["action"]
-    async with backend.session.post(f"{backend.urls['billing']}/v1/test-provider/{ref}/{action}",
-                                    headers=headers) as resp:
-        if resp.status != 200:
+        status, body = await backend.request("billing", "GET", f"/v1/test-provider/{ref}", account.identity)
+        if status != 200 or not isinstance(body, dict):
             raise web.HTTPNotFound()
-        target = (await resp.json())["redirect_url"]
+        return render(request, "paiement_test.html", checkout=body)
+    await checked_form(request)
+    action = request.match_info["action"]
+    status, body = await backend.request("billing", "POST", f"/v1/test-provider/{ref}/{action}", account.identity)
+    if status != 200 or not isinstance(body, dict):
+        if status == 404:
+            raise web.HTTPNotFound()
+        return error_page(request, 502, "Paiement non confirmé",
+                          "Le paiement n'a pas pu être confirmé. Réessayez plus tard.")
+    target = str(body.get("redirect_url", ""))
+    own, given = urlsplit(request.app[SETTINGS].public_url), urlsplit(target)
+    if (given.scheme, given.netloc) != (own.scheme, own.netloc):  # never an open redirect
+        target = "/consommations"
     raise web.HTTPSeeOther(target)
 
 
 async def payment_callback(request: web.Request) -> web.Response:
     """A real provider calls the portal back here (signed; verified by billing)."""
     backend = request.app[BACKEND]
-    headers = {ident.HEADER: ident.issue(ident.Identity.anonymous(), backend.secret),
-               "X-Signature": request.headers.get("X-Signature", ""), "Content-Type": "application/json"}
-    async with backend.session.post(f"{backend.urls['billing']}/v1/payments/callback", data=await request.read(),
-                                    headers=headers) as resp:
-        return web.Response(status=resp.status)
+    body = await request.read()
+    if len(body) > 64 * 1024:
+        return problem(413, "Contenu trop volumineux", "Le rappel dépasse 64 Ko.")
+    status, answer = await backend.request(
+        "billing", "POST", "/v1/payments/callback", ident.Identity.anonymous(), data=body,
+        content_type="application/json", extra_headers={"X-Signature": request.headers.get("X-Signature", "")})
+    if status == 204:
+        return web.Response(status=204)
+    if 400 <= status < 500 and isinstance(answer, dict):
+        return json_response(answer, status=status)
+    return problem(502, "Erreur", "Le rappel n'a pas pu être traité. Réessayez plus tard.")
 
 
 async def calendar_feed(request: web.Request) -> web.Response:
@@ -160,25 +255,15 @@ async def calendar_feed(request: web.Request) -> web.Response:
 
 def routes(app: web.Application) -> None:
     r = app.router
-    # booking: every route of its API, as the signed-in account
-    r.add_route("*", r"/api/v1/booking/{tail:[A-Za-z0-9/_.-]+}", forward("booking", "/v1/{tail}"))
-    r.add_route("*", r"/api/v1/billing/{tail:[A-Za-z0-9/_.-]+}", forward("billing", "/v1/{tail}"))
-    r.add_route("*", r"/api/v1/dossier/{tail:[A-Za-z0-9/_.-]+}", forward("dossier", "/v1/{tail}"))
-    r.add_get("/api/v1/notify/deliveries", forward("notify", "/v1/deliveries"))
-    r.add_post("/api/v1/notify/digests", forward("notify", "/v1/digests"))
+    # /api/v1: the declared routes (services/gateway/public_api.py), and nothing else
+    local = {"open_session": open_session, "current_session": current_session, "close_session": close_session,
+             "payment_callback": payment_callback, "status": views.api_status,
+             "openapi": openapi.serve_document, "docs": openapi.serve_docs}
+    for route in public_api.ROUTES:
+        handler = forward(route) if route.service else guarded(route, local[route.local])
+        r.add_route(route.method, public_api.pattern(route), handler)
     r.add_get(r"/calendrier/{token:[A-Za-z0-9_-]+}.ics", calendar_feed)
-    r.add_get(r"/paiement-test/{ref:[A-Za-z0-9_-]+}", test_provider_page)
-    r.add_post(r"/paiement-test/{ref:[A-Za-z0-9_-]+}/{action:payer|annuler}", test_provider_page)
-    r.add_post("/api/v1/payments/callback", payment_callback)
-    r.add_post("/api/v1/session", open_session)
-    r.add_get("/api/v1/session", current_session)
-    r.add_delete("/api/v1/session", close_session)
-    r.add_post("/api/v1/structures", forward("auth", "/v1/structures"))
-    r.add_put("/api/v1/structures/{structure_id}/news", forward("auth", "/v1/structures/{structure_id}/news"))
-    r.add_post("/api/v1/families", forward("auth", "/v1/families"))
-    r.add_post("/api/v1/families/import", forward("auth", "/v1/families/import"))
-    r.add_get("/api/v1/families/{family_id}", forward("auth", "/v1/families/{family_id}"))
-    r.add_post("/api/v1/families/{family_id}/security-update",
-               forward("auth", "/v1/families/{family_id}/security-update"))
-    r.add_post("/api/v1/legal/{kind}", forward("auth", "/v1/legal/{kind}"))
-    r.add_post("/api/v1/staff", forward("auth", "/v1/staff"))
+    if app[SETTINGS].test_payment_provider:  # development and tests only; otherwise these pages do not exist
+        r.add_get(r"/paiement-test/{ref:[A-Za-z0-9_-]+}", test_provider_page)
+        r.add_post(r"/paiement-test/{ref:[A-Za-z0-9_-]+}/{action:payer|annuler}", test_provider_page)
+

@@ -199,10 +199,11 @@ async def profile_password(request: web.Request, account: Account) -> web.Respon
 async def profile_emails(request: web.Request, account: Account) -> web.Response:
     form = await checked_form(request)
     status, body = await _auth(request).request("auth", "PUT", "/v1/profile/emails", account.identity,
-                                                json={"emails": form.get("courriels", "")})
+                                                json={"emails": form.get("courriels", ""),
+                                                      "password": form.get("mot_de_passe_courriels", "")})
     if status != 200:
-        return render(request, "profile.html", status=422, rules=PASSWORD_RULES, emails=form.get("courriels", ""),
-                      email_errors=_messages(body))
+        return render(request, "profile.html", status=429 if status == 429 else 422, rules=PASSWORD_RULES,
+                      emails=form.get("courriels", ""), email_errors=_messages(body))
     raise web.HTTPSeeOther("/profil?fait=courriels")
 
 

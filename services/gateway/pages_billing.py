@@ -13,7 +13,7 @@ from aiohttp import web
 
 from kit import identity as ident
 from services.gateway.render import error_page, render
-from services.gateway.session import BACKEND, Account, checked_form, signed_in
+from services.gateway.session import BACKEND, SETTINGS, Account, checked_form, signed_in
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -154,7 +154,8 @@ async def pay_online(request: web.Request, account: Account) -> web.Response:
         invoice_id = uuid.UUID(form.get("facture", ""))
     except ValueError:
         raise BadRequest("Facture non reconnue.") from None
-    return_url = f"{request.url.origin()}/consommations"
+    # back to this page of the portal's public address (billing refuses any other origin)
+    return_url = f"{request.app[SETTINGS].public_url.rstrip('/')}/consommations"
     status, body = await request.app[BACKEND].request(
         "billing", "POST", "/v1/payments/online", account.identity,
         json={"invoice_id": str(invoice_id), "return_url": return_url})
@@ -167,9 +168,9 @@ async def pay_online(request: web.Request, account: Account) -> web.Response:
     if status == 404:
         raise web.HTTPNotFound()
     message = (body or {}).get("detail") if isinstance(body, dict) else None
-    if status >= 500 or not message:
+    if (status >= 500 and status != 503) or not message:
         message = "Le paiement en ligne n'a pas pu démarrer. Réessayez plus tard."
-    return error_page(request, 409 if status == 409 else (502 if status >= 500 else 400),
+    return error_page(request, status if status in (409, 503) else (502 if status >= 500 else 400),
                       "Paiement impossible", message)
 
 

@@ -8,13 +8,12 @@ import re
 import typing
 import uuid
 from datetime import date, timedelta
-from html import escape
-from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 from aiohttp import web
 from pydantic import BaseModel
 
+from kit.clock import paris_today
 from services.gateway.backend import ServiceError
 from services.gateway.render import render
 from services.gateway.session import BACKEND, Account, checked_form, signed_in
@@ -180,75 +179,6 @@ def euros_to_cents(raw: str, label: str, *, required: bool = True) -> int | None
     return int(units) * 100 + int((cents + "00")[:2])
 
 
-# -- news: the staff's own HTML, without scripts --------------------------------------------------------------
-ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote",
-                "span", "div", "hr", "img", "table", "thead", "tbody", "tr", "th", "td"}
-DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan"},
-                      "th": {"colspan", "rowspan"}}
-VOID = {"br", "hr", "img"}
-
-
-def _safe_url(url: str) -> bool:
-    squeezed = re.sub(r"[\s\x00-\x1f]+", "", url).lower()
-    return squeezed.startswith(("http://", "https://", "mailto:", "/", "#")) or (
-        ":" not in squeezed.split("/")[0])
-
-
-class _Cleaner(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skipping = 0
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in DROPPED_WITH_CONTENT:
-            self.skipping += 1
-            return
-        if self.skipping or tag not in ALLOWED_TAGS:
-            return
-        kept = []
-        for name, value in attrs:
-            if name in ALLOWED_ATTRIBUTES.get(tag, ()) and value is not None and (
-                    name not in ("href", "src") or _safe_url(value)):
-                kept.append(f' {name}="{escape(value, quote=True)}"')
-        self.out.append(f"<{tag}{''.join(kept)}>")
-        if tag not in VOID:
-            self.open.append(tag)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID and self.open and self.open[-1] == tag:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag):
-        if tag in DROPPED_WITH_CONTENT:
-            self.skipping = max(0, self.skipping - 1)
-            return
-        if self.skipping or tag not in ALLOWED_TAGS or tag in VOID or tag not in self.open:
-            return
-        while self.open:
-            top = self.open.pop()
-            self.out.append(f"</{top}>")
-            if top == tag:
-                break
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.out.append(escape(data, quote=False))
-
-
-def clean_news(html: str) -> str:
-    """Keep the staff's formatting (paragraphs, lists, links, images); drop scripts, styles, frames, event
-    handlers (on…=) and javascript: links; close what was left open."""
-    cleaner = _Cleaner()
-    cleaner.feed(html)
-    cleaner.close()
-    cleaner.out.extend(f"</{tag}>" for tag in reversed(cleaner.open))
-    return "".join(cleaner.out).strip()
-
-
 async def review_queue(request: web.Request, account: Account) -> list[dict] | None:
     """The sheets awaiting review; None when no dossier campaign is open."""
     status, body = await request.app[BACKEND].request("dossier", "GET", "/v1/review", account.identity)
@@ -290,9 +220,9 @@ async def news_page(request: web.Request, account: Account) -> web.Response:
 async def news_submit(request: web.Request, account: Account) -> web.Response:
     form = await checked_form(request)
     sid = structure_id(account)
-    cleaned = clean_news(form.get("actualites", ""))
-    try:
-        await call(request, account, "auth", "PUT", f"/v1/structures/{sid}/news", json={"news_html": cleaned})
+    try:  # auth, which owns the news, removes scripts and the like (services/auth/news.py)
+        await call(request, account, "auth", "PUT", f"/v1/structures/{sid}/news",
+                   json={"news_html": form.get("actualites", "")})
     except Refused as exc:
         return await _news_page(request, account, status=422, errors=exc.messages, news_html=form.get("actualites", ""))
     raise _redirect("/gestion/actualites", "actualites")
@@ -393,7 +323,7 @@ async def _activity(request, account) -> dict:
 
 
 def _range(query) -> tuple[date, date]:
-    today = date.today()
+    today = paris_today()
     try:
         start = date.fromisoformat(query.get("du", "")) if query.get("du") else today
         end = date.fromisoformat(query.get("au", "")) if query.get("au") else start + timedelta(days=42)
@@ -735,7 +665,7 @@ async def payment_submit(request: web.Request, account: Account) -> web.Response
 async def _operations_page(request, account, status=200, **extra):
     deliveries = (await fetch(request, account, "notify", "/v1/deliveries", status="failed"))["deliveries"]
     return render(request, "gestion_exploitation.html", status=status, section="exploitation",
-                  deliveries=deliveries, month=date.today().strftime("%Y-%m"), form=extra.pop("form", {}), **extra)
+                  deliveries=deliveries, month=paris_today().strftime("%Y-%m"), form=extra.pop("form", {}), **extra)
 
 
 @signed_in(roles=ADMIN)

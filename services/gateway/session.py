@@ -8,7 +8,8 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from functools import wraps
-from urllib.parse import quote
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -60,12 +61,45 @@ def identity_of(request: web.Request) -> ident.Identity:
     return account.identity if account else ident.Identity.anonymous()
 
 
+def _ip(text: str) -> IPv4Address | IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # "192.0.2.1:443"
+        text = text.split(":")[0]
+    try:
+        return ip_address(text)
+    except ValueError:
+        return None
+
+
+def forwarded_client(peer: str | None, forwarded_for: list[str], trusted: tuple[IPv4Network | IPv6Network, ...]
+                     ) -> str | None:
+    """The client's address: the peer's, unless the peer is a trusted proxy; then X-Forwarded-For is read
+    from the right (each proxy appends the address it saw), skipping trusted proxies, and the first address
+    no trusted proxy vouches for is the client. Anything a client writes itself stays on the left, unread."""
+    current = _ip(peer) if peer else None
+
+    def is_trusted(address) -> bool:
+        return any(address.version == net.version and address in net for net in trusted)
+
+    if current is None or not trusted or not is_trusted(current):
+        return peer
+    hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _ip(hop)
+        if address is None:  # garbage a trusted proxy passed on: believe nothing beyond it
+            break
+        current = address
+        if not is_trusted(address):
+            break
+    return str(current)
+
+
 def client_address(request: web.Request) -> str | None:
-    if request.app[SETTINGS].trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:100]
-    return request.remote
+    """The address sign-in throttling and sessions record: see `forwarded_client`."""
+    return forwarded_client(request.remote, request.headers.getall("X-Forwarded-For", []),
+                            request.app[SETTINGS].trusted_proxies)
 
 
 @web.middleware
@@ -135,6 +169,16 @@ CONSENTS_PATH = "/consentements"
 LOGIN_PATH = "/connexion"
 
 
+def pending_step(account: Account) -> str | None:
+    """What the account must do before anything else, pages and API alike: renew its password (first
+    sign-in, "Mise à jour de sécurité"), then accept the current RGPD notice and CGU. None when nothing."""
+    if account.must_change_password:
+        return FIRST_LOGIN_PATH
+    if account.pending_consents:
+        return CONSENTS_PATH
+    return None
+
+
 def signed_in(*, allow_pending: bool = False, roles: tuple[str, ...] = ("parent", "staff", "admin")):
     """A page for signed-in accounts. Until the password is renewed and the RGPD/CGU accepted, every
     other page leads there (unless `allow_pending`)."""
@@ -145,11 +189,8 @@ def signed_in(*, allow_pending: bool = False, roles: tuple[str, ...] = ("parent"
             account = account_of(request)
             if account is None:
                 raise web.HTTPSeeOther(f"{LOGIN_PATH}?suite={quote(request.path_qs, safe='')}")
-            if not allow_pending:
-                if account.must_change_password:
-                    raise web.HTTPSeeOther(FIRST_LOGIN_PATH)
-                if account.pending_consents:
-                    raise web.HTTPSeeOther(CONSENTS_PATH)
+            if not allow_pending and (step := pending_step(account)):
+                raise web.HTTPSeeOther(step)
             if account.role not in roles:
                 raise web.HTTPForbidden(text="Vous n'avez pas accès à cette page.")
             return await handler(request, account)
@@ -160,7 +201,22 @@ def signed_in(*, allow_pending: bool = False, roles: tuple[str, ...] = ("parent"
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Where to go after sign-in: a path of this portal only, never an open redirect. Judged on what a
+    browser makes of it: browsers drop tabs and newlines anywhere and read a backslash as "/", so that
+    "/<tab>/evil.example" and "/<backslash>evil.example" mean "//evil.example", another host; and a
+    percent-encoded "/" or backslash may be decoded on the way ("/%2F/evil.example"). Anything but a plain
+    same-origin path, as typed, gives the home page."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    decoded = unquote(target)
+    if any(ch.isspace() for ch in target) or any(ch < " " or ch == "\x7f" or ch == "\\" for ch in decoded):
+        return "/"
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return "/"
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return "/"
+    if parts.path.startswith("//") or unquote(parts.path).startswith("//"):
+        return "/"
+    return urlunsplit(("", "", parts.path, parts.query, parts.fragment))

@@ -1,4 +1,9 @@
-from pydantic import Field
+import json
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from kit.settings import CommonSettings
 
@@ -15,10 +20,32 @@ class GatewaySettings(CommonSettings):
     service_timeout_seconds: float = Field(default=10, gt=0)
     # The session cookie is Secure unless the portal is served over plain http (local development).
     cookie_secure: bool = True
-    # Behind an ingress / reverse proxy: take the client address from X-Forwarded-For.
-    trust_forwarded_for: bool = False
-    # Prometheus scrapes /metrics with this bearer token (the gateway is reachable from outside).
-    metrics_token: str | None = None
+    # Behind an ingress / reverse proxy: the addresses or networks of the proxies whose X-Forwarded-For is
+    # believed ("10.0.0.0/8,192.0.2.7" or a JSON list). For a request from any other peer, the client address
+    # is the peer's own, whatever X-Forwarded-For it sends. Empty (default): X-Forwarded-For is never read.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    # Prometheus scrapes /metrics with this bearer token (the gateway is reachable from outside): no
+    # default, start refuses without it.
+    metrics_token: str = Field(min_length=32)
+    # The local test payment provider's pages (/paiement-test/...): development and tests only.
+    test_payment_provider: bool = False
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value):
+        try:
+            if isinstance(value, str):
+                text = value.strip()
+                items = json.loads(text) if text.startswith("[") else text.replace(",", " ").split()
+            else:
+                items = value
+            if isinstance(items, str | dict):  # a JSON value that is not a list
+                items = [items]
+            return tuple(v if isinstance(v, IPv4Network | IPv6Network) else ip_network(str(v).strip(), strict=False)
+                         for v in items)
+        except (ValueError, TypeError):
+            raise ValueError("adresses ou réseaux IP attendus, séparés par des virgules "
+                             "(exemple : 10.0.0.0/8,192.0.2.7)") from None
 
     def service_url(self, name: str) -> str:
         return getattr(self, f"{name}_url")

@@ -260,7 +260,7 @@ async def test_staff_edit_the_home_page_news_without_scripts(portal, open_page):
     await page.get_by_role("button", name="Publier").click()
     await expect(page.get_by_text("✓ Les actualités ont bien été publiées")).to_be_visible()
     stored = await page.get_by_label("Texte", exact=False).input_value()
-    assert stored == "<p>Inscriptions ouvertes <strong>le 3 mars</strong></p><a>lien</a>"
+    assert stored == '<p>Inscriptions ouvertes <strong>le 3 mars</strong></p><a rel="noopener">lien</a>'
     await page.goto(portal.url + "/")
     await expect(page.locator(".news strong")).to_have_text("le 3 mars")
     html = await page.locator(".news").inner_html()

@@ -18,7 +18,7 @@ from services.auth import demo
 from services.auth.families import upsert_family
 from services.auth.family_import import ImportedChild, ImportedFamily, ImportedGuardian
 from services.auth.passwords import PasswordHasher
-from tests.conftest import SECRET, eventually
+from tests.conftest import METRICS_TOKEN, SECRET, eventually
 from tests.portal import portal
 
 INITIAL = "Initial-Pass-2026"
@@ -31,9 +31,10 @@ async def site(amqp_url, db_prefix, tmp_path_factory):
         yield p
 
 
-async def new_family(site, *, emails=("parent@example.fr",), children=1) -> tuple[str, uuid.UUID]:
+async def new_family(site, *, emails=("parent@example.fr",), children=1,
+                     identifiant_prefix: str = "FAM-") -> tuple[str, uuid.UUID]:
     """A fresh family of its own for each test (nothing shared, nothing throttled by another test)."""
-    identifiant = f"FAM-{uuid.uuid4().hex[:8]}"
+    identifiant = f"{identifiant_prefix}{uuid.uuid4().hex[:8]}"
     conn = await site.db()
     try:
         async with conn.transaction():
@@ -333,7 +334,7 @@ async def test_secure_flag_when_configured(amqp_url, db_prefix, tmp_path):
     from services.gateway.session import set_session_cookie
     from services.gateway.settings import GatewaySettings
 
-    app = build_app(GatewaySettings(identity_secret=SECRET))
+    app = build_app(GatewaySettings(identity_secret=SECRET, metrics_token=METRICS_TOKEN))
     request = type("R", (), {"app": app, "pop": lambda *a: None})()
     response = web.Response()
     set_session_cookie(request, response, "x" * 43)
@@ -385,9 +386,11 @@ async def test_changing_password_ends_other_sessions_but_not_this_one(site):
 async def test_profile_emails_separated_by_semicolons(site):
     b, _identifiant, _family_id = await signed_in_parent(site)
     await b.get("/profil")
-    page = await b.post("/profil/courriels", {"courriels": "premier@example.fr; pas-une-adresse"})
+    page = await b.post("/profil/courriels", {"courriels": "premier@example.fr; pas-une-adresse",
+                                              "mot_de_passe_courriels": GOOD})
     assert page.status == 422 and "Adresse courriel invalide : « pas-une-adresse »" in page.text
-    page = await b.post("/profil/courriels", {"courriels": "premier@example.fr ; second@example.fr"})
+    page = await b.post("/profil/courriels", {"courriels": "premier@example.fr ; second@example.fr",
+                                              "mot_de_passe_courriels": GOOD})
     assert "Vos adresses courriel ont bien été enregistrées" in page.text
     assert 'value="premier@example.fr; second@example.fr"' in page.text
 
@@ -543,7 +546,11 @@ async def test_staff_creates_a_family_and_events_carry_no_contact_details_public
     mine = [e for e in seen_public if e["payload"].get("family_id") == created["family_id"]]
     assert {e["type"] for e in mine} == {"auth.account_created", "auth.family_changed"}
     changed = next(e for e in mine if e["type"] == "auth.family_changed")
-    assert changed["payload"]["children"][0]["first_name"] == "Tom"
+    assert changed["version"] == 2 and len(changed["payload"]["children"]) == 1  # identifiers only
+    assert "Tom" not in json.dumps(mine) and "2017-06-01" not in json.dumps(mine)
+    private = next(e for e in seen_internal if e["type"] == "auth.family_changed"
+                   and e["payload"]["family_id"] == created["family_id"])
+    assert private["payload"]["children"][0]["first_name"] == "Tom"  # for the portal's own services
     public_text = json.dumps(seen_public)
     assert "claire.leroy@example.fr" not in public_text and "password" not in public_text
     assert all(e["type"] != "auth.family_contacts" for e in seen_public)

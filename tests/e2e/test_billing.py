@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from contracts import BookingTransmittedV1, TransmittedLine, wrap
 from contracts.dossier import DossierFamilyUpdatedV1
+from kit import bus
 from services.auth import demo
 from tests.conftest import eventually
 from tests.e2e.test_bookings import Api, new_family
@@ -33,7 +34,7 @@ async def publish(amqp_url: str, payload) -> None:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.get_exchange("portail.events")
+        exchange = await channel.get_exchange(bus.exchange_name(type(payload)))
         await exchange.publish(aio_pika.Message(wrap(payload, producer="test").model_dump_json().encode()),
                                routing_key=payload.routing_key())
 
@@ -149,8 +150,9 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
     async with parent.http.get(f"{site.url}/paiement-test/{ref}") as resp:
         page = await resp.text()
     assert "18,20" in page and "Payer" in page
-    async with parent.http.post(f"{site.url}/paiement-test/{ref}/payer", allow_redirects=False) as resp:
-        assert resp.status == 303 and resp.headers["Location"].endswith("/consommations?paiement=ok")
+    async with parent.http.post(f"{site.url}/paiement-test/{ref}/payer", data={"csrf": parent.csrf},
+                                allow_redirects=False) as resp:
+        assert resp.status == 303 and resp.headers["Location"] == f"{site.url}/consommations?paiement=ok"
     account = await parent.call("GET", "/api/v1/billing/invoices")
     assert account["invoices"][0]["status_label"] == "Payée"
     assert {p["amount"] for p in account["payments"]} == {"20,00", "18,20"}
@@ -167,10 +169,12 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
     assert {("20,00 €" in m.text) or ("18,20 €" in m.text) for m in found} == {True}
     assert any("Chèque" in m.text for m in found) and any("Paiement en ligne" in m.text for m in found)
 
-    # a forged provider callback is refused
-    async with parent.http.post(f"{site.url}/api/v1/payments/callback", data=b'{"provider_ref": "x"}',
-                                headers={"X-Signature": "faux"}) as resp:
-        assert resp.status == 400
+    # a forged provider callback (server to server: no session) is refused
+    provider = Api(site.url)
+    async with provider.http.post(f"{site.url}/api/v1/payments/callback", data=b'{"provider_ref": "x"}',
+                                  headers={"X-Signature": "faux", "Content-Type": "application/json"}) as resp:
+        assert resp.status == 400, await resp.text()
+    await provider.close()
 
     # another family sees none of it
     other, _other_family = await new_family(site, staff, children=1)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PG_URL
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("gateway", "auth", "booking", "dossier", "notify", "billing")
 
@@ -62,7 +64,8 @@ def log_lines(path: Path) -> list[dict]:
 
 @pytest.fixture
 def stack_env(amqp_url, db_prefix, tmp_path):
-    return {**os.environ, "PORTAIL_AMQP_URL": amqp_url, "PORTAIL_DEV_DB_PREFIX": f"{db_prefix}dev_",
+    return {**os.environ, "PORTAIL_AMQP_URL": amqp_url, "PORTAIL_DEV_PG_URL": PG_URL,
+            "PORTAIL_DEV_DB_PREFIX": f"{db_prefix}dev_",
             "PORTAIL_DEV_PORT_BASE": str(free_port_base()), "PORTAIL_DEV_MAIL_SMTP_PORT": str(free_port()),
             "PORTAIL_DEV_MAIL_HTTP_PORT": str(free_port()), "PORTAIL_DEV_LOG_DIR": str(tmp_path / "log"),
             "PORTAIL_DEV_MAIL_DIR": str(tmp_path / "mail")}
@@ -150,3 +153,32 @@ def test_a_service_without_its_database_url_says_which_variable(tmp_path):
     assert result.returncode == 2
     assert "PORTAIL_DATABASE_URL est obligatoire" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- no default secret (issue 13): each process refuses to start without each of its secrets ----------------
+SECRETS = {
+    "PORTAIL_IDENTITY_SECRET": "i" * 40,
+    "PORTAIL_METRICS_TOKEN": "m" * 40,
+    "PORTAIL_DOSSIER_KEY": "k" * 44,
+    "PORTAIL_PAYMENT_PROVIDER_SECRET": "p" * 40,
+    "PORTAIL_AMQP_URL": "amqp://portail:secret-amqp-password@127.0.0.1:1/portail",  # never reached
+}
+NEEDS = {"gateway": ["PORTAIL_IDENTITY_SECRET", "PORTAIL_METRICS_TOKEN"],
+         "auth": ["PORTAIL_IDENTITY_SECRET", "PORTAIL_AMQP_URL"], "booking": ["PORTAIL_IDENTITY_SECRET", "PORTAIL_AMQP_URL"],
+         "dossier": ["PORTAIL_IDENTITY_SECRET", "PORTAIL_DOSSIER_KEY", "PORTAIL_AMQP_URL"],
+         "notify": ["PORTAIL_IDENTITY_SECRET", "PORTAIL_AMQP_URL"],
+         "billing": ["PORTAIL_IDENTITY_SECRET", "PORTAIL_PAYMENT_PROVIDER_SECRET", "PORTAIL_AMQP_URL"]}
+
+
+@pytest.mark.parametrize("service, variable", [(s, v) for s, needed in NEEDS.items() for v in needed])
+def test_a_process_without_one_of_its_secrets_says_which_variable(service, variable):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAIL_")}
+    env.update({k: v for k, v in SECRETS.items() if k != variable})
+    env["PORTAIL_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/nulle_part"  # never reached
+    result = subprocess.run([sys.executable, "-m", f"services.{service}"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert f"la variable d'environnement {variable} est obligatoire mais absente" in result.stderr
+    assert "Traceback" not in result.stderr
+    for value in SECRETS.values():
+        assert value not in result.stderr  # the others' values are never repeated

@@ -52,8 +52,9 @@ async def test_one_trace_from_click_to_mail_and_to_billing(site, spans):
     await eventually(lambda: _mail(site, address, "liste d'attente"), timeout=30)
 
     click = next(s for s in spans.get_finished_spans()
-                 if s.kind.name == "SERVER" and s.attributes.get("http.route", s.name).endswith("/api/v1/booking/{tail}")
-                 or s.name == "POST /api/v1/booking/{tail}")
+                 if s.kind.name == "SERVER"
+                 and s.attributes.get("http.route", s.name).endswith("/api/v1/booking/basket/confirm")
+                 or s.name == "POST /api/v1/booking/basket/confirm")
 
     async def whole_trace():
         names = [s.name for s in by_trace(spans, click.context.trace_id)]

@@ -76,3 +76,50 @@ def test_dockerfile():
     users = re.findall(r"^USER\s+(\S+)", text, flags=re.MULTILINE)
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     assert (ROOT / ".dockerignore").exists()
+
+
+# -- no default secret (issue 13) -------------------------------------------------------------------------
+SECRETS = {"gateway": {"PORTAIL_IDENTITY_SECRET", "PORTAIL_METRICS_TOKEN"},
+           "auth": {"PORTAIL_IDENTITY_SECRET"}, "booking": {"PORTAIL_IDENTITY_SECRET"},
+           "dossier": {"PORTAIL_IDENTITY_SECRET", "PORTAIL_DOSSIER_KEY"}, "notify": {"PORTAIL_IDENTITY_SECRET"},
+           "billing": {"PORTAIL_IDENTITY_SECRET", "PORTAIL_PAYMENT_PROVIDER_SECRET"}}
+REQUIRED = re.compile(r"^\$\{(?P<name>PORTAIL_[A-Z_]+):\?(?P<message>[^}]+)\}$")
+
+
+@pytest.mark.parametrize("name", PORTS)
+def test_every_secret_comes_from_the_environment_without_default(services, name):
+    env = services[name]["environment"]
+    secret_like = {k for k in env if any(w in k for w in ("SECRET", "TOKEN", "KEY", "PASSWORD"))}
+    assert secret_like == SECRETS[name]
+    for variable in secret_like:
+        match = REQUIRED.match(str(env[variable]))
+        assert match, f"{name}: {variable} must be ${{{variable}:?…}} (required, no default)"
+        assert match["name"] == variable
+        assert f"la variable {variable} est obligatoire" in match["message"]  # what compose says without it
+
+
+def test_the_local_stack_turns_the_test_payment_provider_on_and_pays_back_to_the_portal(services):
+    gateway, billing = services["gateway"]["environment"], services["billing"]["environment"]
+    assert str(gateway["PORTAIL_TEST_PAYMENT_PROVIDER"]) == str(billing["PORTAIL_TEST_PAYMENT_PROVIDER"]) == "1"
+    assert billing["PORTAIL_PUBLIC_URL"] == gateway["PORTAIL_PUBLIC_URL"]
+
+
+def test_compose_env_writes_random_secrets_once(tmp_path):
+    from cryptography.fernet import Fernet
+
+    from kit.devstack import compose_env
+
+    path = tmp_path / ".env"
+    assert compose_env(path) is True
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if not line.startswith("#"))
+    assert set(values) == set().union(*SECRETS.values())
+    assert all(len(v) >= 32 for v in values.values())
+    Fernet(values["PORTAIL_DOSSIER_KEY"].encode())  # a valid key
+    assert path.stat().st_mode & 0o077 == 0  # readable by its owner only
+    before = path.read_text()
+    assert compose_env(path) is False and path.read_text() == before  # never overwritten
+    other = tmp_path / "other.env"
+    compose_env(other)
+    assert other.read_text() != before  # random, not a shared default
+    ignored = {line.strip() for line in (ROOT / ".gitignore").read_text().splitlines()}
+    assert ".env" in ignored and ".env" in (ROOT / ".dockerignore").read_text().splitlines()

@@ -152,7 +152,7 @@ def test_deployment(rendered, name):
             assert claim in _by_kind(docs, "PersistentVolumeClaim")
             assert deployment["spec"]["strategy"]["type"] == "Recreate"  # ReadWriteOnce volume
         if name == "gateway":
-            assert env["PORTAIL_TRUST_FORWARDED_FOR"]["value"] == "true"
+            assert env["PORTAIL_TRUSTED_PROXIES"]["value"]  # X-Forwarded-For from the ingress controller only
 
 
 def test_every_pod_is_bounded_and_unprivileged(docs):
@@ -224,7 +224,7 @@ def test_each_container_reads_only_its_own_database_secret(docs):
         database_keys = {k for k in keys if k.startswith("PORTAIL_DATABASE_URL")}
         if service == "gateway":
             assert database_keys == set(), owner
-            assert keys == {"PORTAIL_IDENTITY_SECRET"}, owner
+            assert keys == {"PORTAIL_IDENTITY_SECRET", "PORTAIL_METRICS_TOKEN"}, owner  # both required
         else:
             assert database_keys == {f"PORTAIL_DATABASE_URL_{service.upper()}"}, owner
             env = {e["name"]: e for e in c["env"]}
@@ -236,6 +236,17 @@ def test_each_container_reads_only_its_own_database_secret(docs):
         assert not {k for k in keys if "DOSSIER_KEY" in k or "DOSSIER_OLD_KEYS" in k} or service == "dossier", owner
         if service == "dossier":
             assert "PORTAIL_DOSSIER_KEY" in keys, owner  # required by DossierSettings, migrations included
+        if service == "billing":
+            assert "PORTAIL_PAYMENT_PROVIDER_SECRET" in keys, owner  # required by BillingSettings, no default
+        assert "PORTAIL_METRICS_TOKEN" not in keys or service == "gateway", owner
+
+
+def test_the_test_payment_provider_is_never_switched_on(docs):
+    """The local test payment provider is for development only: no manifest turns it on."""
+    for d in docs:
+        for path, value in _walk(d):
+            assert "PORTAIL_TEST_PAYMENT_PROVIDER" not in str(value), f'{d["kind"]}/{d["metadata"]["name"]}{path}'
+    assert "PORTAIL_TEST_PAYMENT_PROVIDER" not in _by_kind(docs, "ConfigMap")["portail-config"]["data"]
 
 
 def test_secret_keys_documented(docs):
@@ -246,7 +257,8 @@ def test_secret_keys_documented(docs):
     }
     used = {k for _, pod in _pod_specs(docs) for c in pod["containers"] for k in _secret_keys(c)}
     assert used <= documented
-    assert {"PORTAIL_IDENTITY_SECRET", "PORTAIL_AMQP_URL"} <= documented
+    assert {"PORTAIL_IDENTITY_SECRET", "PORTAIL_AMQP_URL", "PORTAIL_METRICS_TOKEN",
+            "PORTAIL_PAYMENT_PROVIDER_SECRET", "PORTAIL_DOSSIER_KEY"} <= documented
     assert {f"PORTAIL_DATABASE_URL_{name.upper()}" for name in DB_SERVICES} <= documented
 
 
@@ -283,11 +295,12 @@ def test_network_policies(docs):
     assert deny, "a default deny ingress policy is required"
 
     def ingress_to(name):
+        """The ingress rules of the non-default policies selecting the Deployment's pods, except the
+        monitoring namespace's (checked by test_only_monitoring_scrapes_metrics)."""
         labels = _by_kind(docs, "Deployment")[name]["spec"]["template"]["metadata"]["labels"]
         return [rule for p in policies.values()
-                if p["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items()
-                and p["spec"]["podSelector"] != {}
-                for rule in p["spec"].get("ingress", [])]
+                if _selects(p["spec"]["podSelector"], labels) and p["spec"]["podSelector"] != {}
+                for rule in p["spec"].get("ingress", []) if not _from_monitoring(rule)]
 
     gateway_rules = ingress_to("gateway")
     assert gateway_rules and all("namespaceSelector" in peer for r in gateway_rules for peer in r["from"])
@@ -316,10 +329,109 @@ def test_network_policies(docs):
 
 
 def test_ingress(docs):
-    (ingress,) = _by_kind(docs, "Ingress").values()
-    assert ingress["spec"]["tls"] and ingress["spec"]["tls"][0]["secretName"]
-    backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
-    assert backends == {"gateway"}
+    ingresses = _by_kind(docs, "Ingress")
+    assert set(ingresses) == {"portail-famille", REFUSING_INGRESS}
+    for ingress in ingresses.values():
+        assert ingress["spec"]["tls"] and ingress["spec"]["tls"][0]["secretName"]
+        backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+        assert backends == {"gateway"}
+
+
+# -- /metrics: never public, scraped from the monitoring namespace only ------------------------------
+REFUSING_INGRESS = "portail-famille-metrics-refused"
+MONITORING = "monitoring"
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    """A label selector (matchLabels and matchExpressions) against a pod's labels."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for e in selector.get("matchExpressions", []):
+        present = e["key"] in labels
+        ok = {"In": present and labels.get(e["key"]) in e.get("values", []),
+              "NotIn": not present or labels.get(e["key"]) not in e.get("values", []),
+              "Exists": present, "DoesNotExist": not present}[e["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+def _from_monitoring(rule: dict) -> bool:
+    return any(peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+               == MONITORING for peer in rule.get("from", []))
+
+
+def _route(ingresses: dict, host: str, path: str) -> tuple[str, dict] | None:
+    """The Ingress and path an ingress controller picks for `path` on `host`: an Exact match first,
+    then the longest Prefix match (by path elements), as the Ingress specification says."""
+    candidates = []
+    for name, ingress in ingresses.items():
+        for rule in ingress["spec"]["rules"]:
+            if rule.get("host") not in (None, host):
+                continue
+            for p in rule["http"]["paths"]:
+                prefix = p["path"].rstrip("/")
+                if p["pathType"] == "Exact" and p["path"] == path:
+                    candidates.append((2, len(p["path"]), name, ingress))
+                elif p["pathType"] in ("Prefix", "ImplementationSpecific") and (
+                        prefix == "" or path == prefix or path.startswith(prefix + "/")):
+                    candidates.append((1, len(prefix), name, ingress))
+    if not candidates:
+        return None
+    _kind, _length, name, ingress = max(candidates, key=lambda c: (c[0], c[1]))
+    return name, ingress
+
+
+def test_public_ingress_never_routes_metrics(docs):
+    ingresses = _by_kind(docs, "Ingress")
+    hosts = {rule["host"] for ingress in ingresses.values() for rule in ingress["spec"]["rules"]}
+    assert hosts
+    for host in hosts:
+        for path in ("/", "/connexion", "/api/v1/structures", "/static/portail.css"):
+            assert _route(ingresses, host, path)[0] == "portail-famille", (host, path)
+        for path in ("/metrics", "/metrics/", "/metrics/x"):
+            name, ingress = _route(ingresses, host, path)
+            assert name == REFUSING_INGRESS, (host, path, name)
+            annotations = ingress["metadata"].get("annotations", {})
+            # ingress-nginx: only the controller's own loopback may pass, i.e. nobody from outside
+            for key in ("nginx.ingress.kubernetes.io/whitelist-source-range",
+                        "nginx.ingress.kubernetes.io/allowlist-source-range"):
+                assert annotations.get(key) == "127.0.0.1/32", (key, annotations)
+    refusing = ingresses[REFUSING_INGRESS]
+    assert [p["path"] for r in refusing["spec"]["rules"] for p in r["http"]["paths"]] == ["/metrics"] * len(hosts)
+    # the public Ingress has no path of its own for /metrics
+    public_paths = [p["path"] for r in ingresses["portail-famille"]["spec"]["rules"] for p in r["http"]["paths"]]
+    assert not any(p.startswith("/metrics") for p in public_paths)
+
+
+def test_only_monitoring_scrapes_metrics(docs):
+    """Every server pod lets the monitoring namespace's Prometheus reach its HTTP port (where /metrics
+    is); nothing else from outside the namespace reaches a pod but the ingress controller, to the
+    gateway only."""
+    policies = _by_kind(docs, "NetworkPolicy")
+    deployments = _by_kind(docs, "Deployment")
+    for name, port in PORTS.items():
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        rules = [rule for p in policies.values() if _selects(p["spec"]["podSelector"], labels)
+                 for rule in p["spec"].get("ingress", [])]
+        scrape = [rule for rule in rules if _from_monitoring(rule)]
+        assert scrape and any({"protocol": "TCP", "port": port} in rule["ports"] for rule in scrape), name
+        for rule in rules:
+            assert rule.get("from"), f"{name}: an ingress rule without 'from' lets everyone in"
+            for peer in rule["from"]:
+                assert "ipBlock" not in peer, name
+                namespace = peer.get("namespaceSelector")
+                if namespace is None:  # a pod of this namespace: only the gateway, to a service
+                    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "gateway", name
+                    continue
+                where = namespace.get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                assert where in (MONITORING, "ingress-nginx"), (name, namespace)
+                if where == "ingress-nginx":
+                    assert name == "gateway", f"the ingress controller reaches {name}"
+                else:  # Prometheus pods only, and only HTTP ports
+                    assert peer.get("podSelector", {}).get("matchLabels"), name
+                    assert {p["port"] for p in rule["ports"]} <= set(PORTS.values()), name
+
 
 
 def test_documents_volume(docs):
