@@ -18,6 +18,7 @@ from kit import identity as ident
 from kit.context import CORRELATION_HEADER, correlation_id_var, new_correlation_id
 from kit.logging import get_logger
 from kit.metrics import route_of
+from kit.telemetry import name_server_span_by_route
 
 log = get_logger("http")
 
@@ -302,6 +303,7 @@ def correlation_id_from(request: web.Request) -> str:
 async def correlation_middleware(request: web.Request, handler):
     cid = correlation_id_from(request)
     token = correlation_id_var.set(cid)
+    name_server_span_by_route(request.method, route_of(request))
     started = time.perf_counter()
     status = 500
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import yarl
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
@@ -36,8 +39,30 @@ def setup_tracing(
         # Every aiohttp application made from now on gets the server middleware, every client
         # session propagates the trace context (traceparent).
         AioHttpServerInstrumentor().instrument(tracer_provider=provider)
-        AioHttpClientInstrumentor().instrument(tracer_provider=provider)
+        AioHttpClientInstrumentor().instrument(tracer_provider=provider, url_filter=client_url_for_traces)
     return _provider
+
+
+# A path segment that is neither a word nor a UUID but a long opaque string: a reset or calendar token.
+_OPAQUE = re.compile(r"^(?![0-9a-fA-F-]{36}$)[A-Za-z0-9_.~-]{24,}$")
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.path", "url.full", "url.query")
+
+
+def client_url_for_traces(url: yarl.URL) -> str:
+    """The URL a client span records: no query string, long opaque path segments (tokens) masked."""
+    path = "/".join("{secret}" if _OPAQUE.match(part) else part for part in url.path.split("/"))
+    return str(url.with_path(path, encoded=True).with_query(None).with_fragment(None))
+
+
+def name_server_span_by_route(method: str, template: str) -> None:
+    """Replace the raw path the server instrumentation recorded by the route's template, as in the logs:
+    a path or query string may carry a secret (reset link, calendar feed token)."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    recorded = getattr(span, "attributes", None) or {}
+    span.set_attributes({key: template for key in _URL_ATTRIBUTES if key in recorded})
+    span.update_name(f"{method} {template}")
 
 
 def tracer_provider() -> TracerProvider:

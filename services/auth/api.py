@@ -23,7 +23,7 @@ from services.auth.family_import import (
     ImportFileError,
     parse_family_csv,
 )
-from services.auth.news import clean_news
+from services.auth.news import clean_html
 from services.auth.passwords import PasswordHasher
 
 HASHER = web.AppKey("hasher", PasswordHasher)
@@ -65,7 +65,7 @@ async def list_structures(request: web.Request) -> web.Response:
     rows = await _pool(request).fetch("SELECT id, name, news_html, updated_at FROM structures ORDER BY name")
     # cleaned again on the way out: news stored before they were cleaned on the way in
     return json_response({"structures": [
-        {"id": str(r["id"]), "name": r["name"], "news_html": clean_news(r["news_html"]),
+        {"id": str(r["id"]), "name": r["name"], "news_html": clean_html(r["news_html"]),
          "updated_at": r["updated_at"].isoformat()} for r in rows]})
 
 
@@ -95,7 +95,7 @@ async def update_news(request: web.Request) -> web.Response:
     if not who.may_manage_structure(structure_id):
         raise web.HTTPForbidden(text="Vous ne gérez pas cette structure.")
     body = await read_model(request, NewsIn)
-    news_html = clean_news(body.news_html)  # whatever path they came by (page form or JSON API)
+    news_html = clean_html(body.news_html)  # whatever path they came by (page form or JSON API)
     async with _pool(request).acquire() as conn, conn.transaction():
         done = await conn.execute("UPDATE structures SET news_html = $2, updated_at = now() WHERE id = $1",
                                   structure_id, news_html)
@@ -231,7 +231,7 @@ async def current_legal(request: web.Request) -> web.Response:
         """SELECT DISTINCT ON (kind) kind, version, title, body_html, published_at FROM legal_documents
            ORDER BY kind, version DESC""")
     return json_response({"documents": [
-        {"kind": r["kind"], "version": r["version"], "title": r["title"], "body_html": r["body_html"],
+        {"kind": r["kind"], "version": r["version"], "title": r["title"], "body_html": clean_html(r["body_html"]),
          "published_at": r["published_at"].isoformat()} for r in rows]})
 
 
@@ -251,7 +251,7 @@ async def publish_legal(request: web.Request) -> web.Response:
         version = await conn.fetchval(
             """INSERT INTO legal_documents (kind, version, title, body_html)
                SELECT $1, coalesce(max(version), 0) + 1, $2, $3 FROM legal_documents WHERE kind = $1
-               RETURNING version""", kind, body.title, body.body_html)
+               RETURNING version""", kind, body.title, clean_html(body.body_html))  # shown on the consent page
     return json_response({"kind": kind, "version": version}, status=201)
 
 

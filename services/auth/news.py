@@ -1,7 +1,8 @@
-"""Structure news: the staff's own HTML, reduced to harmless formatting by nh3 (the Ammonia sanitiser).
+"""HTML written by staff (structure news) and administrators (the RGPD and CGU texts), reduced to harmless
+formatting by nh3 (the Ammonia sanitiser).
 
-auth owns the news, so auth cleans them, whatever way they come (the staff page or the JSON API), and
-cleans them again when it hands them out (news stored before this rule existed)."""
+auth owns these texts, so auth cleans them, whatever way they come (the staff page or the JSON API), and
+cleans them again when it hands them out (texts stored before this rule existed)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ DROPPED_WITH_CONTENT = frozenset({
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
-def clean_news(html: str) -> str:
+def clean_html(html: str) -> str:
     """Keep paragraphs, headings, lists, links, images and tables; drop scripts, styles, frames, event
     handlers (on…=), style attributes and any link that is not http, https or mailto; close what was
     left open. Every link gets rel="noopener"."""

@@ -4,9 +4,12 @@ short-lived signed identity; turns an unreachable service into a clear French er
 from __future__ import annotations
 
 import json as jsonlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from kit import identity as ident
 from kit.context import CORRELATION_HEADER, current_correlation_id
@@ -57,8 +60,37 @@ class Backend:
             log.warning("service unreachable", target=service, path=path, error=repr(exc))
             raise ServiceUnavailable(service) from exc
 
+    @asynccontextmanager
+    async def download(self, service: str, path: str, who: ident.Identity) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A service's file response, not read yet: relay it with `relay()` (the gateway never holds a
+        whole file), or read its small problem body when the status is not 200."""
+        url = self.urls[service].rstrip("/") + path
+        try:
+            async with self.session.get(url, headers=self._headers(who)) as resp:
+                yield resp
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+            log.warning("service unreachable", target=service, error=repr(exc))
+            raise ServiceUnavailable(service) from exc
+
     async def get_json(self, service: str, path: str, who: ident.Identity) -> Any:
         status, body = await self.request(service, "GET", path, who)
         if status >= 400:
             raise ServiceError(service, status, body)
         return body
+
+
+FILE_HEADERS = ("Content-Type", "Content-Disposition", "Content-Length")
+
+
+async def relay(request: web.Request, resp: aiohttp.ClientResponse) -> web.StreamResponse:
+    """A service's file (CSV, PDF, a document, the archive) sent on to the browser chunk by chunk as it
+    arrives, with its type and name: memory stays bounded whatever the file's size."""
+    kept = {k: v for k, v in resp.headers.items() if k in FILE_HEADERS}
+    out = web.StreamResponse(headers={**kept, "Cache-Control": "no-store"})
+    if "Content-Length" not in kept:
+        out.enable_chunked_encoding()
+    await out.prepare(request)
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        await out.write(chunk)
+    await out.write_eof()
+    return out

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from kit import identity as ident
+from services.gateway.backend import relay
 from services.gateway.render import error_page, render
 from services.gateway.session import BACKEND, SETTINGS, Account, checked_form, signed_in
 
@@ -114,20 +114,15 @@ async def print_page(request: web.Request, account: Account) -> web.Response:
                   back_url=f"/consommations?{_qs(mois=month, q=q)}")
 
 
-async def stream_file(request: web.Request, account: Account, service: str, path: str) -> web.Response:
-    """A service's file (CSV, PDF, ZIP, a document) passed through as it is, with its name."""
-    backend = request.app[BACKEND]
-    headers = {ident.HEADER: ident.issue(account.identity, backend.secret)}
-    async with backend.session.get(backend.urls[service].rstrip("/") + path, headers=headers) as resp:
-        body = await resp.read()
+async def stream_file(request: web.Request, account: Account, service: str, path: str) -> web.StreamResponse:
+    """A service's file (CSV, PDF, ZIP, a document) relayed as it arrives, with its name."""
+    async with request.app[BACKEND].download(service, path, account.identity) as resp:
         if resp.status == 404:
             raise web.HTTPNotFound()
         if resp.status != 200:
             return error_page(request, 502 if resp.status >= 500 else 400, "Fichier indisponible",
                               "Le fichier n'a pas pu être produit. Réessayez plus tard.")
-        kept = {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Content-Disposition")}
-        kept["Cache-Control"] = "no-store"
-        return web.Response(body=body, headers=kept)
+        return await relay(request, resp)
 
 
 @signed_in(roles=("parent",))

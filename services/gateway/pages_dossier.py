@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from kit.clock import paris_today
 from services.dossier.domain.documents import DOCUMENT_LABELS, DOCUMENTS_OF, DocumentKind, required_documents
 from services.dossier.domain.sheets import MODELS, SheetKind, parse
-from services.gateway.pages_billing import BadRequest
-from services.gateway.render import error_page, render
+from services.gateway.pages_billing import BadRequest, stream_file
+from services.gateway.render import render
 from services.gateway.session import BACKEND, Account, CsrfRefused, checked_form, csrf_ok, signed_in
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png"
@@ -494,39 +494,15 @@ async def delete_document(request: web.Request, account: Account) -> web.Respons
                              errors=[_detail(body, "Le fichier n'a pas pu être supprimé.")])
 
 
-async def _relay_file(request: web.Request, account: Account, path: str) -> web.StreamResponse:
-    """A dossier file (a document, the archive) relayed chunk by chunk as it arrives from the dossier
-    service: the gateway never holds a whole file."""
-    from kit import identity as ident
-
-    backend = request.app[BACKEND]
-    headers = {ident.HEADER: ident.issue(account.identity, backend.secret)}
-    async with backend.session.get(backend.urls["dossier"].rstrip("/") + path, headers=headers) as resp:
-        if resp.status == 404:
-            raise web.HTTPNotFound()
-        if resp.status != 200:
-            return error_page(request, 502 if resp.status >= 500 else 400, "Fichier indisponible",
-                              "Le fichier n'a pas pu être produit. Réessayez plus tard.")
-        kept = {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Content-Disposition", "Content-Length")}
-        out = web.StreamResponse(headers={**kept, "Cache-Control": "no-store"})
-        if "Content-Length" not in kept:
-            out.enable_chunked_encoding()
-        await out.prepare(request)
-        async for chunk in resp.content.iter_chunked(64 * 1024):
-            await out.write(chunk)
-        await out.write_eof()
-        return out
-
-
 @signed_in(roles=("parent",))
 async def download_document(request: web.Request, account: Account) -> web.StreamResponse:
     document_id = _id(request.match_info["document_id"])
-    return await _relay_file(request, account, f"/v1/documents/{document_id}")
+    return await stream_file(request, account, "dossier", f"/v1/documents/{document_id}")
 
 
 @signed_in(roles=("parent",))
 async def archive(request: web.Request, account: Account) -> web.StreamResponse:
-    return await _relay_file(request, account, "/v1/archive")
+    return await stream_file(request, account, "dossier", "/v1/archive")
 
 
 # -- contacts ----------------------------------------------------------------------------------------------------

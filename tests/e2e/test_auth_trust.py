@@ -111,6 +111,23 @@ async def test_news_sent_through_the_api_are_stored_and_shown_without_anything_t
     assert '<a href="https://ville.example/" rel="noopener">la mairie</a>' in stored
 
 
+async def test_rgpd_and_cgu_texts_are_cleaned_like_the_news(site, apis):
+    """The texts every family must accept are shown on the consent page: no script there either."""
+    admin = await apis("admin.portail", "Demo-Admin-2027")
+    text = ('<h2>Vos données</h2><p>Le portail traite <em>vos données</em>.</p>'
+            '<script>fetch("/api/v1/session")</script><a href="javascript:alert(1)">lien</a>')
+    status, body = await admin.call("POST", "/api/v1/legal/rgpd", {"title": "Notice RGPD", "body_html": text})
+    assert status == 201, body
+    status, legal = await admin.call("GET", "/api/v1/legal")
+    assert status == 200, legal
+    shown = next(d["body_html"] for d in legal["documents"] if d["kind"] == "rgpd")
+    stored = await auth_db(site, "SELECT body_html FROM legal_documents WHERE kind = 'rgpd' "
+                                 "ORDER BY version DESC LIMIT 1")
+    for html in (shown, stored):
+        assert "<script" not in html and "javascript:" not in html
+        assert "<em>vos données</em>" in html
+
+
 async def test_news_stored_before_the_rule_are_cleaned_on_the_way_out(site):
     second = demo.DEMO_SECOND_STRUCTURE_ID
     await auth_db(site, "UPDATE structures SET news_html = $2 WHERE id = $1", second,

@@ -36,8 +36,9 @@ async def _reset_mail(site, address: str):
     return await eventually(mail)
 
 
-async def test_feed_and_reset_tokens_never_logged(site, caplog):
+async def test_feed_and_reset_tokens_never_logged_nor_traced(site, caplog, spans):
     caplog.set_level(logging.INFO)
+    spans.clear()
     staff = Api(site.url)
     await staff.login("agent.carteville", "Demo-Agent-2027")
     parent, _family = await new_booking_family(site, staff, children=1)
@@ -66,6 +67,11 @@ async def test_feed_and_reset_tokens_never_logged(site, caplog):
     assert {"/calendrier/{token}.ics", "/reinitialisation/{token}", "/v1/feed/{token}", "/"} <= paths, paths
     assert "unmatched" in paths  # the unknown address, without its path
     assert not any("?" in p for p in paths)
+
+    # the traces (server spans of the gateway and the services, the gateway's client spans) neither
+    traced = "\n".join(f"{span.name} {dict(span.attributes or {})}" for span in spans.get_finished_spans())
+    assert "/calendrier/{token}.ics" in traced and "/v1/feed/" in traced
+    assert feed_token not in traced and reset_token not in traced
 
 
 async def test_reset_link_not_at_rest_once_sent(site):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.auth.news import clean_news
+from services.auth.news import clean_html
 
 
 def test_formatting_is_kept():
@@ -12,7 +12,7 @@ def test_formatting_is_kept():
             "<ul><li>cantine</li><li>mercredis</li></ul><ol><li>un</li></ol><h3>a</h3><h4>b</h4><br>"
             '<p><a href="https://ville.example/inscriptions" title="Inscriptions">le dossier</a> '
             '<a href="mailto:mairie@ville.example">écrire</a></p>')
-    cleaned = clean_news(html)
+    cleaned = clean_html(html)
     for kept in ("<h2>Inscriptions</h2>", "<strong>le 3 mars</strong>", "<em>places limitées</em>",
                  "<ul><li>cantine</li><li>mercredis</li></ul>", "<ol><li>un</li></ol>", "<h3>a</h3>", "<h4>b</h4>",
                  "<br>", '<a href="https://ville.example/inscriptions" title="Inscriptions" rel="noopener">',
@@ -38,12 +38,12 @@ def test_formatting_is_kept():
     ("<!-- <script>alert(1)</script> -->", ("<!--", "script")),
 ])
 def test_what_could_run_or_mislead_is_removed(html, gone):
-    cleaned = clean_news(html).lower()
+    cleaned = clean_html(html).lower()
     for fragment in gone:
         assert fragment.lower() not in cleaned
 
 
 def test_cleaning_twice_changes_nothing():
-    once = clean_news('<p onclick="x">a <a href="https://e.example">b</a><a href="javascript:x">c</a>')
-    assert clean_news(once) == once
+    once = clean_html('<p onclick="x">a <a href="https://e.example">b</a><a href="javascript:x">c</a>')
+    assert clean_html(once) == once
     assert once == '<p>a <a href="https://e.example" rel="noopener">b</a><a rel="noopener">c</a></p>'
