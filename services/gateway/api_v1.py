@@ -12,6 +12,7 @@ from aiohttp import web
 from kit import identity as ident
 from kit.http import json_response, problem
 from services.gateway import openapi, public_api, views
+from services.gateway.backend import relay
 from services.gateway.render import error_page, render
 from services.gateway.session import (
     BACKEND,
@@ -97,24 +98,14 @@ async def close_session(request: web.Request) -> web.Response:
 async def _download(request: web.Request, service: str, path: str, account) -> web.StreamResponse:
     """Files (CSV, PDF, ZIP, documents) pass through as they are, with their name, relayed chunk by
     chunk as they arrive: the gateway never holds a whole file."""
-    backend = request.app[BACKEND]
-    headers = {ident.HEADER: ident.issue(account.identity, backend.secret)}
-    async with backend.session.get(backend.urls[service] + path, headers=headers) as resp:
+    async with request.app[BACKEND].download(service, path, account.identity) as resp:
         if resp.status != 200:
             body = await resp.read()  # a problem body, small
             try:
                 return json_response(json.loads(body), status=resp.status)
             except ValueError:
                 return problem(502, "Erreur", "Le fichier n'a pas pu être produit.")
-        kept = {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Content-Disposition", "Content-Length")}
-        out = web.StreamResponse(headers={**kept, "Cache-Control": "no-store"})
-        if "Content-Length" not in kept:
-            out.enable_chunked_encoding()
-        await out.prepare(request)
-        async for chunk in resp.content.iter_chunked(64 * 1024):
-            await out.write(chunk)
-        await out.write_eof()
-        return out
+        return await relay(request, resp)
 
 
 def _caller(request: web.Request, route: public_api.Route):
@@ -122,9 +113,8 @@ def _caller(request: web.Request, route: public_api.Route):
     signed in, 403 otherwise (each service then checks which objects they may touch). A signed-in caller
     sends the CSRF header with every change and has renewed its password and accepted the RGPD/CGU
     (unless the route is one of those steps)."""
-    account = account_of(request)
-    if account is None and public_api.ANONYMOUS in route.roles:
-        return None
+    if public_api.ANONYMOUS in route.roles:  # open to everyone, signed in or not (sign-in, news, callback)
+        return account_of(request)
     account = _signed_in(request, allow_pending=route.pending)
     if public_api.ROLE_OF_ACCOUNT.get(account.role) not in route.roles:
         raise web.HTTPForbidden(text=_reserved_to(route.roles))

@@ -1,0 +1,36 @@
+"""Mail (notify, through the gateway): the delivery log and the digest."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class DeliveriesQuery(BaseModel):
+    status: Literal["pending", "sent", "failed"] | None = Field(default=None, description="Par défaut : failed.")
+
+
+class Delivery(BaseModel):
+    id: int
+    template: str
+    family_id: str | None
+    structure_id: str | None
+    recipients: int | None
+    subject: str | None
+    status: str
+    attempts: int
+    smtp_answer: str | None
+    created_at: str
+    sent_at: str | None
+
+
+class DeliveriesOut(BaseModel):
+    deliveries: list[Delivery]
+
+
+class DigestOut(BaseModel):
+    run_id: str
+    families: int
+    mails: int
+    waiting: int
