@@ -2,7 +2,7 @@
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null)
 
-.PHONY: run test install lint asyncapi openapi bench bench-smoke
+.PHONY: run test install lint asyncapi openapi bench bench-smoke topology
 
 install:
 ifeq ($(UV),)
@@ -18,6 +18,11 @@ test: install
 
 lint: install
 	uv run ruff check .
+
+# Declare the bus topology (every queue of every subscriber, deploy/topology/external-subscribers.yaml
+# included) on PORTAIL_AMQP_URL; `make run` does it before starting the services.
+topology: install
+	PORTAIL_AMQP_URL=$${PORTAIL_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/} uv run python -m services.topology declare
 
 asyncapi: install
 	uv run python -m contracts.asyncapi

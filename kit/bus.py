@@ -1,6 +1,8 @@
 """RabbitMQ topology and subscriptions: one topic exchange for public events, one for internal
 commands, and per consumer a durable quorum queue with a bounded delivery count and a dead-letter
-queue."""
+queue. `consumer_queue` and `dead_letter_queue` are the one definition of a service's queues: the
+registry of every subscription (`kit.topology`) is built with them, and the topology step, each
+service at start and each outbox relay use that registry (docs/adr/0006)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """`make run`: the whole portal on this machine as plain processes.
 
 Checks PostgreSQL and RabbitMQ, creates and migrates each service's database, loads the demo data,
-starts the mail catcher, the five services (each with its outbox relay) and the gateway, waits
-until every one is ready, prints where to look, and stops them all on Ctrl-C.
+declares the bus topology (every queue of every subscriber, `services/topology.py`), starts the
+mail catcher, the five services (each with its outbox relay) and the gateway, waits until every one is
+ready, prints where to look, restarts a process that dies (with back-off), and
+stops them all on Ctrl-C.
 
 Environment (all optional):
   PORTAIL_DEV_PG_URL        postgresql://postgres@127.0.0.1:5432   (server; databases are created)
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -40,6 +43,13 @@ from kit.settings import DEFAULT_PORTS
 
 SERVICES = ("auth", "booking", "dossier", "notify", "billing")
 ROOT = Path(__file__).resolve().parent.parent
+# A process that dies is started again after 1 s, then 2, 4… up to 30 s while it keeps dying within a
+# minute of its start (Kubernetes' CrashLoopBackOff, shorter).
+RESTART_FIRST_DELAY, RESTART_MAX_DELAY, RESTART_RESET_AFTER = 1.0, 30.0, 60.0
+
+
+def loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def say(message: str) -> None:
@@ -63,6 +73,7 @@ class DevStack:
         self.payment_secret = env.get("PORTAIL_PAYMENT_PROVIDER_SECRET") or secrets.token_urlsafe(32)
         self.metrics_token = env.get("PORTAIL_METRICS_TOKEN") or secrets.token_urlsafe(32)
         self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.commands: dict[str, tuple[str, ...]] = {}
 
     def dossier_key(self) -> str:
         """The key sealing health data, kept in var/ so that the local data stays readable across runs."""
@@ -143,6 +154,21 @@ class DevStack:
                 finally:
                     await pool.close()
 
+    async def declare_topology(self) -> None:
+        """Every exchange, queue, binding and dead-letter queue of the bus before any service publishes
+        (services/topology.py, docs/adr/0006)."""
+        import aio_pika
+
+        from kit.topology import TopologyError
+        from services.topology import declare, portal_topology
+
+        try:
+            registry = portal_topology()
+            await declare(self.amqp_url, registry)
+        except (TopologyError, aio_pika.exceptions.AMQPError) as exc:
+            raise RuntimeError(f"topologie du bus non déclarée : {exc}") from exc
+        say(f"topologie du bus déclarée : {len(registry.queues)} files pour {len(registry.subscribers)} abonnés")
+
     async def start(self, name: str, *args: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115, ASYNC230 - opened once per start, kept open for the child's life
@@ -150,6 +176,7 @@ class DevStack:
             **self.env, "PORTAIL_MAILCATCHER_SMTP_PORT": str(self.smtp_port),
             "PORTAIL_MAILCATCHER_HTTP_PORT": str(self.mail_http_port),
             "PORTAIL_MAILCATCHER_DIR": str(self.mail_dir), "PYTHONUNBUFFERED": "1"}
+        self.commands[name] = args
         self.processes[name] = await asyncio.create_subprocess_exec(
             sys.executable, *args, env=env, cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True)
@@ -178,6 +205,36 @@ class DevStack:
                                        f"(voir les journaux dans {self.log_dir})")
                 await asyncio.sleep(0.2)
 
+    async def supervise(self, stop: asyncio.Event) -> None:
+        """Until Ctrl-C, restart any process that dies, as Kubernetes would: after 1 s, then twice as long
+        after each death that comes less than a minute after its start (at most 30 s), logged here."""
+        delays = dict.fromkeys(self.processes, RESTART_FIRST_DELAY)
+        started = {name: loop_time() for name in self.processes}
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                watchers = {asyncio.create_task(p.wait()): n for n, p in self.processes.items()}
+                done, _ = await asyncio.wait([stopper, *watchers], return_when=asyncio.FIRST_COMPLETED)
+                for task in watchers:
+                    task.cancel()
+                if stopper in done:
+                    return
+                for name in [watchers[t] for t in done if t in watchers]:
+                    if loop_time() - started[name] > RESTART_RESET_AFTER:
+                        delays[name] = RESTART_FIRST_DELAY  # it ran well for a while: start again quickly
+                    delay = delays[name]
+                    say(f"{name} s'est arrêté (code {self.processes[name].returncode}) ; redémarrage dans "
+                        f"{delay:.0f} s (voir {self.log_dir / (name + '.log')})")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay)
+                    if stop.is_set():
+                        return
+                    await self.start(name, *self.commands[name])
+                    started[name] = loop_time()
+                    delays[name] = min(delay * 2, RESTART_MAX_DELAY)
+        finally:
+            stopper.cancel()
+
     async def stop_all(self) -> None:
         for proc in self.processes.values():
             if proc.returncode is None:
@@ -196,6 +253,7 @@ class DevStack:
             await self.check_dependencies()
             say("création et migration des bases de données…")
             await self.migrate_all()
+            await self.declare_topology()
             say("démarrage du récepteur de courriels, des services et de la passerelle…")
             await self.start("mailcatcher", "-m", "kit.mailcatcher")
             for service in SERVICES:
@@ -229,22 +287,14 @@ class DevStack:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        watchers = [asyncio.create_task(p.wait()) for p in self.processes.values()]
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopper, *watchers], return_when=asyncio.FIRST_COMPLETED)
+        await self.supervise(stop)
         code = 0
-        if stopper not in done:
-            dead = [n for n, p in self.processes.items() if p.returncode is not None]
-            say(f"arrêt inattendu de : {', '.join(dead)} (voir {self.log_dir}) ; arrêt du portail")
-            code = 1
         say("arrêt de tous les processus…")
         await self.stop_all()
         failed = {n: p.returncode for n, p in self.processes.items() if p.returncode != 0}
         if failed:
             say("arrêt anormal : " + ", ".join(f"{n} (code {c})" for n, c in failed.items()))
             code = 1
-        for task in (stopper, *watchers):
-            task.cancel()
         say("arrêté.")
         return code
 

@@ -17,6 +17,17 @@ EVENTS_PUBLISHED = Counter("portail_events_published_total", "Events published b
                            ["service", "type"])
 EVENTS_CONSUMED = Counter("portail_events_consumed_total", "Events handled by a consumer",
                           ["service", "type", "result"])  # applied | duplicate | failed | rejected
+# Topology before traffic (docs/adr/0006): a mandatory publish the broker returned (routed to no queue),
+# held in the outbox or, when no subscriber is registered for it, let go;
+OUTBOX_RETURNED = Counter("portail_outbox_returned_total", "Mandatory publishes returned by the broker as unroutable",
+                          ["service", "type", "action"])  # held | no_subscriber
+# registered queues the relay waits for before publishing (0: the topology it knows of is in place);
+OUTBOX_TOPOLOGY_MISSING = Gauge("portail_outbox_topology_missing_queues",
+                                "Registered subscriber queues missing: the relay holds their events", ["service"])
+# the alarm: a registered queue found gone right after a publish (the event reached only the others).
+SUBSCRIBER_MISSING = Counter("portail_bus_subscriber_missing_total",
+                             "Registered subscriber queue found missing after a publish (partial delivery)",
+                             ["service", "queue"])
 OUTBOX_BACKLOG = Gauge("portail_outbox_backlog", "Events written but not yet published", ["service"])
 OUTBOX_OLDEST_AGE = Gauge("portail_outbox_oldest_age_seconds", "Age of the oldest unpublished event", ["service"])
 DEAD_LETTERS = Gauge("portail_dead_letter_messages", "Messages waiting in a dead-letter queue", ["service", "queue"])

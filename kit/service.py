@@ -20,6 +20,7 @@ from faststream.rabbit import RabbitBroker
 
 from contracts.envelope import Message
 from kit import bus, db, migrations
+from kit import topology as bus_topology
 from kit.errors import DependencyUnavailable
 from kit.http import (
     HANDLER_ARGS,
@@ -68,7 +69,10 @@ class Service:
     pool: asyncpg.Pool | None = field(default=None, init=False)
     broker: RabbitBroker | None = field(default=None, init=False)
     relay: OutboxRelay | None = field(default=None, init=False)
+    # the subscriptions the relay waits for (docs/adr/0006); None: the portal's registry (kit.topology.portal)
+    topology: bus_topology.Topology | None = field(default=None, init=False)
     stopping: bool = field(default=False, init=False)
+    args: list[str] = field(default_factory=list, init=False)  # a command's own arguments (after its name)
 
     # -- the aiohttp application ---------------------------------------------------------------
     def build_app(self, settings: ServiceSettings) -> web.Application:
@@ -152,7 +156,7 @@ class Service:
                           pool=lambda: self.pool, delivery_limit=settings.bus_delivery_limit)
         try:
             await self.broker.connect()
-            await bus.declare_dead_letter_queues(self.broker, [(self.name, s.message) for s in self.subscriptions])
+            await self._declare_own_topology(settings)
             await self.broker.start()
         except Exception as exc:  # aio-pika raises several kinds on a refused connection
             raise DependencyUnavailable.rabbitmq(settings.amqp_url, exc) from exc
@@ -161,11 +165,24 @@ class Service:
         await self.broker.stop()  # waits for in-flight handlers (graceful_timeout)
         self.broker = None
 
+    async def _declare_own_topology(self, settings: ServiceSettings) -> None:
+        """This service's part of the registry (queues, dead-letter queues, bindings), declared again at
+        start with the definition the topology step uses."""
+        part = bus_topology.service_part(self.name, [s.message for s in self.subscriptions], settings.bus_delivery_limit)
+        if not part.queues:
+            return
+        connection = await bus.connect(settings.amqp_url)
+        try:
+            await bus_topology.declare(connection, part)
+        finally:
+            await connection.close()
+
     async def _relay(self, _app: web.Application) -> AsyncIterator[None]:
         assert self.settings is not None and self.pool is not None
         self.relay = OutboxRelay(self.pool, self.settings.database_url, self.settings.amqp_url, service=self.name,
                                  batch_size=self.settings.outbox_batch_size,
-                                 poll_seconds=self.settings.outbox_poll_seconds)
+                                 poll_seconds=self.settings.outbox_poll_seconds,
+                                 topology=self.topology if self.topology is not None else bus_topology.portal())
         task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
         yield
         await self.relay.stop()
@@ -205,6 +222,7 @@ class Service:
                 log.info("migrations done", applied=applied)
                 return
             if argv[:1] and argv[0] in self.commands:
+                self.args = argv[1:]
                 asyncio.run(self._run_command(self.commands[argv[0]], settings))
                 return
             if argv:

@@ -28,6 +28,14 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
+def declare_topology(url: str) -> None:
+    """Every subscriber's queue, as `make run` and the Kubernetes Job do before any service publishes:
+    a relay holds the events whose registered queues do not exist yet (docs/adr/0006)."""
+    from services.topology import declare, portal_topology
+
+    asyncio.run(declare(url, portal_topology()))
+
+
 @pytest.fixture(scope="session")
 def amqp_url() -> str:
     """A RabbitMQ virtual host of this test session's own, deleted afterwards."""
@@ -36,7 +44,9 @@ def amqp_url() -> str:
     vhost = f"portail-test-{RUN_ID}"
     rabbitmqctl("add_vhost", vhost)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
+    url = f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
+    declare_topology(url)
+    yield url
     rabbitmqctl("delete_vhost", vhost)
 
 

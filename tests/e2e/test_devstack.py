@@ -182,3 +182,79 @@ def test_a_process_without_one_of_its_secrets_says_which_variable(service, varia
     assert "Traceback" not in result.stderr
     for value in SECRETS.values():
         assert value not in result.stderr  # the others' values are never repeated
+
+
+def _pid_listening_on(port: int) -> int:
+    """The process `make run` started with PORTAIL_HTTP_PORT=port (the service answering there)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"PORTAIL_HTTP_PORT={port}".encode() in environ and b"PORTAIL_DATABASE_URL" in b"".join(environ):
+            return int(entry.name)
+    raise AssertionError(f"no process listens on {port}")
+
+
+def _query(dsn: str, sql: str, *args):
+    import asyncio
+
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def test_a_fresh_run_knows_the_demo_family_everywhere_and_restarts_a_process_that_dies(stack_env):
+    """On a fresh virtual host and fresh databases the demo family's children reach booking (they can be
+    booked), and a service killed with SIGKILL is started again, as Kubernetes would."""
+    import threading
+
+    base = int(stack_env["PORTAIL_DEV_PORT_BASE"])
+    proc = subprocess.Popen([sys.executable, "-m", "kit.devstack"], cwd=ROOT, env=stack_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any("Ctrl-C pour tout arrêter" in line for line in output):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(output)
+            time.sleep(0.2)
+        prefix = f"{PG_URL}/{stack_env['PORTAIL_DEV_DB_PREFIX']}"
+        family = _query(prefix + "auth", "SELECT id FROM families WHERE identifiant = 'DUPONT-0042'")
+        deadline = time.monotonic() + 30
+        while (_query(prefix + "booking", "SELECT count(*) FROM children WHERE family_id = $1", family) != 2
+               and time.monotonic() < deadline):
+            time.sleep(0.5)
+        assert _query(prefix + "booking", "SELECT count(*) FROM children WHERE family_id = $1", family) == 2
+
+        booking = base + SERVICES.index("booking")
+        os.kill(_pid_listening_on(booking), signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not any("booking s'est arrêté" in line for line in output):
+            assert time.monotonic() < deadline, "".join(output)
+            time.sleep(0.2)
+        assert any("redémarrage dans 1 s" in line for line in output), "".join(output)
+        status = 0
+        while status != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                status, _ = get(f"http://127.0.0.1:{booking}/readyz")
+            except urllib.error.URLError:
+                status = 0  # not listening again yet
+        assert status == 200, "".join(output)
+        assert proc.poll() is None  # the portal kept running
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        reader.join(timeout=5)
+    assert proc.returncode == 0, "".join(output)

@@ -25,6 +25,7 @@ PORTS = {"gateway": 8080, "auth": 8081, "booking": 8082, "dossier": 8083, "notif
 DB_SERVICES = [name for name in PORTS if name != "gateway"]
 CREDENTIAL_URL = re.compile(r"\w+://[^/\s:@]+:[^/\s@]+@")
 SECRET_WORDS = ("password", "secret", "passwd", "token")
+TOPOLOGY_JOB = "bus-topology"
 CRONJOBS = {
     "booking-transmit": (["python", "-m", "services.booking", "transmit"], "0 1 * * *"),
     "notify-digest": (["python", "-m", "services.notify", "digest"], "0 7 * * *"),
@@ -102,7 +103,7 @@ def test_rendered_objects(docs):
     services = _by_kind(docs, "Service")
     assert {name: svc["spec"]["ports"][0]["port"] for name, svc in services.items()} == PORTS
     assert set(_by_kind(docs, "PodDisruptionBudget")) == set(PORTS)
-    assert set(_by_kind(docs, "Job")) == {f"{name}-migrate" for name in DB_SERVICES}
+    assert set(_by_kind(docs, "Job")) == {f"{name}-migrate" for name in DB_SERVICES} | {TOPOLOGY_JOB}
     assert set(_by_kind(docs, "CronJob")) == set(CRONJOBS)
 
 
@@ -118,7 +119,8 @@ def test_services_select_only_server_pods(docs):
             assert pod["restartPolicy"] == "Never"
     for d in docs:
         if d["kind"] == "Job":
-            assert d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
+            assert d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == \
+                ("topology" if d["metadata"]["name"] == TOPOLOGY_JOB else "migration")
         if d["kind"] == "CronJob":
             labels = d["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
             assert labels["app.kubernetes.io/component"] == "cronjob"
@@ -225,6 +227,8 @@ def test_each_container_reads_only_its_own_database_secret(docs):
         if service == "gateway":
             assert database_keys == set(), owner
             assert keys == {"PORTAIL_IDENTITY_SECRET", "PORTAIL_METRICS_TOKEN"}, owner  # both required
+        elif service == "topology":
+            assert keys == {"PORTAIL_AMQP_URL"}, owner  # RabbitMQ only: no database, no other secret
         else:
             assert database_keys == {f"PORTAIL_DATABASE_URL_{service.upper()}"}, owner
             env = {e["name"]: e for e in c["env"]}
@@ -271,6 +275,41 @@ def test_migration_jobs(docs):
         (c,) = job["spec"]["template"]["spec"]["containers"]
         assert c["command"] == ["python", "-m", f"services.{name}", "migrate"]
         assert job["spec"]["ttlSecondsAfterFinished"] > 0
+
+
+def test_topology_job_declares_the_bus_before_traffic(docs):
+    """docs/adr/0006: a Job declares every queue of every subscriber (the services' and the external
+    ones of portail-config) before the services publish; it reaches RabbitMQ and nothing else."""
+    job = _by_kind(docs, "Job")[TOPOLOGY_JOB]
+    pod = job["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    assert c["command"] == ["python", "-m", "services.topology", "declare"]
+    assert c["image"].startswith("portail-famille:")
+    assert {"configMapRef": {"name": "portail-config"}} in c["envFrom"]
+    assert job["spec"]["ttlSecondsAfterFinished"] > 0 and job["spec"]["backoffLimit"] > 0
+    assert pod["restartPolicy"] == "Never"
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    egress = [p for p in _by_kind(docs, "NetworkPolicy").values()
+              if p["spec"]["podSelector"] != {} and _selects(p["spec"]["podSelector"], labels)]
+    ports = {port["port"] for p in egress for rule in p["spec"].get("egress", []) for port in rule["ports"]}
+    assert ports == {5672, 5671}
+    assert not any("ingress" in p["spec"] for p in egress)
+
+
+def test_external_subscribers_in_the_configmap_are_valid(docs):
+    """Every process reads PORTAIL_TOPOLOGY_SUBSCRIBERS (envFrom portail-config): the Job declares
+    those queues, each relay holds events for them. The document must be a valid registry."""
+    from contracts.registry import MESSAGES
+    from kit import topology
+
+    data = _by_kind(docs, "ConfigMap")["portail-config"]["data"]
+    registry = topology.parse_external(data["PORTAIL_TOPOLOGY_SUBSCRIBERS"],
+                                       topology.public_routing_keys(MESSAGES), source="portail-config")
+    assert all(q.external for q in registry.queues)
+    for name in DB_SERVICES:
+        deployment = _by_kind(docs, "Deployment")[name]
+        (c,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert {"configMapRef": {"name": "portail-config"}} in c["envFrom"], name
 
 
 def test_cronjobs(docs):

@@ -1,0 +1,329 @@
+"""The registry of every subscription on the bus, and what declares and checks it on RabbitMQ.
+
+A `Topology` lists, for each subscriber (a service of the portal, or another municipal system declared
+in configuration), each queue it owns: its name, its bindings (exchange and routing key, topic
+wildcards allowed for external subscribers), its arguments and its dead-letter queue. It is the one
+definition used by
+
+- the topology step (`python -m services.topology declare`), which declares all of it before any
+  service publishes (`make run`, the Kubernetes Job `bus-topology`);
+- each service at start, which declares its own part again (`Topology.part`);
+- each outbox relay, which does not publish an event until every queue registered for its routing key
+  exists (`check`), and verifies again after the broker confirmed it (docs/adr/0006).
+
+kit never imports services: the portal's registry is assembled in `services/topology.py`, which
+registers a loader here (`register_portal`) when the `services` package is imported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from contracts.envelope import PUBLIC, Message
+
+if TYPE_CHECKING:
+    import aio_pika
+
+# kit.bus (FastStream) and aio-pika are imported where used: the `services` package registers the
+# portal's loader here on import, and the gateway, which never touches the bus, stays light.
+
+# -- the registry -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binding:
+    exchange: str
+    routing_key: str  # an exact key, or a topic pattern (`*` one word, `#` zero or more)
+
+    def matches(self, exchange: str, routing_key: str) -> bool:
+        return exchange == self.exchange and topic_matches(self.routing_key, routing_key)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    name: str
+    routing_key: str  # on portail.dlx
+    arguments: dict[str, Any] = field(default_factory=lambda: {"x-queue-type": "quorum"}, compare=False)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """One queue of one subscriber, as it must exist on the broker."""
+
+    subscriber: str
+    name: str
+    bindings: tuple[Binding, ...]
+    arguments: dict[str, Any] = field(compare=False)
+    dead_letter: DeadLetter | None = None
+    message: type[Message] | None = None  # the contract consumed, for the portal's own subscriptions
+    external: bool = False
+    # True: the relays hold an event until this queue exists (nothing is lost for it). False: the
+    # event goes to the other subscribers and the missing queue raises the alarm only.
+    required: bool = True
+    description: str = ""
+
+    def receives(self, exchange: str, routing_key: str) -> bool:
+        return any(b.matches(exchange, routing_key) for b in self.bindings)
+
+
+@dataclass(frozen=True)
+class Topology:
+    queues: tuple[QueueSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        seen: dict[str, str] = {}
+        for q in self.queues:
+            names = [q.name] + ([q.dead_letter.name] if q.dead_letter else [])
+            for name in names:
+                if name in seen:
+                    raise TopologyError(f"la file « {name} » est déclarée deux fois "
+                                        f"(abonnés « {seen[name]} » et « {q.subscriber} »)")
+                seen[name] = q.subscriber
+
+    def __add__(self, other: Topology) -> Topology:
+        return Topology(self.queues + other.queues)
+
+    @property
+    def subscribers(self) -> list[str]:
+        return list(dict.fromkeys(q.subscriber for q in self.queues))
+
+    def part(self, subscriber: str) -> Topology:
+        """What one subscriber owns (what a service declares again at start)."""
+        return Topology(tuple(q for q in self.queues if q.subscriber == subscriber))
+
+    def queue(self, name: str) -> QueueSpec:
+        for q in self.queues:
+            if q.name == name:
+                return q
+        raise KeyError(name)
+
+    def receivers(self, exchange: str, routing_key: str) -> list[QueueSpec]:
+        """Every registered queue an event published with this routing key must reach."""
+        return [q for q in self.queues if q.receives(exchange, routing_key)]
+
+
+class TopologyError(ValueError):
+    """A registry that cannot be right (duplicate queue, bad external subscriber): a French message."""
+
+
+_WORD = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """RabbitMQ's topic matching: words separated by dots, `*` exactly one word, `#` zero or more."""
+    def match(p: list[str], k: list[str]) -> bool:
+        if not p:
+            return not k
+        head, rest = p[0], p[1:]
+        if head == "#":
+            return any(match(rest, k[i:]) for i in range(len(k) + 1))
+        if not k:
+            return False
+        return (head == "*" or head == k[0]) and match(rest, k[1:])
+
+    return match(pattern.split("."), routing_key.split("."))
+
+
+def subscription(consumer: str, message: type[Message], delivery_limit: int) -> QueueSpec:
+    """A service's subscription, exactly as `kit.bus` declares it (the same function builds both)."""
+    from kit import bus
+
+    queue = bus.consumer_queue(consumer, message, delivery_limit)
+    dlq = bus.dead_letter_queue(consumer, message)
+    return QueueSpec(
+        subscriber=consumer, name=queue.name,
+        bindings=(Binding(bus.exchange_name(message), message.routing_key()),),
+        arguments=dict(queue.arguments or {}),
+        dead_letter=DeadLetter(dlq.name, dlq.routing_key or queue.name, dict(dlq.arguments or {})),
+        message=message, description=message.DESCRIPTION,
+    )
+
+
+def service_part(name: str, messages: Iterable[type[Message]], delivery_limit: int) -> Topology:
+    return Topology(tuple(subscription(name, m, delivery_limit) for m in messages))
+
+
+# -- external subscribers, from configuration -----------------------------------------------------------
+
+_EXTERNAL_KEYS = {"name", "queue", "routing_keys", "exchange", "arguments", "dead_letter", "required",
+                  "description"}
+
+
+def external_subscribers(data: Any, public_keys: Iterable[str], *, source: str = "configuration") -> Topology:
+    """Other municipal systems' queues, from the parsed YAML/JSON file (see
+    deploy/topology/external-subscribers.yaml). They may bind to the public exchange only, to routing
+    keys that a public contract has (a wildcard must match at least one)."""
+    from kit import bus
+
+    public = list(public_keys)
+    if data is None:
+        return Topology()
+    items = data.get("subscribers") if isinstance(data, dict) else None
+    if items is None:
+        raise TopologyError(f"{source} : la clé « subscribers » (une liste) est attendue")
+    if not isinstance(items, list):
+        raise TopologyError(f"{source} : « subscribers » doit être une liste")
+    queues = []
+    for i, item in enumerate(items, 1):
+        where = f"{source}, abonné n° {i}"
+        if not isinstance(item, dict):
+            raise TopologyError(f"{where} : un objet est attendu")
+        unknown = set(item) - _EXTERNAL_KEYS
+        if unknown:
+            raise TopologyError(f"{where} : clé(s) inconnue(s) : {', '.join(sorted(unknown))}")
+        name, queue = item.get("name"), item.get("queue")
+        if not isinstance(name, str) or not _WORD.match(name):
+            raise TopologyError(f"{where} : « name » est un identifiant (lettres, chiffres, - et _)")
+        where = f"{source}, abonné « {name} »"
+        if not isinstance(queue, str) or not queue or queue.startswith("amq.") or len(queue) > 255:
+            raise TopologyError(f"{where} : « queue » est le nom de sa file (pas « amq.… »)")
+        exchange = item.get("exchange", bus.EVENTS_EXCHANGE)
+        if exchange != bus.EVENTS_EXCHANGE:
+            raise TopologyError(f"{where} : un système externe ne se lie qu'à « {bus.EVENTS_EXCHANGE} » "
+                                f"(« {exchange} » est réservé au portail)")
+        keys = item.get("routing_keys")
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+            raise TopologyError(f"{where} : « routing_keys » est une liste non vide de clés de routage")
+        for key in keys:
+            if not any(topic_matches(key, k) for k in public):
+                raise TopologyError(f"{where} : la clé « {key} » ne correspond à aucun événement public "
+                                    "(voir contracts/asyncapi.json)")
+        arguments = item.get("arguments", {"x-queue-type": "quorum"})
+        if not isinstance(arguments, dict):
+            raise TopologyError(f"{where} : « arguments » est un objet (ex. x-queue-type: quorum)")
+        arguments = dict(arguments)
+        dead_letter = None
+        if item.get("dead_letter", False):
+            arguments.setdefault("x-dead-letter-exchange", bus.DEAD_LETTER_EXCHANGE)
+            arguments.setdefault("x-dead-letter-routing-key", queue)
+            dead_letter = DeadLetter(f"{queue}.dlq", arguments["x-dead-letter-routing-key"])
+        required = item.get("required", True)
+        if not isinstance(required, bool):
+            raise TopologyError(f"{where} : « required » vaut true ou false")
+        queues.append(QueueSpec(
+            subscriber=name, name=queue, bindings=tuple(Binding(exchange, k) for k in keys),
+            arguments=arguments, dead_letter=dead_letter, external=True, required=required,
+            description=str(item.get("description", "")),
+        ))
+    return Topology(tuple(queues))
+
+
+def parse_external(text: str, public_keys: Iterable[str], *, source: str) -> Topology:
+    """The external subscribers of a YAML (or JSON, a subset of YAML) document."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise TopologyError(f"{source} : YAML invalide ({exc})") from exc
+    return external_subscribers(data, public_keys, source=source)
+
+
+def load_external(path: Path, public_keys: Iterable[str]) -> Topology:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TopologyError(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
+    return parse_external(text, public_keys, source=str(path))
+
+
+def public_routing_keys(messages: Iterable[type[Message]]) -> list[str]:
+    return [m.routing_key() for m in messages if m.EXCHANGE == PUBLIC]
+
+
+# -- the portal's registry: assembled outside kit ---------------------------------------------------------
+
+_portal_loader: Callable[[], Topology] | None = None
+
+
+def register_portal(loader: Callable[[], Topology]) -> None:
+    """Called by the `services` package: how to build the portal's whole registry."""
+    global _portal_loader
+    _portal_loader = loader
+
+
+def portal() -> Topology:
+    """The portal's registry, or an empty one in a process that knows of none (a benchmark...)."""
+    return _portal_loader() if _portal_loader is not None else Topology()
+
+
+# -- on the broker ------------------------------------------------------------------------------------------
+
+
+async def declare(connection: aio_pika.abc.AbstractConnection, topology: Topology) -> list[str]:
+    """Declare the exchanges, then every queue with its arguments, its dead-letter queue and its
+    bindings. Idempotent: what exists with the same definition is left as it is (a queue existing with
+    other arguments is an error RabbitMQ reports, PRECONDITION_FAILED). Returns what was declared, one
+    French line each."""
+    from kit import bus
+
+    done: list[str] = []
+    channel = await connection.channel()
+    try:
+        exchanges = {}
+        for name, spec in bus.EXCHANGES.items():
+            exchanges[name] = await channel.declare_exchange(name, type=spec.type.value, durable=True)
+            done.append(f"échange {name} ({spec.type.value}, durable)")
+        for q in topology.queues:
+            if q.dead_letter is not None:
+                dlq = await channel.declare_queue(q.dead_letter.name, durable=True, arguments=q.dead_letter.arguments)
+                await dlq.bind(exchanges[bus.DEAD_LETTER_EXCHANGE], routing_key=q.dead_letter.routing_key)
+                done.append(f"file {q.dead_letter.name} (lettres mortes de {q.name})")
+            queue = await channel.declare_queue(q.name, durable=True, arguments=q.arguments)
+            for b in q.bindings:
+                await queue.bind(exchanges[b.exchange], routing_key=b.routing_key)
+            keys = ", ".join(f"{b.exchange} {b.routing_key}" for b in q.bindings)
+            done.append(f"file {q.name} [{q.subscriber}{', externe' if q.external else ''}] ← {keys}")
+    finally:
+        await channel.close()
+    return done
+
+
+class Checker:
+    """Passive checks of registered queues, on a channel of their own (a missing queue closes the
+    channel it was asked on, never the relay's publishing channel)."""
+
+    def __init__(self, connection: aio_pika.abc.AbstractConnection):
+        self.connection = connection
+        self._channel: aio_pika.abc.AbstractChannel | None = None
+
+    async def _open(self) -> aio_pika.abc.AbstractChannel:
+        if self._channel is None or self._channel.is_closed:
+            self._channel = await self.connection.channel(publisher_confirms=False)
+        return self._channel
+
+    async def missing(self, queues: Sequence[QueueSpec], *, bind: bool = False) -> list[QueueSpec]:
+        """The queues that do not exist. With `bind`, the existing ones get their registered bindings
+        asserted again (a no-op when they are there: AMQP cannot check a binding passively)."""
+        import aio_pika
+
+        absent = []
+        for q in queues:
+            channel = await self._open()
+            try:
+                queue = await channel.declare_queue(q.name, passive=True)
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                absent.append(q)
+                self._channel = None  # the broker closed it
+                continue
+            if bind:
+                for b in q.bindings:
+                    await queue.bind(b.exchange, routing_key=b.routing_key)
+        return absent
+
+    async def close(self) -> None:
+        if self._channel is not None and not self._channel.is_closed:
+            await self._channel.close()
+        self._channel = None
+
+
+async def check(connection: aio_pika.abc.AbstractConnection, queues: Sequence[QueueSpec]) -> list[QueueSpec]:
+    checker = Checker(connection)
+    try:
+        return await checker.missing(queues)
+    finally:
+        await checker.close()
