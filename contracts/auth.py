@@ -111,6 +111,8 @@ class AuthFamilyChangedV1(Message):
     structure_ids: list[uuid.UUID]
     guardians: list[Guardian]
     children: list[Child]
+    updated_at: dt.datetime | None = Field(
+        default=None, description="The family's version: when auth last changed it (a resync repeats it).")
 
 
 CONTACTS_EXAMPLE = {
@@ -135,6 +137,8 @@ class AuthFamilyContactsV1(Message):
     account_id: uuid.UUID
     emails: list[EmailStr] = Field(max_length=10, description="May be empty: the family gave none.")
     greeting: str
+    updated_at: dt.datetime | None = Field(
+        default=None, description="The addresses' version: when auth last changed them (a resync repeats it).")
 
 
 class ChildRef(BaseModel):
@@ -171,10 +175,14 @@ class AuthFamilyChangedV2(Message):
     structure_ids: list[uuid.UUID]
     guardians: int = Field(ge=0, le=2, description="How many responsables the family has.")
     children: list[ChildRef]
+    updated_at: dt.datetime | None = Field(
+        default=None, description="The family's version: when it last changed. A resync republishes the "
+                                  "current state with the same version: keep the newest, ignore an older one.")
 
     @classmethod
     def of(cls, private: AuthFamilyChangedV1) -> AuthFamilyChangedV2:
         """The public view of the private event."""
         return cls(family_id=private.family_id, structure_ids=private.structure_ids,
                    guardians=len(private.guardians),
-                   children=[ChildRef(child_id=c.child_id, structure_id=c.structure_id) for c in private.children])
+                   children=[ChildRef(child_id=c.child_id, structure_id=c.structure_id) for c in private.children],
+                   updated_at=private.updated_at)

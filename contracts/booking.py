@@ -209,3 +209,44 @@ class BookingWaitlistPromotedV2(Message):
     def of(cls, private: BookingWaitlistPromotedV1) -> BookingWaitlistPromotedV2:
         """The public view of the private event."""
         return cls(**private.model_dump(exclude={"child_first_name", "child_last_name"}))
+
+
+BOOKING_STATE_EXAMPLE = {
+    "booking_id": "5f0c6f52-8f1e-4a3b-9d4e-2b7c1a9e0d11",
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
+    "child_id": "a3d2c1b0-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    "activity_id": "0e1d2c3b-4a59-4687-a9b8-c7d6e5f40312",
+    "activity_name": "APS MATIN",
+    "date": "2025-09-08",
+    "arrival": "07:30:00",
+    "departure": "08:30:00",
+    "status": "accepted",
+    "updated_at": "2025-09-05T02:00:00Z",
+}
+
+
+class BookingStateV1(Message):
+    """The current transmitted state of one booking (a snapshot, republished by a resync): what its latest
+    transmitted movement said. A consumer keeps the newest by `updated_at` and ignores an older one."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [BOOKING_STATE_EXAMPLE]})
+
+    TYPE = "booking.booking_state"
+    VERSION = 1
+    DESCRIPTION = ("The current transmitted state of a booking (identifiers, activity, day, times, outcome), "
+                   "republished by a resync so that a late or damaged subscriber catches up; never the "
+                   "child's name.")
+
+    booking_id: uuid.UUID
+    family_id: uuid.UUID
+    structure_id: uuid.UUID
+    child_id: uuid.UUID
+    activity_id: uuid.UUID
+    activity_name: str
+    date: dt.date
+    arrival: dt.time | None = None
+    departure: dt.time | None = None
+    status: Literal["accepted", "waitlisted", "refused", "cancelled"] = Field(
+        description="The outcome of the latest transmitted movement: accepted means the day is consumed.")
+    updated_at: dt.datetime = Field(description="The version: when that movement was recorded.")

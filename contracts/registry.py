@@ -16,10 +16,18 @@ from contracts.billing import (
     BillingTariffPublishedV1,
 )
 from contracts.booking import (
+    BookingStateV1,
     BookingTransmittedV1,
     BookingTransmittedV2,
     BookingWaitlistPromotedV1,
     BookingWaitlistPromotedV2,
+)
+from contracts.consistency import (
+    AuthFactsDigestV1,
+    BookingFactsDigestV1,
+    ConsistencyCheckRequestedV1,
+    ConsistencyVerdictV1,
+    DossierFactsDigestV1,
 )
 from contracts.dossier import (
     DossierFamilyUpdatedV1,
@@ -38,6 +46,8 @@ MESSAGES: tuple[type[Message], ...] = (
     DossierSheetReviewedV2,
     DossierFamilyUpdatedV1, DossierSheetSubmittedV1, BillingTariffPublishedV1, BillingConsumptionRecordedV1, BillingInvoiceIssuedV1,
     BillingPaymentReceivedV1, NotifySendV1, NotifyMailSentV1,
+    BookingStateV1, ConsistencyCheckRequestedV1, AuthFactsDigestV1, DossierFactsDigestV1, BookingFactsDigestV1,
+    ConsistencyVerdictV1,
 )
 
 BY_ROUTING_KEY: dict[str, type[Message]] = {m.routing_key(): m for m in MESSAGES}

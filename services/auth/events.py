@@ -21,10 +21,20 @@ from kit import outbox
 PRODUCER = "auth"
 
 
-async def family_changed(conn: asyncpg.Connection, family_id: uuid.UUID) -> None:
+# A new version of a fact: later than the one before, even within one microsecond (the row lock orders
+# concurrent changes), so that consumers keep the newest (kit/projection.py).
+BUMP = "greatest(clock_timestamp(), {column} + interval '1 microsecond')"
+
+
+async def family_changed(conn: asyncpg.Connection, family_id: uuid.UUID, *, snapshot: bool = False) -> None:
     """Publish the family's whole current state: with names and birth dates (internal), by identifiers
-    only (public); and its e-mail addresses (internal)."""
-    family = await conn.fetchrow("SELECT id, identifiant, structure_id FROM families WHERE id = $1", family_id)
+    only (public); and its e-mail addresses (internal). The family's version is raised first, unless this
+    is a `snapshot` (a resync): the same facts with the same version."""
+    if not snapshot:
+        await conn.execute(f"UPDATE families SET updated_at = {BUMP.format(column='updated_at')} WHERE id = $1",
+                           family_id)
+    family = await conn.fetchrow("SELECT id, identifiant, structure_id, updated_at FROM families WHERE id = $1",
+                                 family_id)
     guardians = await conn.fetch(
         "SELECT id, rank, first_name, last_name FROM guardians WHERE family_id = $1 ORDER BY rank", family_id)
     children = await conn.fetch(
@@ -37,19 +47,25 @@ async def family_changed(conn: asyncpg.Connection, family_id: uuid.UUID) -> None
                             rank=g["rank"]) for g in guardians],
         children=[Child(child_id=c["id"], first_name=c["first_name"], last_name=c["last_name"],
                         birth_date=c["birth_date"], structure_id=c["structure_id"]) for c in children],
+        updated_at=family["updated_at"],
     )
     await outbox.add(conn, private, producer=PRODUCER)
     await outbox.add(conn, AuthFamilyChangedV2.of(private), producer=PRODUCER)
-    await family_contacts(conn, family_id)
+    await family_contacts(conn, family_id, snapshot=snapshot)
 
 
-async def family_contacts(conn: asyncpg.Connection, family_id: uuid.UUID) -> None:
-    account = await conn.fetchrow("SELECT id, emails, display_name FROM accounts WHERE family_id = $1", family_id)
+async def family_contacts(conn: asyncpg.Connection, family_id: uuid.UUID, *, snapshot: bool = False) -> None:
+    """The family's addresses (internal); their version is raised first unless this is a `snapshot`."""
+    if not snapshot:
+        await conn.execute(f"UPDATE accounts SET contacts_updated_at = {BUMP.format(column='contacts_updated_at')} "
+                           "WHERE family_id = $1", family_id)
+    account = await conn.fetchrow("SELECT id, emails, display_name, contacts_updated_at FROM accounts "
+                                  "WHERE family_id = $1", family_id)
     if account is None:
         return
     await outbox.add(conn, AuthFamilyContactsV1(
         family_id=family_id, account_id=account["id"], emails=list(account["emails"]),
-        greeting=account["display_name"]), producer=PRODUCER)
+        greeting=account["display_name"], updated_at=account["contacts_updated_at"]), producer=PRODUCER)
 
 
 async def account_created(conn: asyncpg.Connection, account_id: uuid.UUID, role: str,

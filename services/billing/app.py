@@ -5,9 +5,11 @@ from zoneinfo import ZoneInfo
 
 from contracts import BookingTransmittedV1
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
+from contracts.booking import BookingStateV1
+from contracts.consistency import AuthFactsDigestV1, BookingFactsDigestV1, DossierFactsDigestV1
 from contracts.dossier import DossierFamilyUpdatedV1
 from kit.service import Service, Subscription
-from services.billing import api, demo, handlers, invoicing
+from services.billing import api, demo, handlers, invoicing, resync
 from services.billing.provider import TestProvider
 from services.billing.settings import BillingSettings
 
@@ -16,6 +18,10 @@ __all__ = ["BillingSettings", "service"]
 
 def routes(app) -> None:
     api.routes(app)
+    from kit import consistency
+    from kit.service import APP_KEY
+
+    consistency.consumer_routes(app, lambda request: request.app[APP_KEY].pool)
 
 
 async def provider_ctx(app):
@@ -52,6 +58,10 @@ service = Service(
         Subscription(AuthFamilyChangedV1, handlers.on_family_changed),
         Subscription(AuthStructureChangedV1, handlers.on_structure_changed),
         Subscription(DossierFamilyUpdatedV1, handlers.on_family_updated),
+        Subscription(BookingStateV1, resync.on_booking_state),
+        Subscription(AuthFactsDigestV1, resync.check_auth),
+        Subscription(DossierFactsDigestV1, resync.check_dossier),
+        Subscription(BookingFactsDigestV1, resync.check_booking),
     ],
     contexts=[provider_ctx],
     commands={"issue-invoices": issue_invoices, "demo": demo.load},

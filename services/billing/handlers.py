@@ -12,7 +12,7 @@ from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.billing import BillingConsumptionRecordedV1
 from contracts.dossier import DossierFamilyUpdatedV1
 from contracts.pricing import Tariff, child_ranks, price
-from kit import outbox
+from kit import outbox, projection
 from kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -20,6 +20,13 @@ log = get_logger(__name__)
 
 async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFamilyChangedV1]) -> None:
     e = envelope.payload
+    # the freshness rule of every projection (kit/projection.py): an older state of the family is skipped
+    version = projection.version_of(envelope, e.updated_at)
+    if not await projection.claim(conn, "families", e.family_id, version,
+                                  e.structure_ids[0] if e.structure_ids else None):
+        return
+    for c in e.children:  # billing's children have no structure: the consistency check counts them per structure
+        await projection.claim(conn, "children", c.child_id, version, c.structure_id)
     first = next((g for g in e.guardians if g.rank == 1), None)
     label = f"{first.last_name.upper()} {first.first_name}" if first else e.identifiant
     await conn.execute(
@@ -37,16 +44,15 @@ async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFam
 
 async def on_structure_changed(conn: asyncpg.Connection, envelope: Envelope[AuthStructureChangedV1]) -> None:
     e = envelope.payload
-    await conn.execute("INSERT INTO structures (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = $2",
-                       e.structure_id, e.name)
+    await projection.upsert(conn, "structures", {"id": e.structure_id, "name": e.name}, conflict=["id"],
+                            kind="structures", key=e.structure_id, version=e.updated_at, structure_id=e.structure_id)
 
 
 async def on_family_updated(conn: asyncpg.Connection, envelope: Envelope[DossierFamilyUpdatedV1]) -> None:
     e = envelope.payload
-    await conn.execute(
-        """INSERT INTO quotients (family_id, family_quotient, updated_at) VALUES ($1, $2, $3)
-           ON CONFLICT (family_id) DO UPDATE SET family_quotient = $2, updated_at = $3
-           WHERE quotients.updated_at <= $3""", e.family_id, e.family_quotient, e.updated_at)
+    await projection.upsert(
+        conn, "quotients", {"family_id": e.family_id, "family_quotient": e.family_quotient, "updated_at": e.updated_at},
+        conflict=["family_id"], kind="quotients", key=e.family_id, version=e.updated_at)
 
 
 async def tariff_versions(conn: asyncpg.Connection, activity_id: uuid.UUID) -> list[Tariff]:

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from kit.clock import paris_today
-from services.gateway.backend import ServiceError
+from services.gateway.backend import ServiceError, ServiceUnavailable
 from services.gateway.render import render
 from services.gateway.session import BACKEND, Account, checked_form, signed_in
 
@@ -665,7 +665,28 @@ async def payment_submit(request: web.Request, account: Account) -> web.Response
 async def _operations_page(request, account, status=200, **extra):
     deliveries = (await fetch(request, account, "notify", "/v1/deliveries", status="failed"))["deliveries"]
     return render(request, "gestion_exploitation.html", status=status, section="exploitation",
-                  deliveries=deliveries, month=paris_today().strftime("%Y-%m"), form=extra.pop("form", {}), **extra)
+                  deliveries=deliveries, month=paris_today().strftime("%Y-%m"), form=extra.pop("form", {}),
+                  verdicts=await _consistency_verdicts(request, account), **extra)
+
+
+# resync and consistency check (docs/operations.md): the owners of facts, the consumers of their projections
+FACT_OWNERS = ("auth", "dossier", "booking")
+PROJECTION_CONSUMERS = ("booking", "billing", "dossier", "notify")
+
+
+async def _consistency_verdicts(request, account) -> list[dict]:
+    """Each consumer's latest verdict per owner; a service that does not answer is said so."""
+    verdicts = []
+    for service in PROJECTION_CONSUMERS:
+        try:
+            status, body = await request.app[BACKEND].request(service, "GET", "/v1/ops/consistency", account.identity)
+        except ServiceUnavailable:
+            status, body = 503, None
+        if status != 200 or not isinstance(body, dict):
+            verdicts.append({"consumer": service, "owner": "", "unavailable": True, "differences": []})
+            continue
+        verdicts.extend(body.get("verdicts") or [])
+    return verdicts
 
 
 @signed_in(roles=ADMIN)
@@ -692,6 +713,21 @@ async def operations_submit(request: web.Request, account: Account) -> web.Respo
             if not re.fullmatch(r"\d{4}-\d{4}", year):
                 raise Refused(f"Année scolaire invalide (« {year[:12]} »), format attendu : 2026-2027.")
             result = await call(request, account, "dossier", "POST", "/v1/campaigns", json={"school_year": year})
+        elif action == "resynchronisation":
+            family = form.get("famille", "").strip()
+            if family and not re.fullmatch(r"[0-9a-fA-F-]{36}", family):
+                raise Refused("Identifiant de famille invalide (un identifiant technique est attendu).")
+            republished = {}
+            for owner in FACT_OWNERS:
+                answer = await call(request, account, owner, "POST", "/v1/ops/resync",
+                                    json={"family_id": family or None})
+                republished.update({k: v for k, v in (answer or {}).items() if k != "service"})
+            result = {"republished": republished}
+        elif action == "coherence":
+            check_id = str(uuid.uuid4())
+            for owner in FACT_OWNERS:
+                await call(request, account, owner, "POST", "/v1/ops/facts-digest", json={"check_id": check_id})
+            result = {"check_id": check_id}
         elif action == "legal":
             kind = form.get("document")
             if kind not in ("rgpd", "cgu"):

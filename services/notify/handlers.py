@@ -14,6 +14,7 @@ from contracts.auth import AuthFamilyContactsV1
 from contracts.billing import BillingPaymentReceivedV1
 from contracts.booking import BookingWaitlistPromotedV1
 from contracts.dossier import DossierSheetReviewedV1
+from kit import consistency, projection
 from kit.logging import get_logger
 from kit.telemetry import inject_context
 from services.notify.templates import TemplateError, render
@@ -70,12 +71,17 @@ async def on_notify_send(conn: asyncpg.Connection, envelope: Envelope[NotifySend
 
 async def on_family_contacts(conn: asyncpg.Connection, envelope: Envelope[AuthFamilyContactsV1]) -> None:
     e = envelope.payload
-    await conn.execute(
-        """INSERT INTO family_contacts (family_id, account_id, emails, greeting, updated_at)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (family_id) DO UPDATE SET account_id = $2, emails = $3, greeting = $4, updated_at = $5
-           WHERE family_contacts.updated_at <= $5""",
-        e.family_id, e.account_id, [str(a) for a in e.emails], e.greeting, envelope.occurred_at)
+    version = projection.version_of(envelope, e.updated_at)
+    await projection.upsert(conn, "family_contacts", {
+        "family_id": e.family_id, "account_id": e.account_id, "emails": [str(a) for a in e.emails],
+        "greeting": e.greeting, "updated_at": version}, conflict=["family_id"], kind="contacts", key=e.family_id,
+        version=version)
+
+
+# the consistency check: the contacts, counted as auth counts them (under no structure)
+AUTH_FACTS = {"contacts": """SELECT NULL::uuid, c.family_id::text, v.version FROM family_contacts c
+                             LEFT JOIN projection_versions v ON v.kind = 'contacts' AND v.key = c.family_id::text"""}
+check_auth = consistency.verdict_on_digest("notify", "auth", AUTH_FACTS)
 
 
 async def on_booking_transmitted(conn: asyncpg.Connection, envelope: Envelope[BookingTransmittedV1]) -> None:

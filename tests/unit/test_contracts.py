@@ -115,7 +115,10 @@ def test_routing_keys():
         "billing.consumption_recorded.v1", "billing.invoice_issued.v1", "dossier.sheet_submitted.v1",
         # the public versions without personal detail (v1 of these moved to the internal exchange)
         "auth.family_changed.v2", "booking.transmitted.v2", "booking.waitlist_promoted.v2",
-        "dossier.sheet_reviewed.v2"}
+        "dossier.sheet_reviewed.v2",
+        # resync and consistency check (issue 14)
+        "booking.booking_state.v1", "consistency.check_requested.v1", "auth.facts_digest.v1",
+        "dossier.facts_digest.v1", "booking.facts_digest.v1", "consistency.verdict.v1"}
 
 
 def test_exchanges():
