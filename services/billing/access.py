@@ -112,11 +112,20 @@ async def invoice(request: web.Request, conn: asyncpg.Connection, invoice_id: uu
 
 
 # -- changes --------------------------------------------------------------------------------------------
-def tariff_publisher(request: web.Request, structure_id: uuid.UUID) -> Identity:
-    """Tariffs are published by staff of the structure, or an administrator."""
+async def tariff_publisher(request: web.Request, conn: asyncpg.Connection, structure_id: uuid.UUID,
+                           activity_id: uuid.UUID) -> Identity:
+    """Tariffs are published by staff of the structure, or an administrator, for an activity of that
+    structure: never for an activity booking has placed in another structure (its transmitted bookings
+    say where it is), whose lines the tariff would price."""
     who = _caller(request, *STAFF_ROLES)
     if not who.may_manage_structure(structure_id):
         raise _forbidden("Vous ne gérez pas cette structure.")
+    elsewhere = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM booking_movements WHERE activity_id = $1 AND structure_id <> $2)
+               OR EXISTS (SELECT 1 FROM consumptions WHERE activity_id = $1 AND structure_id <> $2)""",
+        activity_id, structure_id)
+    if elsewhere:
+        raise web.HTTPNotFound(text="Activité introuvable dans cette structure : aucun tarif publié.")
     return who
 
 

@@ -59,10 +59,10 @@ class TariffIn(BaseModel):
 
 async def publish_tariff(request: web.Request) -> web.Response:
     body = await read_model(request, TariffIn)
-    access.tariff_publisher(request, body.structure_id)
     tariff = Tariff(tariff_id=uuid.uuid4(), activity_id=body.activity_id, effective_from=body.effective_from,
                     unit=body.unit, brackets=body.brackets, reduced_from_rank=body.reduced_from_rank)
     async with _svc(request).pool.acquire() as conn, conn.transaction():
+        await access.tariff_publisher(request, conn, body.structure_id, body.activity_id)
         done = await conn.fetchval(
             """INSERT INTO tariffs (id, structure_id, activity_id, activity_name, effective_from, body)
                VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (activity_id, effective_from) DO NOTHING
