@@ -65,7 +65,7 @@ async def publish_tariff(request: web.Request) -> web.Response:
         await access.tariff_publisher(request, conn, body.structure_id, body.activity_id)
         done = await conn.fetchval(
             """INSERT INTO tariffs (id, structure_id, activity_id, activity_name, effective_from, body)
-               VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (activity_id, effective_from) DO NOTHING
+               VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (structure_id, activity_id, effective_from) DO NOTHING
                RETURNING true""",
             tariff.tariff_id, body.structure_id, body.activity_id, body.activity_name, body.effective_from,
             tariff.model_dump_json())

@@ -55,9 +55,10 @@ async def on_family_updated(conn: asyncpg.Connection, envelope: Envelope[Dossier
         conflict=["family_id"], kind="quotients", key=e.family_id, version=e.updated_at)
 
 
-async def tariff_versions(conn: asyncpg.Connection, activity_id: uuid.UUID) -> list[Tariff]:
-    rows = await conn.fetch("SELECT body::text AS body FROM tariffs WHERE activity_id = $1 ORDER BY effective_from",
-                            activity_id)
+async def tariff_versions(conn: asyncpg.Connection, structure_id: uuid.UUID, activity_id: uuid.UUID) -> list[Tariff]:
+    """The activity's tariff versions published by the structure the line belongs to (never another's)."""
+    rows = await conn.fetch("SELECT body::text AS body FROM tariffs WHERE structure_id = $1 AND activity_id = $2 "
+                            "ORDER BY effective_from", structure_id, activity_id)
     return [Tariff.model_validate_json(r["body"]) for r in rows]
 
 
@@ -80,7 +81,7 @@ async def on_booking_transmitted(conn: asyncpg.Connection, envelope: Envelope[Bo
     for line in event.lines:
         if line.kind == "reserve" and line.outcome == "accepted":
             if line.activity_id not in versions:
-                versions[line.activity_id] = await tariff_versions(conn, line.activity_id)
+                versions[line.activity_id] = await tariff_versions(conn, event.structure_id, line.activity_id)
             found = price(versions[line.activity_id], line.date, quotient, ranks.get(line.child_id, 1),
                           line.arrival, line.departure)
             if found is None:

@@ -41,7 +41,7 @@ async def on_booking_state(conn: asyncpg.Connection, envelope: Envelope[BookingS
     quotient = await conn.fetchval("SELECT family_quotient FROM quotients WHERE family_id = $1", e.family_id)
     siblings = await conn.fetch("SELECT id, birth_date FROM children WHERE family_id = $1", e.family_id)
     ranks = child_ranks([(r["id"], r["birth_date"]) for r in siblings])
-    found = price(await tariff_versions(conn, e.activity_id), e.date, quotient, ranks.get(e.child_id, 1),
+    found = price(await tariff_versions(conn, e.structure_id, e.activity_id), e.date, quotient, ranks.get(e.child_id, 1),
                   e.arrival, e.departure)
     unit, quantity, total = found if found else (0, 1, 0)
     consumption_id = uuid.uuid4()

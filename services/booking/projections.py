@@ -11,6 +11,9 @@ from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.billing import BillingTariffPublishedV1
 from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
 from kit import consistency, projection
+from kit.logging import get_logger
+
+log = get_logger(__name__)
 
 
 async def on_structure_changed(conn: asyncpg.Connection, envelope: Envelope[AuthStructureChangedV1]) -> None:
@@ -49,6 +52,12 @@ async def on_house_rules_signed(conn: asyncpg.Connection, envelope: Envelope[Dos
 
 async def on_tariff_published(conn: asyncpg.Connection, envelope: Envelope[BillingTariffPublishedV1]) -> None:
     t = envelope.payload.tariff
+    owner = await conn.fetchval("SELECT structure_id FROM activities WHERE id = $1", t.activity_id)
+    if owner != envelope.payload.structure_id:
+        # a tariff for an activity this structure does not run: it prices nothing here (billing ignores it too)
+        log.warning("tariff of another structure ignored", activity_id=str(t.activity_id),
+                    structure_id=str(envelope.payload.structure_id))
+        return
     await conn.execute(
         """INSERT INTO tariffs (id, activity_id, effective_from, body) VALUES ($1, $2, $3, $4::jsonb)
            ON CONFLICT (activity_id, effective_from) DO UPDATE SET id = $1, body = $4::jsonb""",

@@ -264,3 +264,51 @@ async def test_the_consumptions_pages_refuse_a_month_that_is_not_one_in_french(s
             assert resp.status == 400, (path, resp.status)
             text = await resp.text()
             assert "Période invalide" in text or "Seuls le mois en cours et le mois précédent" in text, path
+
+
+async def test_a_tariff_published_by_another_structure_prices_nothing_there(site, amqp_url):
+    """Staff of Y publish a tariff naming an activity of CarteVille (billing cannot tell yet: no booking of it
+    was transmitted): it neither blocks CarteVille's own tariff nor prices CarteVille's lines, in billing or
+    in booking's calendar."""
+    admin = await signed_in(site, "admin.portail", "Demo-Admin-2027")
+    staff_x = await signed_in(site, "agent.carteville", "Demo-Agent-2027")
+    structure_y, staff_y = await staff_of_new_structure(site, admin, "Accueil de loisirs Y")
+    activity = (await staff_x.call("POST", "/api/v1/booking/activities", {
+        "structure_id": CARTEVILLE, "name": f"Restauration {uuid.uuid4().hex[:4]}", "start_time": "11:30",
+        "end_time": "13:30"}, expect=201))["id"]
+
+    def tariff(structure: str, effective_from: str, cents: int) -> dict:
+        return {"structure_id": structure, "activity_id": activity, "activity_name": "Restauration",
+                "effective_from": effective_from, "unit": "session",
+                "brackets": [{"qf_max": None, "price_cents": cents}]}
+
+    await staff_y.call("POST", "/api/v1/billing/tariffs", tariff(structure_y, "2026-09-01", 1), expect=201)
+    await staff_x.call("POST", "/api/v1/billing/tariffs", tariff(CARTEVILLE, "2026-09-01", 280), expect=201)
+    await staff_y.call("POST", "/api/v1/billing/tariffs", tariff(structure_y, "2026-09-02", 2), expect=201)
+
+    fam = await family(admin, [("Léa", CARTEVILLE)])
+    await publish(amqp_url, BookingTransmittedV1(
+        transmission_id=uuid.uuid4(), family_id=fam["id"], structure_id=uuid.UUID(CARTEVILLE), structure_name="",
+        transmitted_at=dt.datetime(2026, 10, 5, 23, tzinfo=dt.UTC), lines=[TransmittedLine(
+            booking_id=uuid.uuid4(), child_id=fam["children"]["Léa"], child_first_name="Léa",
+            child_last_name="MARTIN", activity_id=uuid.UUID(activity), activity_name="Restauration",
+            date=dt.date(2026, 10, 5), kind="reserve", outcome="accepted")]))
+    billing = await asyncpg.connect(site.billing_db)
+    booking = await asyncpg.connect(site.booking_db)
+    try:
+        async def charged():
+            return await billing.fetchval("SELECT total_cents FROM consumptions WHERE activity_id = $1",
+                                          uuid.UUID(activity))
+
+        assert await eventually(charged) == 280
+
+        async def booking_prices():  # CarteVille's tariff has reached booking; Y's never does
+            rows = await booking.fetch("SELECT effective_from FROM tariffs WHERE activity_id = $1", uuid.UUID(activity))
+            return [r["effective_from"] for r in rows] or None
+
+        assert await eventually(booking_prices) == [dt.date(2026, 9, 1)]
+    finally:
+        await billing.close()
+        await booking.close()
+    for api in (admin, staff_x, staff_y):
+        await api.close()
