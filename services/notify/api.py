@@ -14,11 +14,11 @@ async def deliveries(request: web.Request) -> web.Response:
     who = identity_of(request)
     scope = access.delivery_scope(who)
     status = request.query.get("status", "failed")
-    if status not in ("pending", "sent", "failed"):
-        raise web.HTTPBadRequest(text="statut attendu : pending, sent ou failed")
+    if status not in ("pending", "sending", "sent", "failed"):
+        raise web.HTTPBadRequest(text="statut attendu : pending, sending, sent ou failed")
     rows = await request.app[APP_KEY].pool.fetch(
         """SELECT id, template, family_id, structure_id, cardinality(recipients) AS recipients, subject, status,
-                  attempts, smtp_answer, created_at, sent_at FROM deliveries
+                  attempts, repeats, last_attempt_at, smtp_answer, created_at, sent_at FROM deliveries
            WHERE status = $1 AND ($2 OR structure_id = ANY($3::uuid[])) ORDER BY id DESC LIMIT 200""",
         status, scope.everything, list(scope.structures))
     rows = [r for r in rows if access.may_see_delivery(who, r["structure_id"])]
@@ -28,6 +28,9 @@ async def deliveries(request: web.Request) -> web.Response:
          "structure_id": str(r["structure_id"]) if r["structure_id"] else None,
          "recipients": r["recipients"], "subject": r["subject"],
          "status": r["status"], "attempts": r["attempts"], "smtp_answer": r["smtp_answer"],
+         # sent again after a crash interrupted the hand-off: the family may have received it twice
+         "repeats": r["repeats"],
+         "last_attempt_at": r["last_attempt_at"].isoformat() if r["last_attempt_at"] else None,
          "created_at": r["created_at"].isoformat(), "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
         for r in rows]})
 

@@ -5,7 +5,9 @@ from contracts import BookingTransmittedV1, NotifySendV1
 from contracts.auth import AuthFamilyContactsV1
 from contracts.billing import BillingPaymentReceivedV1
 from contracts.booking import BookingWaitlistPromotedV1
+from contracts.consistency import AuthFactsDigestV1
 from contracts.dossier import DossierSheetReviewedV1
+from kit import consistency
 from kit.service import APP_KEY, Service, Subscription
 from services.notify import api, digests, handlers
 from services.notify.mailer import DeliverySender, Mailer
@@ -28,28 +30,38 @@ async def digest_scheduler(app):
     svc = app[APP_KEY]
     s: NotifySettings = svc.settings
     stopping = asyncio.Event()
-    task = None
+    # A digest run a crash interrupted (here, or in a CronJob's pod) is taken over at start, then checked
+    # for every minute, whether or not this process schedules the runs itself.
+    tasks = [asyncio.create_task(digests.resumer(svc.pool, s.public_url, stopping), name="notify-digest-resumer")]
     if s.digest_scheduler:
-        task = asyncio.create_task(digests.scheduler(svc.pool, s.public_url, s.digest_hour, stopping),
-                                   name="notify-digest-scheduler")
+        tasks.append(asyncio.create_task(digests.scheduler(svc.pool, s.public_url, s.digest_hour, stopping),
+                                         name="notify-digest-scheduler"))
     yield
     stopping.set()
-    if task is not None:
-        await task
+    await asyncio.gather(*tasks)
 
 
 async def digest_command(settings: NotifySettings, pool) -> None:
-    """`python -m services.notify digest`: the morning digest now (a CronJob on Kubernetes)."""
+    """`python -m services.notify digest`: the morning digest now (a CronJob on Kubernetes). A run a crash
+    interrupted is finished first."""
+    for resumed in await digests.resume_interrupted(pool, settings.public_url):
+        print(f"Compte-rendu interrompu {resumed.run_id} repris : {resumed.mails} courriels pour "
+              f"{resumed.families} familles.")
     report = await digests.run(pool, settings.public_url)
     print(f"Compte-rendu : {report.mails} courriels pour {report.families} familles "
           f"({report.waiting} en attente d'adresse).")
+
+
+def routes(app) -> None:
+    api.routes(app)
+    consistency.consumer_routes(app, lambda request: request.app[APP_KEY].pool)
 
 
 service = Service(
     name="notify",
     migrations_dir=Path(__file__).parent / "migrations",
     settings_cls=NotifySettings,
-    routes=api.routes,
+    routes=routes,
     subscriptions=[
         Subscription(NotifySendV1, handlers.on_notify_send),
         Subscription(AuthFamilyContactsV1, handlers.on_family_contacts),
@@ -57,6 +69,7 @@ service = Service(
         Subscription(BookingWaitlistPromotedV1, handlers.on_waitlist_promoted),
         Subscription(DossierSheetReviewedV1, handlers.on_sheet_reviewed),
         Subscription(BillingPaymentReceivedV1, handlers.on_payment_received),
+        Subscription(AuthFactsDigestV1, handlers.check_auth),
     ],
     contexts=[delivery_sender, digest_scheduler],
     commands={"digest": digest_command},
