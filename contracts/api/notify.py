@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 
 class DeliveriesQuery(BaseModel):
-    status: Literal["pending", "sent", "failed"] | None = Field(default=None, description="Par défaut : failed.")
+    status: Literal["pending", "sending", "sent", "failed"] | None = Field(
+        default=None, description="Par défaut : failed. « sending » : remis au serveur SMTP, pas encore confirmé.")
 
 
 class Delivery(BaseModel):
@@ -23,6 +24,8 @@ class Delivery(BaseModel):
     smtp_answer: str | None
     created_at: str
     sent_at: str | None
+    last_attempt_at: str | None = None
+    repeats: int = Field(default=0, description="Envois répétés après un arrêt brutal (même Message-ID).")
 
 
 class DeliveriesOut(BaseModel):
