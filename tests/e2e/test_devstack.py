@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from services.auth import demo
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,6 +237,9 @@ def test_a_fresh_run_knows_the_demo_family_everywhere_and_restarts_a_process_tha
                and time.monotonic() < deadline):
             time.sleep(0.5)
         assert _query(prefix + "booking", "SELECT count(*) FROM children WHERE family_id = $1", family) == 2
+        # the structure's name, which the nightly transmission and the morning digest carry
+        assert _query(prefix + "booking", "SELECT name FROM structures WHERE id = $1",
+                      demo.DEMO_STRUCTURE_ID) == "Mairie de CarteVille"
 
         booking = base + SERVICES.index("booking")
         os.kill(_pid_listening_on(booking), signal.SIGKILL)
