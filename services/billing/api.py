@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field
 from contracts.billing import BillingTariffPublishedV1
 from contracts.pricing import Bracket, Tariff
 from kit import outbox
+from kit.fr import euros, parse_euros
 from kit.http import json_response, problem, read_model
 from kit.service import APP_KEY
 from services.billing import access, invoicing
 from services.billing.exports import ConsumptionRow, csv_bytes, filter_rows
-from services.billing.money import euros, parse_euros
 from services.billing.pdf import InvoiceDoc, InvoiceLine, consumptions_pdf, invoice_pdf
 from services.billing.provider import InvalidCallback, TestProvider
 

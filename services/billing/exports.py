@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from services.billing.money import euros, euros_plain
+from kit.fr import euros, euros_plain
 
 HEADER = ("Date", "Nom", "Prénom", "Activité", "Prix (€)", "Qté", "Total (€)")
 TOTAL_LABEL = "TOTAL(€)"

@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from kit.fr import euros
 from services.billing.exports import TOTAL_LABEL, ConsumptionRow, french_date, total_cents
-from services.billing.money import euros
 
 HISTORY_HEADING = "Historique des Consommations"
 _ENCODING = "windows-1252"

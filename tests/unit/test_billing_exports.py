@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from kit.fr import euros, euros_plain, euros_symbol, parse_euros
 from services.billing.exports import ConsumptionRow, csv_bytes, filter_rows
-from services.billing.money import euros, euros_plain, euros_symbol, parse_euros
 from services.billing.pdf import InvoiceDoc, InvoiceLine, consumptions_pdf, invoice_pdf, pdf_text
 
 NNBSP = "\u202f"

@@ -1,9 +1,41 @@
-"""Amounts in integer cents, written and read the French way ("1 234,50 €"). Never through float."""
+"""French for people: days and months written out, amounts in euros. The one place these are spelt, so
+that a page, a mail, a PDF and an export say the same thing (ADR 0003: money is integer cents).
+
+Rules (`services/*/domain/`) never format for people: they return dates and cents, and the layer that
+answers (HTTP, mail, PDF) writes them with these functions."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from kit.clock import PARIS
+
+__all__ = ["MONTHS", "PARIS", "WEEKDAYS", "WEEKDAYS_SHORT", "euros", "euros_plain", "euros_symbol", "long_date",
+           "month_year", "parse_euros", "written_day"]
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+WEEKDAYS_SHORT = ("Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def long_date(d: date) -> str:
+    """« jeudi 4 février 2027 », as in a sentence."""
+    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def written_day(d: date) -> str:
+    """« Jeudi 4 Février 2027 », as the guide writes a day in a list (weekday and month capitalised)."""
+    return f"{WEEKDAYS[d.weekday()].capitalize()} {d.day} {MONTHS[d.month - 1].capitalize()} {d.year}"
+
+
+def month_year(year: int, month: int) -> str:
+    """« Février 2027 »."""
+    return f"{MONTHS[month - 1].capitalize()} {year}"
+
+
+# -- money: integer cents, written and read the French way ("1 234,50 €"), never through float ------------
 THOUSANDS = "\u202f"  # narrow no-break space, the French thousands separator
 _NBSP = "\u00a0"
 
