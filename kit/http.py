@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Iterable
 
 import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from contracts.errors import DomainError, NotFound
 from kit import identity as ident
 from kit.context import CORRELATION_HEADER, correlation_id_var, new_correlation_id
 from kit.logging import get_logger
@@ -332,6 +334,8 @@ async def problem_middleware(request: web.Request, handler):
         if exc.status < 400:
             raise
         return problem(exc.status, title_of(exc.status), detail_of(exc))
+    except DomainError as exc:  # a rule's refusal (contracts/errors.py), already in French
+        return problem(exc.status, exc.title, exc.detail)
     except ValidationError as exc:
         return problem(422, _TITLES[422], "Certaines données envoyées ne sont pas valides.",
                        errors=french_errors(exc))
@@ -401,3 +405,11 @@ def json_response(data, status: int = 200) -> web.Response:
     else:
         text = json.dumps(data, ensure_ascii=False, default=str)
     return web.Response(status=status, text=text, content_type="application/json")
+
+
+def path_uuid(request: web.Request, name: str, what: str = "Élément") -> uuid.UUID:
+    """The path parameter `name` as a UUID; anything else is an unknown address (404), in every service."""
+    try:
+        return uuid.UUID(request.match_info[name])
+    except (KeyError, ValueError):
+        raise NotFound(f"{what} introuvable.") from None

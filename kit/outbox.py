@@ -78,6 +78,20 @@ async def add_many(conn: asyncpg.Connection, payloads, *, producer: str) -> None
         "INSERT INTO outbox (event_id, exchange, routing_key, body) VALUES ($1, $2, $3, $4::jsonb)", rows)
 
 
+class Producer:
+    """The outbox of one service: `OUTBOX = Producer("booking")`, then `await OUTBOX.add(conn, event)`;
+    the producer's name is written once."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    async def add(self, conn: asyncpg.Connection, payload: Message, *, secret: bool = False) -> Envelope[Any]:
+        return await add(conn, payload, producer=self.name, secret=secret)
+
+    async def add_many(self, conn: asyncpg.Connection, payloads) -> None:
+        await add_many(conn, payloads, producer=self.name)
+
+
 async def pending_count(conn: asyncpg.Connection) -> int:
     return await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
 

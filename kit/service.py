@@ -43,6 +43,11 @@ log = get_logger(__name__)
 APP_KEY = web.AppKey("service", object)
 
 
+def pool_of(request: web.Request) -> asyncpg.Pool:
+    """The service's database pool, from a request of its own API."""
+    return request.app[APP_KEY].pool
+
+
 @dataclass(frozen=True)
 class Subscription:
     message: type[Message]
