@@ -1,5 +1,5 @@
-"""Who may see or change what in the family dossier, in one place. Every handler of
-services/dossier/api.py asks here; nothing else decides.
+"""Who may see or change what in the family dossier, in one place. Every transaction script of
+services/dossier/service/ asks here; nothing else decides.
 
 - A family (parent account) reads and writes its own sheets, documents and contacts, and downloads its
   archive.
@@ -14,21 +14,21 @@ services/dossier/api.py asks here; nothing else decides.
   audited (ADR 0004): `audited` says when.
 
 The decisions are plain functions of the identity and the facts (unit-tested with plain identities);
-the `require_*` helpers fetch the facts they need and refuse with a French 4xx (404 for what the
-person may not even know exists)."""
+the `require_*` checks take the facts the service layer read from the store and refuse with a French
+Forbidden (403) or NotFound (404, for what the person may not even know exists)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
 
-from aiohttp import web
-
+from contracts.errors import Forbidden, NotFound
 from kit.identity import Identity
+from services.dossier.domain.states import SheetState
 
 STAFF = ("staff", "admin")
-# the states a sheet is in once the family has transmitted it (see domain/states.py)
-SHARED_STATES = frozenset({"transmise", "validee", "refusee"})
+# the states a sheet is in once the family has transmitted it
+SHARED_STATES = frozenset({SheetState.SUBMITTED, SheetState.APPROVED, SheetState.REFUSED})
 
 NOT_A_FAMILY = "Cet espace est réservé aux familles."
 NO_FAMILY = "Compte sans famille."
@@ -76,84 +76,63 @@ def audited(who: Identity, is_health_data: bool) -> bool:
 # -- the same, as checks that refuse in French ------------------------------------------------------------------
 def require_family(who: Identity) -> uuid.UUID:
     if who.role != "parent":
-        raise web.HTTPForbidden(text=NOT_A_FAMILY)
+        raise Forbidden(NOT_A_FAMILY)
     if who.family_id is None:
-        raise web.HTTPForbidden(text=NO_FAMILY)
+        raise Forbidden(NO_FAMILY)
     return who.family_id
 
 
 def require_staff(who: Identity) -> Identity:
     if who.role not in STAFF:
-        raise web.HTTPForbidden(text=NOT_STAFF)
+        raise Forbidden(NOT_STAFF)
     return who
 
 
 def require_admin(who: Identity) -> Identity:
     if who.role != "admin":
-        raise web.HTTPForbidden(text=NOT_ADMIN)
+        raise Forbidden(NOT_ADMIN)
     return who
 
 
 def require_signed_in(who: Identity) -> Identity:
     if who.role not in ("parent", *STAFF):
-        raise web.HTTPForbidden(text=SIGN_IN)
+        raise Forbidden(SIGN_IN)
     return who
 
 
-async def sheet_structures(conn, sheet) -> set[uuid.UUID]:
-    """The structures a sheet is about: its child's (and the one it is for, e.g. a règlement
-    intérieur), or for a family's own sheet the structures of all its children."""
-    if sheet["child_id"] is not None:
-        found = {await conn.fetchval("SELECT structure_id FROM children WHERE id = $1", sheet["child_id"])}
-    else:
-        found = {r["structure_id"] for r in await conn.fetch(
-            "SELECT structure_id FROM children WHERE family_id = $1", sheet["family_id"])}
-    if sheet["structure_id"] is not None:
-        found.add(sheet["structure_id"])
-    return {s for s in found if s is not None}
+def sheet_structures(children_structures: Collection[uuid.UUID], sheet_structure: uuid.UUID | None) -> set[uuid.UUID]:
+    """The structures a sheet is about: its child's (or for a family's own sheet those of all its
+    children), and the one it is for (e.g. a règlement intérieur)."""
+    found = set(children_structures)
+    if sheet_structure is not None:
+        found.add(sheet_structure)
+    return found
 
 
-async def require_own_sheet(conn, who: Identity, sheet_id: uuid.UUID, lock: bool = False):
-    """The family's own sheet (any state)."""
+def require_own_sheet(who: Identity, family_id: uuid.UUID | None) -> None:
+    """The family's own sheet (any state); `family_id` is the sheet's, None when there is no such sheet."""
     require_family(who)
-    row = await conn.fetchrow("SELECT * FROM sheets WHERE id = $1" + (" FOR UPDATE" if lock else ""), sheet_id)
-    if row is None or not owns(who, row["family_id"]):
-        raise web.HTTPNotFound(text=SHEET_NOT_FOUND)
-    return row
+    if not owns(who, family_id):
+        raise NotFound(SHEET_NOT_FOUND)
 
 
-async def require_staff_sheet(conn, who: Identity, sheet_id: uuid.UUID, lock: bool = False, review: bool = False):
+def require_staff_sheet(who: Identity, family_id: uuid.UUID, state: str, structures: Collection[uuid.UUID],
+                        review: bool = False) -> None:
     """A sheet staff may read (or review): transmitted or reviewed, of a family of their structures."""
-    require_staff(who)
-    row = await conn.fetchrow("SELECT * FROM sheets WHERE id = $1" + (" FOR UPDATE" if lock else ""), sheet_id)
-    if row is None:
-        raise web.HTTPNotFound(text=SHEET_NOT_FOUND)
     decide = may_review_sheet if review else may_read_sheet
-    if not decide(who, row["family_id"], row["state"], await sheet_structures(conn, row)):
-        raise web.HTTPNotFound(text=SHEET_NOT_FOUND)
-    return row
+    if not decide(who, family_id, state, structures):
+        raise NotFound(SHEET_NOT_FOUND)
 
 
-async def require_document(conn, who: Identity, document_id: uuid.UUID, lock: bool = False):
-    """A document: the family's own, or for staff one of a sheet they may read. Returns the document row
-    with its sheet's state (`state`) and child (`child_id`)."""
-    require_signed_in(who)
-    row = await conn.fetchrow(
-        "SELECT d.*, s.state, s.child_id, s.structure_id AS sheet_structure_id FROM documents d "
-        "JOIN sheets s ON s.id = d.sheet_id WHERE d.id = $1" + (" FOR UPDATE OF d" if lock else ""), document_id)
-    if row is None:
-        raise web.HTTPNotFound(text=DOCUMENT_NOT_FOUND)
-    if who.role == "parent":
-        allowed = owns(who, row["family_id"])
-    else:
-        sheet = {"child_id": row["child_id"], "family_id": row["family_id"], "structure_id": row["sheet_structure_id"]}
-        allowed = may_read_sheet(who, row["family_id"], row["state"], await sheet_structures(conn, sheet))
+def require_document(who: Identity, family_id: uuid.UUID, state: str, structures: Collection[uuid.UUID]) -> None:
+    """A document: the family's own, or for staff one of a sheet they may read (`state` and
+    `structures` are its sheet's)."""
+    allowed = owns(who, family_id) if who.role == "parent" else may_read_sheet(who, family_id, state, structures)
     if not allowed:
-        raise web.HTTPNotFound(text=DOCUMENT_NOT_FOUND)
-    return row
+        raise NotFound(DOCUMENT_NOT_FOUND)
 
 
-def require_own_document(who: Identity, document) -> None:
+def require_own_document(who: Identity, family_id: uuid.UUID) -> None:
     require_family(who)
-    if not owns(who, document["family_id"]):
-        raise web.HTTPNotFound(text=DOCUMENT_NOT_FOUND)
+    if not owns(who, family_id):
+        raise NotFound(DOCUMENT_NOT_FOUND)

@@ -1,12 +1,14 @@
+"""The declaration of the dossier service: its migrations, its routes (http.py and the consistency check's),
+its subscriptions (events.py), the vault opened at start-up and its commands (demo, resync)."""
+
 from pathlib import Path
 
-from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
-from contracts.consistency import AuthFactsDigestV1, ConsistencyCheckRequestedV1, DossierFactsDigestV1
 from kit import consistency
-from kit.service import APP_KEY, Service, Subscription
-from services.dossier import api, demo, projections, resync, seal_names
+from kit.service import APP_KEY, Service, pool_of
+from services.dossier import demo, events, http
 from services.dossier.domain.crypto import Sealer
 from services.dossier.domain.storage import FileSystemStorage
+from services.dossier.service import Vault, maintenance
 from services.dossier.settings import DossierSettings
 
 
@@ -14,18 +16,17 @@ async def vault(app):
     """The key that seals health data and the storage of the documents; document names stored in clear
     before migration 003 are sealed now, before anything is served."""
     settings: DossierSettings = app[APP_KEY].settings
-    app[api.SEALER] = Sealer(settings.dossier_key, old_keys=settings.old_keys)
-    app[api.STORAGE] = FileSystemStorage(Path(settings.documents_dir))
-    await seal_names.seal_clear_names(app[APP_KEY].pool, app[api.SEALER])
+    app[http.VAULT] = Vault(Sealer(settings.dossier_key, old_keys=settings.old_keys),
+                            FileSystemStorage(Path(settings.documents_dir)))
+    await maintenance.seal_clear_names(app[APP_KEY].pool, app[http.VAULT].sealer)
     yield
 
 
 def routes(app) -> None:
-    api.routes(app)
-    pool = lambda request: request.app[APP_KEY].pool
-    consistency.owner_routes(app, pool, resync.OWNER, DossierFactsDigestV1, resync.QUERIES, resync.NAMES,
-                             resync.resync)
-    consistency.consumer_routes(app, pool)
+    http.routes(app)
+    consistency.owner_routes(app, pool_of, events.OWNER, events.DossierFactsDigestV1, events.facts.OWNED_FACTS,
+                             events.facts.STRUCTURE_NAMES, events.resync)
+    consistency.consumer_routes(app, pool_of)
 
 
 service = Service(
@@ -33,13 +34,8 @@ service = Service(
     migrations_dir=Path(__file__).parent / "migrations",
     settings_cls=DossierSettings,
     routes=routes,
-    subscriptions=[
-        Subscription(AuthStructureChangedV1, projections.on_structure_changed),
-        Subscription(AuthFamilyChangedV1, projections.on_family_changed),
-        Subscription(ConsistencyCheckRequestedV1, resync.digest_on_request),
-        Subscription(AuthFactsDigestV1, projections.check_auth),
-    ],
+    subscriptions=events.SUBSCRIPTIONS,
     contexts=[vault],
     commands={"demo": demo.load},
 )
-service.commands["resync"] = consistency.resync_command("dossier", resync.resync, lambda: service.args)
+service.commands["resync"] = consistency.resync_command("dossier", events.resync, lambda: service.args)

@@ -1,3 +1,6 @@
+"""The settings of the dossier service: the keys that seal health data and documents, and where the
+sealed documents are kept."""
+
 from pathlib import Path
 
 from pydantic import Field

@@ -10,7 +10,7 @@ import asyncpg
 from kit import db, migrations
 from services.dossier.app import service as dossier
 from services.dossier.domain.crypto import Sealer
-from services.dossier.seal_names import seal_clear_names
+from services.dossier.service.maintenance import seal_clear_names
 from tests.conftest import database_url
 
 

@@ -24,12 +24,12 @@ from contracts.booking import BookingStateV1
 from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
 from kit import bus
 from services.auth import demo
-from services.auth import resync as auth_resync
+from services.auth import events as auth_resync
 from services.auth.app import service as auth
 from services.billing.app import service as billing
-from services.booking import resync as booking_resync
+from services.booking import events as booking_resync
 from services.booking.app import service as booking
-from services.dossier import resync as dossier_resync
+from services.dossier import events as dossier_events
 from services.dossier.app import service as dossier
 from services.dossier.domain.crypto import Sealer
 from services.notify.app import service as notify
@@ -115,7 +115,7 @@ async def resync_all(s: Stack) -> None:
     """What `python -m services.<owner> resync --all` does, for the three owners; then wait until their
     events have left and been applied (each owner's outbox empty, each consumer idle)."""
     await auth_resync.resync(s["auth"])
-    await dossier_resync.resync(s["dossier"])
+    await dossier_events.resync(s["dossier"])
     await booking_resync.resync(s["booking"])
     for owner in ("auth", "dossier", "booking"):
         await eventually(lambda o=owner: s[o].fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"),
@@ -309,6 +309,6 @@ async def test_a_resync_of_one_family_or_one_structure_republishes_only_them(sta
     assert await auth_resync.resync(s["auth"], family_id=s.family_id) == {"structures": 0, "families": 1}
     assert await auth_resync.resync(s["auth"], structure_id=demo.DEMO_SECOND_STRUCTURE_ID) == {
         "structures": 1, "families": 1}  # the family has a child there
-    assert await dossier_resync.resync(s["dossier"], family_id=uuid.uuid4()) == {"quotients": 0, "house_rules": 0}
+    assert await dossier_events.resync(s["dossier"], family_id=uuid.uuid4()) == {"quotients": 0, "house_rules": 0}
     assert await booking_resync.resync(s["booking"], structure_id=CARTEVILLE) == {"bookings": 1}
     await resync_all(s)

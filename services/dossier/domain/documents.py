@@ -1,17 +1,28 @@
-"""Supporting documents (« pièces justificatives ») of the dossier: which are asked for, and
-the upload limits of the guide (4 files per document, 2000 Ko per file, PDF/JPEG/PNG only).
+"""Supporting documents (« pièces justificatives ») of the dossier: which are still missing before
+transmission, and the upload limits of the guide (4 files per document, 2000 Ko per file, PDF/JPEG/PNG only).
 
 The file type is decided by its content (magic bytes), never by its name or by the type the
-browser declares."""
+browser declares. The document kinds, their labels and which ones a sheet's data asks for are part
+of the published forms (``contracts.dossier_sheets``), re-exported here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from contracts.dossier_sheets import (
+    DOCUMENT_LABELS,
+    DOCUMENTS_OF,
+    HEALTH_DOCUMENTS,
+    SHEET_OF,
+    DocumentKind,
+    SheetKind,
+    required_documents,
+)
 
-from .sheets import HealthSheet, SheetKind
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "ALLOWED",
@@ -24,54 +35,13 @@ __all__ = [
     "DocumentKind",
     "UploadRefused",
     "check_upload",
+    "display_name",
     "format_size",
     "missing_documents",
     "required_documents",
     "sniff",
 ]
 
-
-class DocumentKind(StrEnum):
-    JUSTIFICATIF_QF = "justificatif_qf"
-    JUGEMENT_DIVORCE = "jugement_divorce"
-    ATTESTATION_ASSURANCE = "attestation_assurance"
-    CARNET_VACCINATION = "carnet_vaccination"
-    CONTRE_INDICATION = "certificat_contre_indication"
-    ORDONNANCE = "ordonnance"
-    PAI = "pai"
-
-
-DOCUMENT_LABELS: dict[DocumentKind, str] = {
-    DocumentKind.JUSTIFICATIF_QF: (
-        "Justificatif de quotient familial CAF ou MSA, ou à défaut dernier avis d'imposition"
-    ),
-    DocumentKind.JUGEMENT_DIVORCE: "Jugement de divorce",
-    DocumentKind.ATTESTATION_ASSURANCE: "Attestation d'assurance",
-    DocumentKind.CARNET_VACCINATION: "Copie du carnet de vaccination",
-    DocumentKind.CONTRE_INDICATION: "Certificat médical de contre-indication",
-    DocumentKind.ORDONNANCE: "Ordonnance",
-    DocumentKind.PAI: "Copie du PAI",
-}
-
-SHEET_OF: dict[DocumentKind, SheetKind] = {
-    DocumentKind.JUSTIFICATIF_QF: SheetKind.FAMILLE,
-    DocumentKind.JUGEMENT_DIVORCE: SheetKind.FAMILLE,
-    DocumentKind.ATTESTATION_ASSURANCE: SheetKind.ASSURANCE,
-    DocumentKind.CARNET_VACCINATION: SheetKind.SANITAIRE,
-    DocumentKind.CONTRE_INDICATION: SheetKind.SANITAIRE,
-    DocumentKind.ORDONNANCE: SheetKind.SANITAIRE,
-    DocumentKind.PAI: SheetKind.SANITAIRE,
-}
-
-# The documents a sheet may carry, in the guide's order (for the « pièces à joindre » block).
-DOCUMENTS_OF: dict[SheetKind, tuple[DocumentKind, ...]] = {
-    kind: tuple(d for d in DocumentKind if SHEET_OF[d] is kind) for kind in SheetKind
-}
-
-# Health data: encrypted at rest, every read audited.
-HEALTH_DOCUMENTS: frozenset[DocumentKind] = frozenset(
-    d for d, sheet in SHEET_OF.items() if sheet is SheetKind.SANITAIRE
-)
 
 MAX_FILES_PER_PIECE = 4
 MAX_FILE_BYTES = 2000 * 1024
@@ -131,36 +101,6 @@ def check_upload(kind: DocumentKind, files_already: int, content: bytes) -> str:
     return mime
 
 
-def _blank(value: str | None) -> bool:
-    return value is None or not value.strip()
-
-
-def required_documents(kind: SheetKind, data: BaseModel) -> list[DocumentKind]:
-    """The documents the sheet needs, given its data. The divorce judgement is never required
-    here (only the family knows it applies), but may always be attached to the family sheet.
-    While « vaccinés ou non » is not answered, neither the vaccination record nor the
-    contra-indication certificate is asked for yet."""
-    kind = SheetKind(kind)
-    if kind is SheetKind.FAMILLE:
-        return [DocumentKind.JUSTIFICATIF_QF]
-    if kind is SheetKind.ASSURANCE:
-        return [DocumentKind.ATTESTATION_ASSURANCE]
-    if kind is SheetKind.SANITAIRE:
-        if not isinstance(data, HealthSheet):
-            raise TypeError(f"{type(data).__name__} is not the data of a health sheet")
-        needed = []
-        if data.vaccinated is True:
-            needed.append(DocumentKind.CARNET_VACCINATION)
-        elif data.vaccinated is False:
-            needed.append(DocumentKind.CONTRE_INDICATION)
-        if not _blank(data.treatment):
-            needed.append(DocumentKind.ORDONNANCE)
-        if data.pai is True:
-            needed.append(DocumentKind.PAI)
-        return needed
-    return []
-
-
 def missing_documents(
     kind: SheetKind, data: BaseModel, files_by_document: Mapping[DocumentKind, int]
 ) -> list[str]:
@@ -171,3 +111,14 @@ def missing_documents(
         for d in required_documents(kind, data)
         if files_by_document.get(d, 0) <= 0
     ]
+
+
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]")
+
+
+def display_name(raw: str | None) -> str:
+    """The name a file is listed under: the family's own file name without any folder, characters other
+    than letters, digits, dots, dashes and spaces replaced, 120 characters at most (« document » if none).
+    Only ever displayed, never used for a path (ADR 0004)."""
+    name = _UNSAFE_NAME.sub("_", (raw or "document").split("/")[-1].split("\\")[-1])[:120]
+    return name or "document"

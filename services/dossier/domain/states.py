@@ -2,12 +2,14 @@
 
 À remplir → Brouillon (« Enregistrer en brouillon ») → Transmise (« Valider et transmettre la
 fiche », no longer editable) → Validée or Refusée by the manager; a refused sheet is corrected
-and transmitted again. Each campaign (school year) every sheet goes back to « À remplir »."""
+and transmitted again. Each campaign (school year) every sheet goes back to « À remplir ». The state
+names and labels are published in ``contracts.dossier_sheets``; the changes are decided here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
+
+from contracts.dossier_sheets import STATE_LABELS, SheetState
 
 __all__ = [
     "EDITABLE",
@@ -16,28 +18,13 @@ __all__ = [
     "SheetState",
     "can_edit",
     "can_review",
+    "check_editable",
     "renew_for_campaign",
     "review",
     "save_draft",
     "submit",
 ]
 
-
-class SheetState(StrEnum):
-    TO_FILL = "a_remplir"
-    DRAFT = "brouillon"
-    SUBMITTED = "transmise"
-    APPROVED = "validee"
-    REFUSED = "refusee"
-
-
-STATE_LABELS: dict[SheetState, str] = {
-    SheetState.TO_FILL: "À remplir",
-    SheetState.DRAFT: "Brouillon",
-    SheetState.SUBMITTED: "Transmise, en attente de validation",
-    SheetState.APPROVED: "Validée",
-    SheetState.REFUSED: "Refusée : à corriger",
-}
 
 EDITABLE: frozenset[SheetState] = frozenset({SheetState.TO_FILL, SheetState.DRAFT, SheetState.REFUSED})
 
@@ -64,10 +51,16 @@ def can_review(state: SheetState | str) -> bool:
     return SheetState(state) is SheetState.SUBMITTED
 
 
-def save_draft(state: SheetState | str) -> SheetState:
-    """« Enregistrer en brouillon »."""
+def check_editable(state: SheetState | str) -> None:
+    """DossierError when the sheet is locked (transmitted or validated): its data and its documents
+    may no longer change."""
     if not can_edit(state):
         raise DossierError(LOCKED_MESSAGE)
+
+
+def save_draft(state: SheetState | str) -> SheetState:
+    """« Enregistrer en brouillon »."""
+    check_editable(state)
     return SheetState.DRAFT
 
 
@@ -78,8 +71,7 @@ def missing_message(missing: Iterable[str]) -> str:
 
 def submit(state: SheetState | str, missing: list[str]) -> SheetState:
     """« Valider et transmettre la fiche »: only an editable, complete sheet."""
-    if not can_edit(state):
-        raise DossierError(LOCKED_MESSAGE)
+    check_editable(state)
     if missing:
         raise DossierError(missing_message(missing), missing)
     return SheetState.SUBMITTED
