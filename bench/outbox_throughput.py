@@ -29,7 +29,8 @@ from bench.common import Report, rabbitmqctl
 from contracts import BookingTransmittedV1, TransmittedLine
 from kit import bus, db, migrations, outbox
 from kit.logging import configure_logging
-from services.billing import handlers as billing_handlers
+from services.billing import events as billing_events
+from services.billing.service import consumptions as billing_consumptions
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,7 @@ async def wait_until(count: Callable[[], Awaitable[int]], done: Callable[[int], 
 async def main(n: int) -> int:
     configure_logging("bench", "WARNING")
     # the events name activities billing has no tariff for: one expected warning per event, not shown
-    logging.getLogger(billing_handlers.__name__).setLevel(logging.ERROR)
+    logging.getLogger(billing_consumptions.__name__).setLevel(logging.ERROR)
     report = Report("bench.outbox_throughput", strict=True)  # a lost or duplicated event is never acceptable
     run = uuid.uuid4().hex[:6]
     vhost = f"bench-{run}"
@@ -94,7 +95,7 @@ async def main(n: int) -> int:
 
         broker = bus.make_broker(amqp, prefetch=PREFETCH)
         bus.subscribe(broker, consumer="billing", message=BookingTransmittedV1,
-                      effect=billing_handlers.on_booking_transmitted, pool=lambda: consumer_pool)
+                      effect=billing_events.on_booking_transmitted, pool=lambda: consumer_pool)
         await broker.connect()
         await bus.declare_dead_letter_queues(broker, [("billing", BookingTransmittedV1)])
         await broker.start()

@@ -11,6 +11,23 @@ from pydantic import ConfigDict, Field
 from contracts.envelope import Message
 from contracts.pricing import Tariff
 
+# The ways a family pays, with the French label every screen, mail and receipt shows: written here once
+# (billing validates with them, the gateway and its pages label with them). The first five are recorded
+# at a structure's desk by its staff; "online" is only ever the provider's (a checkout started by the
+# family, confirmed by the provider's signed callback).
+PAYMENT_METHODS: tuple[tuple[str, str], ...] = (
+    ("cash", "Espèces"),
+    ("cheque", "Chèque"),
+    ("card", "Carte bancaire"),
+    ("cesu", "CESU"),
+    ("transfer", "Virement"),
+)
+ONLINE_PAYMENT: tuple[str, str] = ("online", "Paiement en ligne")
+PAYMENT_METHOD_LABELS: dict[str, str] = dict((*PAYMENT_METHODS, ONLINE_PAYMENT))
+# Literal[(a, b, …)] is Literal[a, b, …]: the codes above, as types for the request and event models.
+DeskMethod = Literal[tuple(code for code, _ in PAYMENT_METHODS)]  # type: ignore[valid-type]
+PaymentMethod = Literal[tuple(PAYMENT_METHOD_LABELS)]  # type: ignore[valid-type]
+
 PAYMENT_EXAMPLE = {
     "payment_id": "0b8f3c2e-7d6a-4e5f-9a8b-1c2d3e4f5a6b",
     "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
@@ -37,7 +54,7 @@ class BillingPaymentReceivedV1(Message):
     structure_id: uuid.UUID
     structure_name: str
     amount_cents: int = Field(gt=0)
-    method: Literal["cash", "cheque", "card", "cesu", "transfer", "online"]
+    method: PaymentMethod
     reference: str
     received_at: dt.datetime
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.billing import DeskMethod
+
 
 class BracketIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -109,7 +111,7 @@ class PaymentIn(BaseModel):
     family_id: uuid.UUID
     structure_id: uuid.UUID
     amount: str = Field(max_length=20, description="En euros, par exemple 78,77.")
-    method: Literal["cash", "cheque", "card", "cesu", "transfer"]
+    method: DeskMethod  # contracts.billing.PAYMENT_METHODS
     reference: str = Field(default="", max_length=80)
 
 

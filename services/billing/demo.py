@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from contracts.billing import BillingTariffPublishedV1
 from contracts.pricing import Bracket, Tariff
-from kit import outbox
+from services.billing.service import OUTBOX, tariffs
+from services.billing.store import Store
 
 CARTEVILLE = uuid.UUID("5f1c1d2e-0000-4000-8000-000000000001")
 # activity suffix (see services/booking/demo.py), name, unit, (price ≤ QF 700, price above), reduced from rank 2
@@ -19,19 +19,14 @@ TARIFFS = ((1, "Restauration scolaire", "session", (250, 359), (210, 298)),
 
 
 async def load(_settings, pool) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+    async with Store(pool).transaction() as tx:
         for suffix, name, unit, (low, high), reduced in TARIFFS:
             activity_id = uuid.UUID(f"5f1c1d2e-0000-4000-9000-{suffix:012d}")
-            if await conn.fetchval("SELECT 1 FROM tariffs WHERE activity_id = $1", activity_id):
+            if await tx.has_tariff(activity_id):
                 continue
             tariff = Tariff(tariff_id=uuid.uuid5(activity_id, "demo"), activity_id=activity_id,
                             effective_from=date(2026, 9, 1), unit=unit, reduced_from_rank=2 if reduced else None,
                             brackets=[Bracket(qf_max=700, price_cents=low, reduced_price_cents=reduced[0] if reduced else None),
                                       Bracket(qf_max=None, price_cents=high,
                                               reduced_price_cents=reduced[1] if reduced else None)])
-            await conn.execute(
-                "INSERT INTO tariffs (id, structure_id, activity_id, activity_name, effective_from, body) "
-                "VALUES ($1, $2, $3, $4, $5, $6::jsonb)", tariff.tariff_id, CARTEVILLE, activity_id, name,
-                tariff.effective_from, tariff.model_dump_json())
-            await outbox.add(conn, BillingTariffPublishedV1(structure_id=CARTEVILLE, activity_name=name,
-                                                            tariff=tariff), producer="billing")
+            await tariffs.save(tx, OUTBOX, CARTEVILLE, name, tariff)

@@ -28,6 +28,12 @@ class ConsumptionRow:
     total_cents: int
 
 
+def row_of(line) -> ConsumptionRow:
+    """The row of a consumption line (services/billing/domain/consumptions.py)."""
+    return ConsumptionRow(line.day, line.last_name, line.first_name, line.activity_name, line.unit_price_cents,
+                          line.quantity, line.total_cents)
+
+
 def french_date(day: date) -> str:
     """JJ/MM/AAAA."""
     return day.strftime("%d/%m/%Y")

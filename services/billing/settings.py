@@ -1,3 +1,5 @@
+"""billing's settings: the portal's public address, the payment provider's secret and switch, invoice terms."""
+
 from pydantic import Field
 
 from kit.settings import ServiceSettings

@@ -1,0 +1,216 @@
+"""billing's internal API, thin: parse the request, call the service layer (services/billing/service/),
+write the answer (amounts and dates in French with kit.fr). Tariffs (staff), consumptions history and its
+exports, invoices, payments, balance, and the online payment flow. Refusals are raised by the service
+layer and answered by the kit's problem middleware."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from contracts.billing import DeskMethod
+from contracts.pricing import Bracket, Tariff
+from kit import clock
+from kit.fr import euros, month_year
+from kit.http import identity_of, json_response, path_uuid, read_model
+from kit.service import APP_KEY
+from services.billing.exports import csv_bytes, filter_rows, row_of
+from services.billing.pdf import InvoiceDoc, InvoiceLine, consumptions_pdf, invoice_pdf
+from services.billing.service import OUTBOX, consumptions, invoices, payments, tariffs
+from services.billing.store import Store
+
+PROVIDER = web.AppKey("provider", object)  # a PaymentProvider, or None: no online payment
+
+
+def _store(request: web.Request) -> Store:
+    return Store(request.app[APP_KEY].pool)
+
+
+def _settings(request: web.Request):
+    return request.app[APP_KEY].settings
+
+
+def period_label(day: date) -> str:
+    """« Décembre 2019 »: the month of an invoice or of the history."""
+    return month_year(day.year, day.month)
+
+
+# -- tariffs -----------------------------------------------------------------------------------
+class TariffIn(BaseModel):
+    structure_id: uuid.UUID
+    activity_id: uuid.UUID
+    activity_name: str = Field(min_length=1, max_length=120)
+    effective_from: date
+    unit: Literal["session", "half_hour", "hour"] = "session"
+    brackets: list[Bracket] = Field(min_length=1, max_length=20)
+    reduced_from_rank: int | None = Field(default=None, ge=2)
+
+
+async def publish_tariff(request: web.Request) -> web.Response:
+    body = await read_model(request, TariffIn)
+    tariff = Tariff(tariff_id=uuid.uuid4(), activity_id=body.activity_id, effective_from=body.effective_from,
+                    unit=body.unit, brackets=body.brackets, reduced_from_rank=body.reduced_from_rank)
+    await tariffs.publish(_store(request), OUTBOX, identity_of(request), body.structure_id, body.activity_name,
+                          tariff)
+    return json_response({"tariff_id": str(tariff.tariff_id)}, status=201)
+
+
+# -- consumptions --------------------------------------------------------------------------------
+async def _history(request: web.Request, with_label: bool = False):
+    found = await consumptions.history(_store(request), identity_of(request), request.query.get("family_id"),
+                                       request.query.get("month"), clock.paris_today(), with_label=with_label)
+    return found, filter_rows([row_of(line) for line in found.lines], request.query.get("q", "")[:200])
+
+
+async def consumptions_page(request: web.Request) -> web.Response:
+    found, rows = await _history(request)
+    total = sum(r.total_cents for r in rows)
+    return json_response({
+        "month": found.month, "label": period_label(found.start), "previous": found.previous, "next": found.next,
+        "lines": [{"date": r.day.isoformat(), "day": r.day.strftime("%d/%m/%Y"), "last_name": r.last_name,
+                   "first_name": r.first_name, "activity": r.activity, "unit_price": euros(r.unit_price_cents),
+                   "quantity": r.quantity, "total": euros(r.total_cents), "total_cents": r.total_cents}
+                  for r in rows],
+        "total_cents": total, "total": euros(total)})
+
+
+async def consumptions_csv(request: web.Request) -> web.Response:
+    found, rows = await _history(request)
+    body = csv_bytes(rows, f"Consommations {found.month}")
+    return web.Response(body=body, content_type="text/csv", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="consommations-{found.month}.csv"'})
+
+
+async def consumptions_pdf_export(request: web.Request) -> web.Response:
+    found, rows = await _history(request, with_label=True)
+    body = consumptions_pdf(rows, f"Historique des Consommations — {period_label(found.start)}", found.family_label)
+    return web.Response(body=body, content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="consommations-{found.month}.pdf"'})
+
+
+# -- invoices, payments, balance ---------------------------------------------------------------------
+async def invoices_page(request: web.Request) -> web.Response:
+    account = await invoices.account(_store(request), identity_of(request), request.query.get("family_id"),
+                                     clock.paris_today())
+    balance = account.balance
+    return json_response({
+        "invoices": [{"id": str(i.id), "number": i.number, "period": period_label(i.period_start),
+                      "period_start": i.period_start.isoformat(), "issued_on": i.issued_on.isoformat(),
+                      "due_on": i.due_on.isoformat(), "total_cents": i.total_cents, "paid_cents": i.paid_cents,
+                      "remaining_cents": max(i.remaining_cents, 0), "status": status,
+                      "status_label": invoices.STATUS_LABELS[status], "total": euros(i.total_cents),
+                      "remaining": euros(max(i.remaining_cents, 0))}
+                     for i, status in account.invoices],
+        "payments": [{"id": str(p.id), "amount": euros(p.amount_cents), "amount_cents": p.amount_cents,
+                      "method": p.method, "reference": p.reference, "received_at": p.received_at.isoformat()}
+                     for p in account.payments],
+        "online_payment": request.app[PROVIDER] is not None,
+        "invoiced_cents": balance.invoiced_cents, "paid_cents": balance.paid_cents,
+        "balance_cents": balance.balance_cents, "balance": euros(balance.balance_cents)})
+
+
+async def invoice_document(request: web.Request) -> web.Response:
+    invoice_id = path_uuid(request, "invoice_id", "Facture")
+    found = await invoices.document(_store(request), identity_of(request), invoice_id)
+    invoice = found.invoice
+    doc = InvoiceDoc(number=invoice.number, family_label=found.family_label, structure=found.structure_name,
+                     period_label=period_label(invoice.period_start), issued_on=invoice.issued_on,
+                     due_on=invoice.due_on,
+                     lines=[InvoiceLine(line.day, f"{line.last_name} {line.first_name}", line.activity_name,
+                                        line.unit_price_cents, line.quantity, line.total_cents)
+                            for line in found.lines],
+                     total_cents=invoice.total_cents, paid_cents=invoice.paid_cents)
+    return web.Response(body=invoice_pdf(doc), content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="facture-{invoice.number}.pdf"'})
+
+
+class IssueIn(BaseModel):
+    month: str = Field(max_length=20, description="AAAA-MM")
+
+
+async def issue_invoices(request: web.Request) -> web.Response:
+    invoices.may_issue(identity_of(request))  # (refused before the body is even read)
+    body = await read_model(request, IssueIn)
+    report = await invoices.issue_requested(_store(request), OUTBOX, identity_of(request), body.month,
+                                            clock.paris_today())
+    return json_response({"invoices": report.invoices, "total_cents": report.total_cents})
+
+
+class PaymentIn(BaseModel):
+    family_id: uuid.UUID
+    structure_id: uuid.UUID
+    amount: str = Field(max_length=20, description="en euros, ex. 78,77")
+    method: DeskMethod  # contracts.billing.PAYMENT_METHODS
+    reference: str = Field(default="", max_length=80)
+
+
+async def record_payment(request: web.Request) -> web.Response:
+    body = await read_model(request, PaymentIn)
+    payment = await payments.record_desk_payment(
+        _store(request), OUTBOX, identity_of(request),
+        payments.DeskPayment(body.family_id, body.structure_id, body.amount, body.method, body.reference),
+        clock.utc_now())
+    return json_response({"payment_id": str(payment.id), "reference": payment.reference}, status=201)
+
+
+class OnlineIn(BaseModel):
+    invoice_id: uuid.UUID
+    return_url: str = Field(max_length=500)
+    cancel_url: str | None = Field(default=None, max_length=500)  # default: the return URL
+
+
+async def start_online_payment(request: web.Request) -> web.Response:
+    body = await read_model(request, OnlineIn)
+    settings = _settings(request)
+    callback = settings.payment_callback_url or f"{request.url.origin()}/v1/payments/callback"
+    checkout = await payments.start_online(
+        _store(request), request.app[PROVIDER], identity_of(request),
+        payments.OnlineStart(body.invoice_id, body.return_url, body.cancel_url, callback), settings.public_url)
+    return json_response({"redirect_url": checkout.redirect_url}, status=201)
+
+
+async def payment_callback(request: web.Request) -> web.Response:
+    """The provider calls back, server to server: trusted only with a valid signature."""
+    provider = request.app[PROVIDER]
+    body = await request.read() if provider is not None else b""
+    await payments.provider_called_back(_store(request), OUTBOX, provider, identity_of(request), body,
+                                        request.headers.get("X-Signature", ""), clock.utc_now())
+    return web.Response(status=204)
+
+
+# -- the local test provider (development and tests only: PORTAIL_TEST_PAYMENT_PROVIDER) ----------------
+async def provider_page(request: web.Request) -> web.Response:
+    """What the provider's page shows (the gateway renders it): for the paying family only."""
+    ref = request.match_info["ref"]
+    checkout = await payments.checkout_page(_store(request), request.app[PROVIDER], identity_of(request), ref)
+    return json_response({"ref": ref, "description": checkout.description,
+                          "amount": euros(checkout.amount_cents), "amount_cents": checkout.amount_cents})
+
+
+async def provider_settle(request: web.Request) -> web.Response:
+    """The paying family pressed "Payer" or "Annuler" on the provider's page."""
+    target = await payments.settle_checkout(
+        _store(request), request.app[PROVIDER], identity_of(request), request.match_info["ref"],
+        request.match_info["action"] == "payer", _settings(request).identity_secret)
+    return json_response({"redirect_url": target})
+
+
+def routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/v1/tariffs", publish_tariff)
+    r.add_get("/v1/consumptions", consumptions_page)
+    r.add_get("/v1/consumptions/export.csv", consumptions_csv)
+    r.add_get("/v1/consumptions/export.pdf", consumptions_pdf_export)
+    r.add_get("/v1/invoices", invoices_page)
+    r.add_get("/v1/invoices/{invoice_id}/pdf", invoice_document)
+    r.add_post("/v1/invoices/issue", issue_invoices)
+    r.add_post("/v1/payments", record_payment)
+    r.add_post("/v1/payments/online", start_online_payment)
+    r.add_post("/v1/payments/callback", payment_callback)
+    if app[APP_KEY].settings.test_payment_provider:
+        r.add_get("/v1/test-provider/{ref}", provider_page)
+        r.add_post("/v1/test-provider/{ref}/{action:payer|annuler}", provider_settle)

@@ -1,0 +1,33 @@
+"""Tariffs: a version of an activity's tariff published by staff of its structure, and its event (booking
+keeps a copy to show the same costs, ADR 0003)."""
+
+from __future__ import annotations
+
+import uuid
+
+from contracts.billing import BillingTariffPublishedV1
+from contracts.pricing import Tariff
+from kit.identity import Identity
+from services.billing import access
+from services.billing.domain.errors import TariffExists
+from services.billing.service import Outbox
+from services.billing.store import Store, Tx
+
+
+async def publish(store: Store, outbox: Outbox, who: Identity, structure_id: uuid.UUID, activity_name: str,
+                  tariff: Tariff) -> Tariff:
+    """TariffExists when the activity already has a version at that date in that structure."""
+    async with store.transaction() as tx:
+        access.tariff_publisher(who, structure_id, await tx.activity_elsewhere(tariff.activity_id, structure_id))
+        if not await save(tx, outbox, structure_id, activity_name, tariff):
+            raise TariffExists("Un tarif existe déjà pour cette activité à cette date de révision.")
+    return tariff
+
+
+async def save(tx: Tx, outbox: Outbox, structure_id: uuid.UUID, activity_name: str, tariff: Tariff) -> bool:
+    """The version and its event; False (nothing written) when one exists at that date."""
+    if not await tx.insert_tariff(structure_id, activity_name, tariff):
+        return False
+    await outbox.add(tx.conn, BillingTariffPublishedV1(structure_id=structure_id, activity_name=activity_name,
+                                                       tariff=tariff))
+    return True

@@ -1,0 +1,89 @@
+"""The SQL of payments (at a desk or online), their allocations to invoices, and the local test
+provider's checkouts (a real provider keeps those on its side)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from services.billing.domain.payments import Payment
+
+_PAYMENT = """SELECT id, family_id, structure_id, amount_cents, method, reference, status, provider_ref, invoice_id,
+                     received_at FROM payments"""
+
+
+@dataclass(frozen=True)
+class TestCheckout:
+    """A checkout of the test provider: what the family is asked to pay, and where to go afterwards."""
+
+    id: str
+    amount_cents: int
+    description: str
+    return_url: str
+    callback_url: str
+    cancel_url: str | None = None
+    status: str = "open"  # "open" | "paid" | "cancelled"
+
+    __test__ = False  # (for pytest: not a test)
+
+
+class PaymentQueries:
+    conn: asyncpg.Connection
+
+    async def insert_payment(self, payment: Payment) -> None:
+        await self.conn.execute(
+            """INSERT INTO payments (id, family_id, structure_id, amount_cents, method, reference, status,
+                   provider_ref, invoice_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+            payment.id, payment.family_id, payment.structure_id, payment.amount_cents, payment.method,
+            payment.reference, payment.status, payment.provider_ref, payment.invoice_id, payment.received_at)
+
+    async def payment_for_update(self, payment_id: uuid.UUID) -> Payment | None:
+        row = await self.conn.fetchrow(f"{_PAYMENT} WHERE id = $1 FOR UPDATE", payment_id)
+        return Payment(**row) if row else None
+
+    async def payment_by_ref_for_update(self, provider_ref: str) -> Payment | None:
+        row = await self.conn.fetchrow(f"{_PAYMENT} WHERE provider_ref = $1 FOR UPDATE", provider_ref)
+        return Payment(**row) if row else None
+
+    async def payer_of(self, provider_ref: str) -> uuid.UUID | None:
+        """The family that started the online payment with this provider reference."""
+        return await self.conn.fetchval("SELECT family_id FROM payments WHERE provider_ref = $1", provider_ref)
+
+    async def mark_received(self, payment_id: uuid.UUID, when: datetime) -> None:
+        await self.conn.execute("UPDATE payments SET status = 'received', received_at = $2 WHERE id = $1",
+                                payment_id, when)
+
+    async def mark_cancelled(self, payment_id: uuid.UUID) -> None:
+        await self.conn.execute("UPDATE payments SET status = 'cancelled' WHERE id = $1", payment_id)
+
+    async def insert_allocations(self, payment_id: uuid.UUID, shares: Sequence[tuple[uuid.UUID, int]]) -> None:
+        await self.conn.executemany(
+            "INSERT INTO allocations (payment_id, invoice_id, amount_cents) VALUES ($1, $2, $3)",
+            [(payment_id, invoice_id, share) for invoice_id, share in shares])
+
+    async def received_payments_of(self, family_id: uuid.UUID) -> list[Payment]:
+        """The family's received payments in every structure, the latest first."""
+        rows = await self.conn.fetch(f"{_PAYMENT} WHERE family_id = $1 AND status = 'received' "
+                                     "ORDER BY received_at DESC", family_id)
+        return [Payment(**r) for r in rows]
+
+    # -- the test provider's checkouts -------------------------------------------------------------------
+    async def insert_checkout(self, checkout: TestCheckout) -> None:
+        await self.conn.execute(
+            """INSERT INTO test_provider_checkouts (id, amount_cents, description, return_url, callback_url,
+                   cancel_url) VALUES ($1, $2, $3, $4, $5, $6)""",
+            checkout.id, checkout.amount_cents, checkout.description, checkout.return_url, checkout.callback_url,
+            checkout.cancel_url)
+
+    async def checkout(self, ref: str, *, for_update: bool = False) -> TestCheckout | None:
+        row = await self.conn.fetchrow(
+            "SELECT id, amount_cents, description, return_url, callback_url, cancel_url, status "
+            "FROM test_provider_checkouts WHERE id = $1" + (" FOR UPDATE" if for_update else ""), ref)
+        return TestCheckout(**row) if row else None
+
+    async def set_checkout_status(self, ref: str, status: str) -> None:
+        await self.conn.execute("UPDATE test_provider_checkouts SET status = $2 WHERE id = $1", ref, status)

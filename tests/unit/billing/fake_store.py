@@ -1,0 +1,229 @@
+"""An in-memory billing store (the named queries of services/billing/store/ over dicts) and an outbox
+that keeps what it is given: the service layer tested without PostgreSQL. test_service_fake_store.py
+checks that every query here has the real one's name and parameters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from contracts.pricing import Tariff
+from services.billing.domain.consumptions import Child, Consumption
+from services.billing.domain.invoices import Invoice
+from services.billing.domain.payments import Payment
+from services.billing.store.payments import TestCheckout
+
+
+@dataclass
+class FakeOutbox:
+    events: list = field(default_factory=list)
+
+    async def add(self, conn, payload):
+        self.events.append(payload)
+        return payload
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+class FakeStore:
+    """Both the store (transaction(), reading()) and its Tx: one in-memory database."""
+
+    conn = None
+
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, str], datetime] = {}
+        self.families: dict[uuid.UUID, tuple[str, str]] = {}
+        self.children: dict[uuid.UUID, tuple[uuid.UUID, Child]] = {}
+        self.memberships: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self.structures: dict[uuid.UUID, str] = {}
+        self.quotients: dict[uuid.UUID, int | None] = {}
+        self.tariffs: dict[tuple[uuid.UUID, uuid.UUID], list[Tariff]] = {}
+        self.movements: list[tuple] = []
+        self.lines: dict[uuid.UUID, Consumption] = {}
+        self.invoices: dict[uuid.UUID, Invoice] = {}
+        self.sequence = 0
+        self.payments: dict[uuid.UUID, Payment] = {}
+        self.allocations: list[tuple[uuid.UUID, uuid.UUID, int]] = []
+        self.checkouts: dict[str, TestCheckout] = {}
+
+    @asynccontextmanager
+    async def transaction(self):
+        yield self
+
+    @asynccontextmanager
+    async def reading(self):
+        yield self
+
+    # -- projections ----------------------------------------------------------------------------------
+    async def claim(self, kind, key, version, structure_id=None) -> bool:
+        kept = self.versions.get((kind, str(key)))
+        if kept is not None and kept > version:
+            return False
+        self.versions[(kind, str(key))] = version
+        return True
+
+    async def save_family(self, family_id, identifiant, label, children: Sequence[Child],
+                          structure_ids: Iterable[uuid.UUID]) -> None:
+        self.families[family_id] = (identifiant, label)
+        for child in children:
+            self.children[child.id] = (family_id, child)
+        self.memberships[family_id] = set(structure_ids)
+
+    async def save_structure(self, structure_id, name, version) -> bool:
+        self.structures[structure_id] = name
+        return True
+
+    async def save_quotient(self, family_id, quotient, version) -> bool:
+        self.quotients[family_id] = quotient
+        return True
+
+    async def quotient(self, family_id):
+        return self.quotients.get(family_id)
+
+    async def children_of(self, family_id) -> list[Child]:
+        return [c for f, c in self.children.values() if f == family_id]
+
+    async def child(self, child_id):
+        found = self.children.get(child_id)
+        return found[1] if found else None
+
+    async def family_label(self, family_id) -> str:
+        return self.families.get(family_id, ("", ""))[1]
+
+    async def structure_name(self, structure_id) -> str:
+        return self.structures.get(structure_id, "")
+
+    async def family_structures(self, family_id) -> set[uuid.UUID]:
+        return (set(self.memberships.get(family_id, ()))
+                | {x.structure_id for x in self.lines.values() if x.family_id == family_id}
+                | {x.structure_id for x in self.invoices.values() if x.family_id == family_id}
+                | {x.structure_id for x in self.payments.values() if x.family_id == family_id})
+
+    async def tariff_versions(self, structure_id, activity_id) -> list[Tariff]:
+        return sorted(self.tariffs.get((structure_id, activity_id), []), key=lambda t: t.effective_from)
+
+    async def insert_tariff(self, structure_id, activity_name, tariff) -> bool:
+        versions = self.tariffs.setdefault((structure_id, tariff.activity_id), [])
+        if any(t.effective_from == tariff.effective_from for t in versions):
+            return False
+        versions.append(tariff)
+        return True
+
+    async def activity_elsewhere(self, activity_id, structure_id) -> bool:
+        return any(m[5] == activity_id and m[3] != structure_id for m in self.movements) or any(
+            x.activity_id == activity_id and x.structure_id != structure_id for x in self.lines.values())
+
+    async def record_movements(self, event_id, rows) -> None:
+        self.movements.extend(rows)
+
+    # -- consumption lines and invoices -------------------------------------------------------------------
+    async def insert_charge(self, line: Consumption, source_event_id) -> bool:
+        if any(x.booking_id == line.booking_id and x.credit_of is None for x in self.lines.values()):
+            return False
+        self.lines[line.id] = line
+        return True
+
+    async def insert_credit(self, line: Consumption, source_event_id) -> bool:
+        if any(x.credit_of == line.credit_of for x in self.lines.values()):
+            return False
+        self.lines[line.id] = line
+        return True
+
+    async def charge_for_update(self, booking_id):
+        return next((x for x in self.lines.values() if x.booking_id == booking_id and x.credit_of is None), None)
+
+    async def standing_charge(self, booking_id):
+        charge = await self.charge_for_update(booking_id)
+        if charge is None or any(x.credit_of == charge.id for x in self.lines.values()):
+            return None
+        return charge.id
+
+    async def delete_consumption(self, consumption_id) -> None:
+        del self.lines[consumption_id]
+
+    async def consumptions_of(self, family_id, start: date, end: date) -> list[Consumption]:
+        found = [x for x in self.lines.values() if x.family_id == family_id and start <= x.day <= end]
+        found.sort(key=lambda x: (x.first_name, x.activity_name))
+        return sorted(found, key=lambda x: x.day, reverse=True)
+
+    async def invoice_lines(self, invoice_id) -> list[Consumption]:
+        return sorted((x for x in self.lines.values() if x.invoice_id == invoice_id),
+                      key=lambda x: (x.day, x.first_name))
+
+    async def uninvoiced_groups(self, start, end):
+        return sorted({(x.family_id, x.structure_id) for x in self.lines.values()
+                       if x.invoice_id is None and start <= x.day <= end}, key=str)
+
+    async def take_uninvoiced(self, family_id, structure_id, start, end) -> list[Consumption]:
+        return [x for x in self.lines.values() if x.invoice_id is None and x.family_id == family_id
+                and x.structure_id == structure_id and start <= x.day <= end]
+
+    async def next_invoice_sequence(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
+    async def insert_invoice(self, invoice: Invoice, line_ids) -> None:
+        self.invoices[invoice.id] = invoice
+        for line_id in line_ids:
+            self.lines[line_id] = replace(self.lines[line_id], invoice_id=invoice.id)
+
+    def _paid(self, invoice: Invoice) -> Invoice:
+        return replace(invoice, paid_cents=sum(a for _p, i, a in self.allocations if i == invoice.id))
+
+    async def invoice(self, invoice_id, *, for_update: bool = False):
+        found = self.invoices.get(invoice_id)
+        return self._paid(found) if found else None
+
+    async def invoices_of(self, family_id) -> list[Invoice]:
+        found = [self._paid(i) for i in self.invoices.values() if i.family_id == family_id]
+        found.sort(key=lambda i: i.number, reverse=True)
+        return sorted(found, key=lambda i: i.issued_on, reverse=True)
+
+    async def structure_invoices_for_update(self, family_id, structure_id) -> list[Invoice]:
+        return [self._paid(i) for i in self.invoices.values()
+                if i.family_id == family_id and i.structure_id == structure_id]
+
+    # -- payments ----------------------------------------------------------------------------------------
+    async def insert_payment(self, payment: Payment) -> None:
+        assert payment.id not in self.payments
+        assert payment.provider_ref is None or all(p.provider_ref != payment.provider_ref
+                                                   for p in self.payments.values())
+        self.payments[payment.id] = payment
+
+    async def payment_for_update(self, payment_id):
+        return self.payments.get(payment_id)
+
+    async def payment_by_ref_for_update(self, provider_ref):
+        return next((p for p in self.payments.values() if p.provider_ref == provider_ref), None)
+
+    async def payer_of(self, provider_ref):
+        found = await self.payment_by_ref_for_update(provider_ref)
+        return found.family_id if found else None
+
+    async def mark_received(self, payment_id, when) -> None:
+        self.payments[payment_id] = replace(self.payments[payment_id], status="received", received_at=when)
+
+    async def mark_cancelled(self, payment_id) -> None:
+        self.payments[payment_id] = replace(self.payments[payment_id], status="cancelled")
+
+    async def insert_allocations(self, payment_id, shares) -> None:
+        for invoice_id, share in shares:
+            assert share > 0 and not any(p == payment_id and i == invoice_id for p, i, _a in self.allocations)
+            self.allocations.append((payment_id, invoice_id, share))
+
+    async def received_payments_of(self, family_id) -> list[Payment]:
+        return sorted((p for p in self.payments.values() if p.family_id == family_id and p.status == "received"),
+                      key=lambda p: p.received_at, reverse=True)
+
+    async def insert_checkout(self, checkout: TestCheckout) -> None:
+        self.checkouts[checkout.id] = checkout
+
+    async def checkout(self, ref, *, for_update: bool = False):
+        return self.checkouts.get(ref)
+
+    async def set_checkout_status(self, ref, status) -> None:
+        self.checkouts[ref] = replace(self.checkouts[ref], status=status)
