@@ -11,13 +11,14 @@ endif
 	uv sync --frozen
 
 run: install
-	uv run python -m kit.devstack
+	uv run python -m tools.devstack
 
 test: install
 	uv run pytest
 
 lint: install
 	uv run ruff check .
+	uv run lint-imports --no-cache
 
 # Declare the bus topology (every queue of every subscriber, deploy/topology/external-subscribers.yaml
 # included) on PORTAIL_AMQP_URL; `make run` does it before starting the services.
@@ -25,10 +26,10 @@ topology: install
 	PORTAIL_AMQP_URL=$${PORTAIL_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/} uv run python -m services.topology declare
 
 asyncapi: install
-	uv run python -m contracts.asyncapi
+	uv run python -m tools.asyncapi
 
 openapi: install
-	uv run python -m services.gateway.openapi
+	uv run python -m tools.openapi
 
 bench: install
 	uv run python -m bench.outbox_throughput

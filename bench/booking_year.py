@@ -46,10 +46,10 @@ from kit import db, migrations
 from kit.bus import exchange_name
 from kit.identity import HEADER, Identity, issue
 from kit.logging import configure_logging
-from services.booking import confirm as confirm_mod
-from services.booking import facts, transmission
 from services.booking.app import service as booking_service
-from services.booking.rules.openings import french_public_holidays
+from services.booking.domain.openings import french_public_holidays
+from services.booking.service import transmission
+from services.booking.store import MOVEMENTS_SQL, SESSIONS_SQL, Database, Store
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 AMQP_HOST = "127.0.0.1:5672"
@@ -406,8 +406,8 @@ async def bench_calendar(base: str, pool: asyncpg.Pool, reqs, concurrency: int) 
         async def job():
             async with pool.acquire() as conn:  # the handler's statements
                 assert await conn.fetchval("SELECT 1 FROM children WHERE id = $1 AND family_id = $2", child, family)
-                await conn.fetch(facts.SESSIONS_SQL, child, first, last, activity)
-                if tariffs:  # services/booking/pricing.py pricer_for (costs from billing's tariffs)
+                await conn.fetch(SESSIONS_SQL, child, first, last, activity)
+                if tariffs:  # services/booking/service/parents.py pricer_for (costs from billing's tariffs)
                     await conn.fetchval("SELECT family_id FROM children WHERE id = $1", child)
                     kids = await conn.fetch("SELECT id, birth_date, structure_id FROM children WHERE family_id = $1",
                                             family)
@@ -482,12 +482,13 @@ async def drain(pool: asyncpg.Pool, request_seq: int, expected: int, limit_s: fl
 
 
 async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
-    """confirm.confirm()'s statements, in the same order and transaction, without HTTP, pydantic and the rules
+    """service/confirm.py confirm()'s statements, in the same order and transaction, without HTTP, pydantic and the rules
     (every line of the bench's baskets passes them: reservations, days open, no overlap)."""
     outcomes: Counter = Counter()
     async with pool.acquire() as conn, conn.transaction():
         children = {c for c, _, _ in lines}
-        await confirm_mod.check_children(conn, family, children, lock=True)
+        store = Store(conn)
+        await store.lock_children(children)  # and access.require_own_children's check of their family
         await conn.execute(
             """SELECT 1 FROM sessions s JOIN unnest($1::uuid[], $2::date[]) AS l(activity_id, day)
                    ON s.activity_id = l.activity_id AND s.day = l.day
@@ -496,14 +497,14 @@ async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
         rows = {}
         for child in children:
             days = [d for c, _, d in lines if c == child]
-            for r in await conn.fetch(facts.SESSIONS_SQL, child, min(days), max(days), None):
+            for r in await conn.fetch(SESSIONS_SQL, child, min(days), max(days), None):
                 rows[(child, r["activity_id"], r["day"])] = r
-        await facts.declared_incompatibilities(conn, {a for _, a, _ in lines})
+        await store.declared_incompatibilities({a for _, a, _ in lines})
         for child, activity, day in sorted(lines, key=lambda line: line[2]):
             r = rows[(child, activity, day)]
             if r["needs_approval"]:
                 outcome, reason = "pending", None
-            elif r["capacity"] is None or await confirm_mod.take_place(conn, r["session_id"]):
+            elif r["capacity"] is None or await store.take_place(r["session_id"]):
                 outcome, reason = "accepted", None
             elif r["waitlist_allowed"]:
                 outcome, reason = "waitlisted", None
@@ -515,9 +516,9 @@ async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
                                          status, reason)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING request_seq""",
                 booking_id, r["session_id"], activity, child, family, day, None, None, outcome, reason)
-            await confirm_mod.record_movement(conn, booking_id, family, "reserve", outcome)
+            await store.record_movement(booking_id, family, "reserve", outcome)
             if outcome == "waitlisted":
-                await confirm_mod.waitlist_position(conn, r["session_id"], request_seq)
+                await store.waitlist_position(r["session_id"], request_seq)
             outcomes[outcome] += 1
     return outcomes
 
@@ -607,7 +608,7 @@ async def raw_transmission(pool: asyncpg.Pool) -> TransmissionRun:
         chunk = families[start:start + transmission.FAMILIES_PER_TRANSACTION]
         async with pool.acquire() as conn, conn.transaction():
             t = time.perf_counter()
-            rows = await conn.fetch(transmission.MOVEMENTS_SQL, tid, chunk)
+            rows = await conn.fetch(MOVEMENTS_SQL, tid, chunk)
             phases["MOVEMENTS_SQL (update+select)"] += time.perf_counter() - t
             t = time.perf_counter()
             await conn.execute(BOOKINGS_TRANSMITTED_SQL, list({r["booking_id"] for r in rows}))
@@ -662,7 +663,7 @@ async def bench_transmission(pool: asyncpg.Pool) -> tuple[int, TransmissionRun, 
         await reset_transmission(conn, raw.transmission_id)
     before = await outbox_rows(pool)
     t0 = time.perf_counter()
-    report = await asyncio.wait_for(transmission.run(pool), 600)
+    report = await asyncio.wait_for(transmission.run(Database(pool)), 600)
     service = TransmissionRun(report.lines, time.perf_counter() - t0, report.events,
                               transmission_id=report.transmission_id)
     service.left = await pool.fetchval(PENDING_SQL)

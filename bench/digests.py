@@ -5,12 +5,12 @@ Loads a scratch notify database (5,000 families with 1-2 addresses each, 100,000
 as booking.transmitted payloads, spread over 1-3 children, several activities, a month of dates, and
 sometimes a second structure or several transmissions in the night), then measures:
 
-1. `services.notify.digests.run` (the real one, one transaction per family and structure): wall time,
+1. `services.notify.service.digest_runs.run` (the real one, one transaction per family and structure): wall time,
    digests/s, RSS before/after (ru_maxrss) and, in a second run after a reset, the tracemalloc peak;
 2. the same digests built without the database (`build_digest` over the same data in memory), parsing
    the JSON payloads or not, to tell the SQL and transaction part from the rendering part;
 3. `DeliverySender.send_due` driven in a loop (1, 4 and 8 loops at once, rows claimed with SKIP
-   LOCKED) against an in-process `kit.mailcatcher.MailCatcher`: mails/s, and a check that the catcher
+   LOCKED) against an in-process `tools.mailcatcher.MailCatcher`: mails/s, and a check that the catcher
    received exactly one mail per delivery.
 
     uv run python -m bench.digests                      # 5,000 families, 100,000 movements
@@ -53,10 +53,13 @@ from bench.common import Report
 from contracts import BookingTransmittedV1, TransmittedLine
 from kit import db, migrations
 from kit.logging import configure_logging
-from kit.mailcatcher import MailCatcher
-from services.notify import digests
-from services.notify.digest import build_digest
-from services.notify.mailer import DeliverySender, Mailer
+from services.notify.domain.digest_layout import digest_layout
+from services.notify.mailer import Mailer
+from services.notify.service import digest_runs as digests
+from services.notify.service.sending import DeliverySender
+from services.notify.store import Store
+from services.notify.templates import render_digest
+from tools.mailcatcher import MailCatcher
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,7 +212,7 @@ async def reset_digests(pool: asyncpg.Pool) -> None:
 
 async def timed_run(pool: asyncpg.Pool) -> tuple[digests.DigestReport, float]:
     t0 = time.perf_counter()
-    report = await asyncio.wait_for(digests.run(pool, PORTAL_URL), timeout=RUN_TIMEOUT_S)
+    report = await asyncio.wait_for(digests.run(Store(pool), PORTAL_URL), timeout=RUN_TIMEOUT_S)
     return report, time.perf_counter() - t0
 
 
@@ -221,7 +224,8 @@ def build_in_memory(ds: Dataset, parse: bool) -> tuple[int, float, int]:
         if parse:
             events = [BookingTransmittedV1.model_validate_json(p) for p in ds.payloads[key]]
         lines = [line for event in events for line in event.lines]
-        digest = build_digest(greeting, events[-1].structure_name, lines, PORTAL_URL)
+        layout = digest_layout(greeting, events[-1].structure_name, lines)
+        digest = None if layout is None else render_digest(layout, PORTAL_URL)
         if digest is not None:
             built += 1
             size += len(digest.text) + len(digest.html)
@@ -472,14 +476,14 @@ async def main(args: argparse.Namespace) -> int:
         out.append("  the mail catcher runs in this process (aiosmtpd, then email.parser with policy.default and "
                    "a .eml written per mail): it shares the event loop and a core with the sender, so these "
                    "mails/s are pessimistic; the next line has it in a process of its own")
-        # the same with `python -m kit.mailcatcher` in its own process: the sender's own speed
+        # the same with `python -m tools.mailcatcher` in its own process: the sender's own speed
         with tempfile.TemporaryDirectory(prefix="bench-digests-mail-") as maildir:
             await reset_sending(pool, None)
             smtp_port = free_port()
             env = {**os.environ, "PORTAIL_MAILCATCHER_SMTP_PORT": str(smtp_port),
                    "PORTAIL_MAILCATCHER_HTTP_PORT": str(free_port()), "PORTAIL_MAILCATCHER_DIR": maildir,
                    "PORTAIL_LOG_LEVEL": "WARNING"}
-            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "kit.mailcatcher", env=env, cwd=ROOT,
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "tools.mailcatcher", env=env, cwd=ROOT,
                                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 await wait_for_port(smtp_port, 20)

@@ -441,14 +441,15 @@ class BookingSigtermResult:
 
 
 async def _seed_baskets(dsn: str, baskets: int, lines: int, capacity: int):
-    from services.booking import catalog
+    from services.booking.service import catalog
+    from services.booking.store import Store
 
     structure = uuid.uuid4()
     days = [FIRST_DAY + timedelta(days=i) for i in range(lines)]
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
-            activity = await catalog.create_activity(conn, catalog.ActivityIn(
+            activity = await catalog.create_activity(Store(conn), catalog.ActivityIn(
                 structure_id=structure, name=f"RESTAURATION {uuid.uuid4().hex[:6]}", start_time=dtime(11, 30),
                 end_time=dtime(13, 30), capacity=capacity, waitlist_allowed=True))
             await conn.executemany(

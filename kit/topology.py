@@ -11,25 +11,29 @@ definition used by
 - each outbox relay, which does not publish an event until every queue registered for its routing key
   exists (`check`), and verifies again after the broker confirmed it (docs/adr/0006).
 
-kit never imports services: the portal's registry is assembled in `services/topology.py`, which
-registers a loader here (`register_portal`) when the `services` package is imported.
+The portal's part comes from `contracts/subscriptions.py` (data every image carries, kept equal to the
+services' declarations by a test), the external subscribers from configuration: kit imports no service,
+and a service's relay in an image of its own still knows every queue its events must reach.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.envelope import PUBLIC, Message
 
 if TYPE_CHECKING:
     import aio_pika
 
-# kit.bus (FastStream) and aio-pika are imported where used: the `services` package registers the
-# portal's loader here on import, and the gateway, which never touches the bus, stays light.
+# kit.bus (FastStream) and aio-pika are imported where used: the gateway, which never touches the bus,
+# stays light.
 
 # -- the registry -------------------------------------------------------------------------------------
 
@@ -235,20 +239,70 @@ def public_routing_keys(messages: Iterable[type[Message]]) -> list[str]:
     return [m.routing_key() for m in messages if m.EXCHANGE == PUBLIC]
 
 
-# -- the portal's registry: assembled outside kit ---------------------------------------------------------
+# -- the portal's registry: the services' subscriptions (contracts) and the configured external ones ------
 
-_portal_loader: Callable[[], Topology] | None = None
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_EXTERNAL = ROOT / "deploy" / "topology" / "external-subscribers.yaml"
+DEFAULT_DELIVERY_LIMIT = 5
 
 
-def register_portal(loader: Callable[[], Topology]) -> None:
-    """Called by the `services` package: how to build the portal's whole registry."""
-    global _portal_loader
-    _portal_loader = loader
+class TopologySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAIL_", extra="ignore")
+
+    amqp_url: str | None = Field(default=None, min_length=1)
+    bus_delivery_limit: int = Field(default=DEFAULT_DELIVERY_LIMIT, ge=1, le=100)
+    topology_external: str | None = None
+    topology_subscribers: str | None = None
+
+
+def services_topology(delivery_limit: int = DEFAULT_DELIVERY_LIMIT) -> Topology:
+    """Every service's subscriptions (contracts/subscriptions.py)."""
+    from contracts.subscriptions import SUBSCRIPTIONS
+
+    result = Topology()
+    for name, messages in SUBSCRIPTIONS.items():
+        result += service_part(name, messages, delivery_limit)
+    return result
+
+
+def external_file(setting: str | None) -> Path | None:
+    """The configured file; by default the repository's one when it exists; "" for none."""
+    if setting is not None:
+        return Path(setting) if setting.strip() else None
+    return DEFAULT_EXTERNAL if DEFAULT_EXTERNAL.is_file() else None
+
+
+def _public_keys() -> list[str]:
+    from contracts.registry import MESSAGES
+
+    return public_routing_keys(MESSAGES)
+
+
+def external_topology(path: Path | None) -> Topology:
+    return load_external(path, _public_keys()) if path is not None else Topology()
+
+
+def configured_externals(settings: TopologySettings, file: str | None = None) -> tuple[Topology, str]:
+    """The external subscribers and where they come from: `--external FILE`, else the inline
+    PORTAIL_TOPOLOGY_SUBSCRIBERS, else the file of PORTAIL_TOPOLOGY_EXTERNAL or the default one."""
+    if file is None and settings.topology_subscribers is not None:
+        source = "PORTAIL_TOPOLOGY_SUBSCRIBERS"
+        return parse_external(settings.topology_subscribers, _public_keys(), source=source), source
+    path = external_file(file if file is not None else settings.topology_external)
+    return external_topology(path), str(path) if path else "aucun"
+
+
+def portal_topology(delivery_limit: int | None = None) -> Topology:
+    """The whole registry, as the environment says: the services', then the external subscribers'
+    (what the topology step declares and what a service's relay loads)."""
+    settings = TopologySettings()
+    limit = delivery_limit if delivery_limit is not None else settings.bus_delivery_limit
+    return services_topology(limit) + configured_externals(settings)[0]
 
 
 def portal() -> Topology:
-    """The portal's registry, or an empty one in a process that knows of none (a benchmark...)."""
-    return _portal_loader() if _portal_loader is not None else Topology()
+    """The portal's registry, as every outbox relay knows it."""
+    return portal_topology()
 
 
 # -- on the broker ------------------------------------------------------------------------------------------

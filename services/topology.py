@@ -1,5 +1,5 @@
-"""The portal's bus topology: every subscription of every service (their `Subscription`s in
-services/<name>/app.py) plus the other municipal systems declared in configuration, declared on
+"""The topology step's command: the portal's bus topology — every subscription of every service
+(contracts/subscriptions.py, equal to their `Subscription`s in services/<name>/app.py) plus the other municipal systems declared in configuration, declared on
 RabbitMQ before any service publishes (docs/adr/0006-topology-before-traffic.md).
 
     uv run python -m services.topology declare   declare everything (idempotent), then list it
@@ -21,72 +21,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import sys
-from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from contracts.registry import MESSAGES
+from contracts.subscriptions import SUBSCRIPTIONS
 from kit import topology
-from kit.topology import Topology, TopologyError
+from kit.topology import (  # noqa: F401 - the registry's assembly, re-exported for the command and its tests
+    DEFAULT_DELIVERY_LIMIT,
+    DEFAULT_EXTERNAL,
+    Topology,
+    TopologyError,
+    TopologySettings,
+    configured_externals,
+    external_file,
+    external_topology,
+    portal_topology,
+    services_topology,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("auth", "booking", "dossier", "notify", "billing")
-DEFAULT_EXTERNAL = ROOT / "deploy" / "topology" / "external-subscribers.yaml"
-DEFAULT_DELIVERY_LIMIT = 5
-
-
-class TopologySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PORTAIL_", extra="ignore")
-
-    amqp_url: str | None = Field(default=None, min_length=1)
-    bus_delivery_limit: int = Field(default=DEFAULT_DELIVERY_LIMIT, ge=1, le=100)
-    topology_external: str | None = None
-    topology_subscribers: str | None = None
-
-
-def external_file(setting: str | None) -> Path | None:
-    """The configured file; by default the repository's one when it exists; "" for none."""
-    if setting is not None:
-        return Path(setting) if setting.strip() else None
-    return DEFAULT_EXTERNAL if DEFAULT_EXTERNAL.is_file() else None
-
-
-def services_topology(delivery_limit: int = DEFAULT_DELIVERY_LIMIT) -> Topology:
-    """Every service's subscriptions, from the services' own declarations."""
-    result = Topology()
-    for name in SERVICES:
-        service = importlib.import_module(f"services.{name}.app").service
-        result += topology.service_part(service.name, [s.message for s in service.subscriptions], delivery_limit)
-    return result
-
-
-def external_topology(path: Path | None) -> Topology:
-    if path is None:
-        return Topology()
-    return topology.load_external(path, topology.public_routing_keys(MESSAGES))
-
-
-def configured_externals(settings: TopologySettings, file: str | None = None) -> tuple[Topology, str]:
-    """The external subscribers and where they come from: `--external FILE`, else the inline
-    PORTAIL_TOPOLOGY_SUBSCRIBERS, else the file of PORTAIL_TOPOLOGY_EXTERNAL or the default one."""
-    if file is None and settings.topology_subscribers is not None:
-        source = "PORTAIL_TOPOLOGY_SUBSCRIBERS"
-        return topology.parse_external(settings.topology_subscribers, topology.public_routing_keys(MESSAGES),
-                                       source=source), source
-    path = external_file(file if file is not None else settings.topology_external)
-    return external_topology(path), str(path) if path else "aucun"
-
-
-def portal_topology(delivery_limit: int | None = None) -> Topology:
-    """The whole registry, as the environment says: the services', then the external subscribers'
-    (what the topology step declares and what a service's relay loads)."""
-    settings = TopologySettings()
-    limit = delivery_limit if delivery_limit is not None else settings.bus_delivery_limit
-    return services_topology(limit) + configured_externals(settings)[0]
+SERVICES = tuple(SUBSCRIPTIONS)
 
 
 def describe(registry: Topology) -> list[str]:

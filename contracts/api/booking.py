@@ -46,7 +46,8 @@ class QuickIn(BaseModel):
     child_id: uuid.UUID
     activity_id: uuid.UUID
     month: str = Field(pattern=r"^\d{4}-\d{2}$", description="AAAA-MM")
-    scope: Literal["week", "weekday", "month"]
+    scope: Literal["day", "week", "weekday", "month"] = Field(
+        description="day: a click on one day; week, weekday, month: the guide's quick tools")
     day: date | None = None
     weekday: int | None = Field(default=None, ge=0, le=6)
     basket: list[Line] = Field(default_factory=list, max_length=MAX_LINES)
@@ -89,7 +90,9 @@ class SessionView(BaseModel):
     date: str
     state: str
     symbol: str
-    label: str
+    label: str = Field(description="The guide's legend line for this day of the activity.")
+    actions: list[Literal["reserve", "cancel"]] = Field(
+        default_factory=list, description="What the family may ask for on this day of the activity.")
     price: Any = None
     price_cents: int | None = None
 
@@ -99,7 +102,10 @@ class CalendarDay(BaseModel):
     weekday: int
     state: str
     symbol: str
-    label: str
+    label: str = Field(description="The guide's legend line for the day (its most telling activity), e.g. "
+                                   "« Activité en liste d'attente ou refusée, annulable ».")
+    actions: list[Literal["reserve", "cancel"]] = Field(
+        default_factory=list, description="What the family may ask for on this day (one of its activities at least).")
     remaining: int | None = None
     pending: str | None = None
     activities: list[SessionView]

@@ -1,5 +1,5 @@
-"""Who may see or change what in booking, in one place. Every handler of services/booking/api.py asks
-here; nothing else decides.
+"""Who may see or change what in booking, in one place. Every transaction script of services/booking/service
+asks here; nothing else decides (no access rule hides in a query's parameters).
 
 - A family (parent account) sees and books for its own children only.
 - Staff manage the activities, sessions, requests and enrolments of the structures they work for;
@@ -8,15 +8,15 @@ here; nothing else decides.
 - The iCal feed is read with its secret link, by anyone who has it.
 
 The decisions are plain functions of the identity and the facts (unit-tested with plain identities);
-the `require_*` helpers fetch the facts they need and refuse with a French 4xx."""
+the `require_*` helpers fetch the facts they need from the store and refuse in French
+(contracts.errors: 403, 404 for what one may not even know exists, 422)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
 
-from aiohttp import web
-
+from contracts.errors import Forbidden, Invalid, NotFound
 from kit.identity import Identity
 
 STAFF = ("staff", "admin")
@@ -28,6 +28,8 @@ NOT_YOUR_STRUCTURE = "Vous ne gérez pas cette structure."
 NOT_ADMIN = "Réservé aux administrateurs du portail."
 CHILD_NOT_FOUND = "Enfant introuvable."
 ACTIVITY_NOT_FOUND = "Activité introuvable."
+SESSION_NOT_FOUND = "Séance introuvable."
+REQUEST_NOT_FOUND = "Demande introuvable."
 NOT_IN_STRUCTURE = ("Cet enfant n'appartient pas à une famille de la structure de cette activité : "
                     "il ne peut pas y être inscrit.")
 
@@ -59,82 +61,75 @@ def may_enrol(who: Identity, activity_structure: uuid.UUID, family_structures: C
 def require_family(who: Identity) -> uuid.UUID:
     """The signed-in family's id."""
     if who.role != "parent":
-        raise web.HTTPForbidden(text=NOT_A_FAMILY)
+        raise Forbidden(NOT_A_FAMILY)
     if who.family_id is None:
-        raise web.HTTPForbidden(text=NO_FAMILY)
+        raise Forbidden(NO_FAMILY)
     return who.family_id
 
 
 def require_staff(who: Identity) -> Identity:
     if who.role not in STAFF:
-        raise web.HTTPForbidden(text=NOT_STAFF)
+        raise Forbidden(NOT_STAFF)
     return who
 
 
 def require_admin(who: Identity) -> Identity:
     if who.role != "admin":
-        raise web.HTTPForbidden(text=NOT_ADMIN)
+        raise Forbidden(NOT_ADMIN)
     return who
 
 
 def require_manages(who: Identity, structure_id: uuid.UUID) -> None:
     require_staff(who)
     if not manages(who, structure_id):
-        raise web.HTTPForbidden(text=NOT_YOUR_STRUCTURE)
+        raise Forbidden(NOT_YOUR_STRUCTURE)
 
 
-async def require_own_children(conn, who: Identity, child_ids: Collection[uuid.UUID]) -> None:
+async def require_own_children(store, who: Identity, child_ids: Collection[uuid.UUID],
+                               lock: bool = False) -> uuid.UUID:
     """Every child named belongs to the signed-in family (404 otherwise: another family's child is not
-    even said to exist)."""
-    require_family(who)
+    even said to exist). The family's id. With `lock`, the children's rows stay locked until the end of the
+    transaction."""
+    family_id = require_family(who)
     wanted = set(child_ids)
-    if not wanted:
-        return
-    rows = await conn.fetch("SELECT id, family_id FROM children WHERE id = ANY($1::uuid[])", list(wanted))
-    found = {r["id"]: r["family_id"] for r in rows}
-    if any(not owns_child(who, found.get(child_id)) for child_id in wanted):
-        raise web.HTTPNotFound(text=CHILD_NOT_FOUND)
+    if wanted:
+        found = await (store.lock_children(wanted) if lock else store.children_by_id(wanted))
+        if any(not owns_child(who, found[c].family_id if c in found else None) for c in wanted):
+            raise NotFound(CHILD_NOT_FOUND)
+    return family_id
 
 
-async def require_activity(conn, who: Identity, activity_id: uuid.UUID | None) -> uuid.UUID:
+async def require_activity(store, who: Identity, activity_id: uuid.UUID | None) -> uuid.UUID:
     """The activity's structure, which the staff member must manage."""
     require_staff(who)
-    structure_id = None
-    if activity_id is not None:
-        structure_id = await conn.fetchval("SELECT structure_id FROM activities WHERE id = $1", activity_id)
+    structure_id = await store.activity_structure(activity_id) if activity_id is not None else None
     if structure_id is None:
-        raise web.HTTPNotFound(text=ACTIVITY_NOT_FOUND)
+        raise NotFound(ACTIVITY_NOT_FOUND)
     require_manages(who, structure_id)
     return structure_id
 
 
-async def require_session(conn, who: Identity, session_id: uuid.UUID | None) -> uuid.UUID:
+async def require_session(store, who: Identity, session_id: uuid.UUID | None) -> uuid.UUID:
     require_staff(who)
-    structure_id = None
-    if session_id is not None:
-        structure_id = await conn.fetchval(
-            "SELECT a.structure_id FROM sessions s JOIN activities a ON a.id = s.activity_id WHERE s.id = $1",
-            session_id)
+    structure_id = await store.session_structure(session_id) if session_id is not None else None
     if structure_id is None:
-        raise web.HTTPNotFound(text="Séance introuvable.")
+        raise NotFound(SESSION_NOT_FOUND)
     require_manages(who, structure_id)
     return structure_id
 
 
-async def require_enrolment(conn, who: Identity, child_id: uuid.UUID, activity_id: uuid.UUID) -> None:
+async def require_enrolment(store, who: Identity, child_id: uuid.UUID, activity_id: uuid.UUID) -> None:
     """Staff of the activity's structure enrol a child whose family belongs to that structure."""
-    structure_id = await require_activity(conn, who, activity_id)
-    family_id = await conn.fetchval("SELECT family_id FROM children WHERE id = $1", child_id)
-    if family_id is None:
-        raise web.HTTPNotFound(text=CHILD_NOT_FOUND)
-    family_structures = {r["structure_id"] for r in await conn.fetch(
-        "SELECT structure_id FROM family_structures WHERE family_id = $1", family_id)}
-    if not may_enrol(who, structure_id, family_structures):
-        raise web.HTTPUnprocessableEntity(text=NOT_IN_STRUCTURE)
+    structure_id = await require_activity(store, who, activity_id)
+    child = (await store.children_by_id([child_id])).get(child_id)
+    if child is None:
+        raise NotFound(CHILD_NOT_FOUND)
+    if not may_enrol(who, structure_id, await store.family_structures(child.family_id)):
+        raise Invalid(NOT_IN_STRUCTURE)
 
 
 def require_decision(who: Identity, request_structure: uuid.UUID | None) -> None:
     """Staff answer the requests of their structures; another structure's request is not found."""
     require_staff(who)
     if not manages(who, request_structure):
-        raise web.HTTPNotFound(text="Demande introuvable.")
+        raise NotFound(REQUEST_NOT_FOUND)

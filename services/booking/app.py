@@ -1,6 +1,13 @@
-from pathlib import Path
+"""booking's declaration: its migrations, internal routes, subscriptions and commands (kit.service.Service).
 
-from pydantic import Field
+    python -m services.booking            run it (migrates first)
+    python -m services.booking transmit   the nightly transmission (a CronJob on Kubernetes)
+    python -m services.booking demo       the demo activities (make run)
+    python -m services.booking resync     republish the transmitted bookings' state"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.billing import BillingTariffPublishedV1
@@ -12,32 +19,29 @@ from contracts.consistency import (
 )
 from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
 from kit import consistency
-from kit.service import APP_KEY, Service, Subscription
-from kit.settings import ServiceSettings
-from services.booking import api, demo, projections, resync, transmission
+from kit.logging import get_logger
+from kit.service import Service, Subscription, pool_of
+from services.booking import demo, events, http
+from services.booking.service import transmission
+from services.booking.settings import BookingSettings
+from services.booking.store import Database
 
-
-class BookingSettings(ServiceSettings):
-    # shorter than the gateway's wait for a service (10 s): a basket is recorded whole, or not at all
-    confirm_deadline_seconds: float = Field(default=8.0, gt=0, le=60)
+__all__ = ["BookingSettings", "service"]
 
 
 async def transmit(_settings, pool) -> None:
     """`python -m services.booking transmit`: the nightly transmission (a CronJob on Kubernetes)."""
-    from kit.logging import get_logger
-
-    report = await transmission.run(pool)
+    report = await transmission.run(Database(pool))
     get_logger("booking").info("transmission done", transmission_id=str(report.transmission_id),
                                families=report.families, events=report.events, lines=report.lines)
     print(f"Transmission {report.transmission_id} : {report.families} familles, {report.lines} mouvements.")
 
 
 def routes(app) -> None:
-    api.routes(app)
-    pool = lambda request: request.app[APP_KEY].pool
-    consistency.owner_routes(app, pool, resync.OWNER, BookingFactsDigestV1, resync.QUERIES, resync.NAMES,
-                             resync.resync)
-    consistency.consumer_routes(app, pool)
+    http.routes(app)
+    consistency.owner_routes(app, pool_of, events.OWNER, BookingFactsDigestV1, events.QUERIES, events.DIGEST_NAMES,
+                             events.resync)
+    consistency.consumer_routes(app, pool_of)
 
 
 service = Service(
@@ -46,15 +50,15 @@ service = Service(
     settings_cls=BookingSettings,
     routes=routes,
     subscriptions=[
-        Subscription(AuthStructureChangedV1, projections.on_structure_changed),
-        Subscription(AuthFamilyChangedV1, projections.on_family_changed),
-        Subscription(DossierHouseRulesSignedV1, projections.on_house_rules_signed),
-        Subscription(BillingTariffPublishedV1, projections.on_tariff_published),
-        Subscription(DossierFamilyUpdatedV1, projections.on_family_updated),
-        Subscription(ConsistencyCheckRequestedV1, resync.digest_on_request),
-        Subscription(AuthFactsDigestV1, projections.check_auth),
-        Subscription(DossierFactsDigestV1, projections.check_dossier),
+        Subscription(AuthStructureChangedV1, events.on_structure_changed),
+        Subscription(AuthFamilyChangedV1, events.on_family_changed),
+        Subscription(DossierHouseRulesSignedV1, events.on_house_rules_signed),
+        Subscription(BillingTariffPublishedV1, events.on_tariff_published),
+        Subscription(DossierFamilyUpdatedV1, events.on_family_updated),
+        Subscription(ConsistencyCheckRequestedV1, events.digest_on_request),
+        Subscription(AuthFactsDigestV1, events.check_auth),
+        Subscription(DossierFactsDigestV1, events.check_dossier),
     ],
     commands={"transmit": transmit, "demo": demo.load},
 )
-service.commands["resync"] = consistency.resync_command("booking", resync.resync, lambda: service.args)
+service.commands["resync"] = consistency.resync_command("booking", events.resync, lambda: service.args)

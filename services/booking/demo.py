@@ -6,7 +6,8 @@ import uuid
 from datetime import time, timedelta
 
 from kit.clock import paris_today
-from services.booking import catalog
+from services.booking.service import catalog
+from services.booking.store import Database
 
 CARTEVILLE = uuid.UUID("5f1c1d2e-0000-4000-8000-000000000001")
 ACTIVITIES = (
@@ -25,13 +26,13 @@ def demo_activity_id(suffix: int) -> uuid.UUID:
 
 async def load(_settings, pool) -> None:
     start = paris_today() + timedelta(days=1)
-    async with pool.acquire() as conn, conn.transaction():
+    async with Database(pool).transaction() as store:
         for suffix, name, kind, begin, end, capacity, weekdays in ACTIVITIES:
             activity_id = demo_activity_id(suffix)
-            if not await conn.fetchval("SELECT 1 FROM activities WHERE id = $1", activity_id):
-                created = await catalog.create_activity(conn, catalog.ActivityIn(
+            if not await store.activity_exists(activity_id):
+                created = await catalog.create_activity(store, catalog.ActivityIn(
                     structure_id=CARTEVILLE, name=name, kind=kind, start_time=begin, end_time=end,
                     capacity=capacity))
-                await conn.execute("UPDATE activities SET id = $2 WHERE id = $1", created, activity_id)
-            await catalog.generate_sessions(conn, activity_id, catalog.OpeningIn(
+                await store.change_activity_id(created, activity_id)
+            await catalog.generate_sessions(store, activity_id, catalog.OpeningIn(
                 weekdays=weekdays, period="all", start=start, end=start + timedelta(days=120)))

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from playwright.async_api import Page, expect
 
-from services.booking.facts import public_holidays
+from services.booking.domain.openings import public_holidays
 from tests.conftest import eventually
 from tests.e2e.test_bookings import Api, new_family
 from tests.e2e.test_dossier import FAMILY_DATA, PDF, find, upload

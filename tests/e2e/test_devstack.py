@@ -1,4 +1,4 @@
-"""`make run`'s engine (kit.devstack) brings the whole portal up as processes, on the real
+"""`make run`'s engine (tools.devstack) brings the whole portal up as processes, on the real
 PostgreSQL and RabbitMQ; requests go through the gateway to the services with one trace id;
 Ctrl-C stops everything cleanly; missing infrastructure is explained, not dumped."""
 
@@ -75,7 +75,7 @@ def stack_env(amqp_url, db_prefix, tmp_path):
 def test_whole_stack_runs_traces_through_the_gateway_and_stops_on_ctrl_c(stack_env, tmp_path):
     base = int(stack_env["PORTAIL_DEV_PORT_BASE"])
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "kit.devstack"], cwd=ROOT, env=stack_env,
+    proc = subprocess.Popen([sys.executable, "-m", "tools.devstack"], cwd=ROOT, env=stack_env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
     try:
@@ -138,7 +138,7 @@ def test_whole_stack_runs_traces_through_the_gateway_and_stops_on_ctrl_c(stack_e
 ])
 def test_unreachable_infrastructure_is_explained(stack_env, variable, value, expected):
     env = {**stack_env, variable: value}
-    result = subprocess.run([sys.executable, "-m", "kit.devstack"], cwd=ROOT, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "tools.devstack"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 3
     for text in expected:
@@ -220,7 +220,7 @@ def test_a_fresh_run_knows_the_demo_family_everywhere_and_restarts_a_process_tha
     import threading
 
     base = int(stack_env["PORTAIL_DEV_PORT_BASE"])
-    proc = subprocess.Popen([sys.executable, "-m", "kit.devstack"], cwd=ROOT, env=stack_env,
+    proc = subprocess.Popen([sys.executable, "-m", "tools.devstack"], cwd=ROOT, env=stack_env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(proc.stdout), daemon=True)

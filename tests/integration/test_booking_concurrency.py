@@ -11,8 +11,9 @@ import asyncpg
 import pytest
 
 from kit import identity as ident
-from services.booking import catalog
 from services.booking.app import service as booking
+from services.booking.service import catalog
+from services.booking.store import Store
 from tests.conftest import SECRET, database_url
 
 PARENTS = 200
@@ -25,7 +26,7 @@ async def seed(dsn: str, waitlist: bool) -> tuple[uuid.UUID, date, list[tuple[uu
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
-            activity = await catalog.create_activity(conn, catalog.ActivityIn(
+            activity = await catalog.create_activity(Store(conn), catalog.ActivityIn(
                 structure_id=structure, name=f"ALSH Mercredi {uuid.uuid4().hex[:6]}", start_time=time(9),
                 end_time=time(17), capacity=PLACES, waitlist_allowed=waitlist))
             await conn.execute("INSERT INTO sessions (id, activity_id, day, start_time, end_time, capacity) "

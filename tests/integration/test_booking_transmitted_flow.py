@@ -11,8 +11,9 @@ import asyncpg
 from contracts import BookingTransmittedV1, TransmittedLine
 from kit import bus
 from services.billing.app import service as billing
-from services.booking import transmission
 from services.booking.app import service as booking
+from services.booking.service import transmission
+from services.booking.store import Store
 from services.notify.app import service as notify
 from tests.conftest import database_url, eventually
 
@@ -41,7 +42,7 @@ async def test_transmitted_event_reaches_notify_and_billing_once_each(run_servic
     async with run_service(notify), run_service(billing), run_service(booking):
         conn = await asyncpg.connect(database_url(db_prefix, "booking"))
         try:
-            await transmission.record(conn, uuid.uuid4(), [transmitted(family, uuid.uuid4(), n_lines=3)])
+            await transmission.record(Store(conn), uuid.uuid4(), [transmitted(family, uuid.uuid4(), n_lines=3)])
         finally:
             await conn.close()
 

@@ -23,8 +23,9 @@ from contracts import BookingTransmittedV1
 from contracts.registry import MESSAGES
 from kit import bus, topology
 from services.billing.app import service as billing
-from services.booking import transmission
 from services.booking.app import service as booking
+from services.booking.service import transmission
+from services.booking.store import Store
 from services.topology import declare, main, portal_topology, services_topology
 from tests.conftest import AMQP_HOST, RUN_ID, database_url, eventually, rabbitmqctl, running
 from tests.integration.test_booking_transmitted_flow import count, transmitted
@@ -59,7 +60,7 @@ async def record(dsn: str, families: list[uuid.UUID], lines: int = 2) -> None:
     """One transmission for these families, committed at once (booking.transmitted v1 and v2 each)."""
     conn = await asyncpg.connect(dsn)
     try:
-        await transmission.record(conn, uuid.uuid4(), [transmitted(f, uuid.uuid4(), lines) for f in families])
+        await transmission.record(Store(conn), uuid.uuid4(), [transmitted(f, uuid.uuid4(), lines) for f in families])
     finally:
         await conn.close()
 

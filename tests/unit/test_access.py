@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from aiohttp import web
 
+from contracts.errors import Forbidden, NotFound
 from kit.identity import Identity
 from services.booking import access as booking
 from services.dossier import access as dossier
@@ -33,7 +33,7 @@ def test_booking_a_family_acts_for_its_own_children_only():
     assert not booking.owns_child(staff, FAMILY) and not booking.owns_child(admin, FAMILY)
     assert booking.require_family(parent) == FAMILY
     for who in (orphan, staff, admin, anonymous):
-        with pytest.raises(web.HTTPForbidden):
+        with pytest.raises(Forbidden):
             booking.require_family(who)
 
 
@@ -43,10 +43,10 @@ def test_booking_staff_manage_their_structures_admin_all():
     assert not booking.manages(parent, HERE) and not booking.manages(anonymous, HERE)
     assert not booking.manages(admin, None)
     booking.require_manages(staff, HERE)
-    with pytest.raises(web.HTTPForbidden) as refused:
+    with pytest.raises(Forbidden) as refused:
         booking.require_manages(staff, THERE)
-    assert refused.value.text == "Vous ne gérez pas cette structure."
-    with pytest.raises(web.HTTPForbidden):
+    assert refused.value.detail == "Vous ne gérez pas cette structure."
+    with pytest.raises(Forbidden):
         booking.require_manages(parent, HERE)
 
 
@@ -63,12 +63,12 @@ def test_booking_enrolment_needs_a_family_of_the_activity_structure():
 def test_booking_decisions_and_admin_actions():
     booking.require_decision(staff, HERE)
     booking.require_decision(admin, THERE)
-    with pytest.raises(web.HTTPNotFound):
+    with pytest.raises(NotFound):
         booking.require_decision(staff, THERE)
-    with pytest.raises(web.HTTPForbidden):
+    with pytest.raises(Forbidden):
         booking.require_decision(parent, HERE)
     booking.require_admin(admin)
-    with pytest.raises(web.HTTPForbidden):
+    with pytest.raises(Forbidden):
         booking.require_admin(staff)
 
 
@@ -108,22 +108,22 @@ def test_dossier_health_reads_by_anyone_but_the_family_are_audited():
 def test_dossier_roles():
     assert dossier.require_family(parent) == FAMILY
     for who in (orphan, staff, admin, anonymous):
-        with pytest.raises(web.HTTPForbidden):
+        with pytest.raises(Forbidden):
             dossier.require_family(who)
     dossier.require_staff(staff)
     dossier.require_staff(admin)
-    with pytest.raises(web.HTTPForbidden):
+    with pytest.raises(Forbidden):
         dossier.require_staff(parent)
     dossier.require_admin(admin)
-    with pytest.raises(web.HTTPForbidden):
+    with pytest.raises(Forbidden):
         dossier.require_admin(staff)
     for who in (parent, staff, admin):
         dossier.require_signed_in(who)
-    with pytest.raises(web.HTTPForbidden):
+    with pytest.raises(Forbidden):
         dossier.require_signed_in(anonymous)
-    dossier.require_own_document(parent, {"family_id": FAMILY})
-    with pytest.raises(web.HTTPNotFound):
-        dossier.require_own_document(parent, {"family_id": OTHER_FAMILY})
+    dossier.require_own_document(parent, FAMILY)
+    with pytest.raises(NotFound):
+        dossier.require_own_document(parent, OTHER_FAMILY)
 
 
 # -- notify --------------------------------------------------------------------------------------------------
@@ -139,8 +139,8 @@ def test_notify_delivery_scope():
     assert notify.delivery_scope(admin) == notify.DeliveryScope(everything=True)
     assert notify.delivery_scope(staff) == notify.DeliveryScope(everything=False, structures=frozenset({HERE}))
     for who in (parent, anonymous):
-        with pytest.raises(web.HTTPForbidden):
+        with pytest.raises(Forbidden):
             notify.delivery_scope(who)
     notify.require_admin(admin)
-    with pytest.raises(web.HTTPForbidden):
+    with pytest.raises(Forbidden):
         notify.require_admin(staff)

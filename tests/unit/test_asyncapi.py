@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from contracts import asyncapi
 from contracts.envelope import INTERNAL, Envelope
 from contracts.registry import MESSAGES
 from kit import bus
+from tools import asyncapi
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def doc(generated) -> dict:
 def test_committed_document_is_current(generated):
     committed = asyncapi.OUTPUT.read_text(encoding="utf-8")
     assert committed == generated, (
-        "contracts/asyncapi.json is stale: regenerate it with `uv run python -m contracts.asyncapi`")
+        "contracts/asyncapi.json is stale: regenerate it with `uv run python -m tools.asyncapi`")
 
 
 def test_generation_is_deterministic(generated):

@@ -1,4 +1,4 @@
-"""`make run` (kit.devstack) gives every process the secrets it requires, since none has a default: random
+"""`make run` (tools.devstack) gives every process the secrets it requires, since none has a default: random
 ones for each run unless the environment sets them; and it switches the local test payment provider on
 (development only) with billing paying back to the gateway's own address."""
 
@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from kit.devstack import DevStack
 from kit.settings import load_settings
+from tools.devstack import DevStack
 
 PROCESSES = ("gateway", "auth", "booking", "dossier", "notify", "billing")
 BASE = {"PORTAIL_DEV_PORT_BASE": "18080", "PORTAIL_DOSSIER_KEY": "k" * 44}  # (no var/dossier.key written)

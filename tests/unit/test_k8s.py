@@ -133,7 +133,7 @@ def test_deployment(rendered, name):
         pod = deployment["spec"]["template"]["spec"]
         assert pod["terminationGracePeriodSeconds"] >= 30, overlay
         (c,) = pod["containers"]
-        assert c["image"].startswith("portail-famille:")
+        assert c["image"].startswith(f"portail-famille/{name}:")  # its own image (docs/adr/0007)
         assert c["command"] == ["python", "-m", f"services.{name}"]
         assert c["ports"] == [{"name": "http", "containerPort": PORTS[name], "protocol": "TCP"}]
         assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
@@ -155,6 +155,21 @@ def test_deployment(rendered, name):
             assert deployment["spec"]["strategy"]["type"] == "Recreate"  # ReadWriteOnce volume
         if name == "gateway":
             assert env["PORTAIL_TRUSTED_PROXIES"]["value"]  # X-Forwarded-For from the ingress controller only
+
+
+def test_every_workload_runs_the_image_of_its_command(docs):
+    """One image per service (docs/adr/0007): each pod runs the image of the service its command starts,
+    built from the Dockerfile target of that name; the kustomization lists them all."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", dockerfile, flags=re.MULTILINE))
+    for owner, pod in _pod_specs(docs):
+        (c,) = pod["containers"]
+        name = _service_of(pod)
+        repository, _, tag = c["image"].rpartition(":")
+        assert repository == f"portail-famille/{name}" and tag, owner
+        assert name in targets, f"{owner}: no Dockerfile target {name}"
+    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text(encoding="utf-8"))
+    assert {i["name"] for i in kustomization["images"]} == {f"portail-famille/{n}" for n in [*PORTS, "topology"]}
 
 
 def test_every_pod_is_bounded_and_unprivileged(docs):
@@ -274,6 +289,7 @@ def test_migration_jobs(docs):
         job = _by_kind(docs, "Job")[f"{name}-migrate"]
         (c,) = job["spec"]["template"]["spec"]["containers"]
         assert c["command"] == ["python", "-m", f"services.{name}", "migrate"]
+        assert c["image"].startswith(f"portail-famille/{name}:")
         assert job["spec"]["ttlSecondsAfterFinished"] > 0
 
 
@@ -284,7 +300,7 @@ def test_topology_job_declares_the_bus_before_traffic(docs):
     pod = job["spec"]["template"]["spec"]
     (c,) = pod["containers"]
     assert c["command"] == ["python", "-m", "services.topology", "declare"]
-    assert c["image"].startswith("portail-famille:")
+    assert c["image"].startswith("portail-famille/topology:")  # the only image with every service
     assert {"configMapRef": {"name": "portail-config"}} in c["envFrom"]
     assert job["spec"]["ttlSecondsAfterFinished"] > 0 and job["spec"]["backoffLimit"] > 0
     assert pod["restartPolicy"] == "Never"
@@ -318,6 +334,7 @@ def test_cronjobs(docs):
         cj = cronjobs[name]["spec"]
         (c,) = cj["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         assert c["command"] == command, name
+        assert c["image"].startswith(f"portail-famille/{_service_of(cj['jobTemplate']['spec']['template']['spec'])}:")
         assert cj["schedule"] == schedule, name
         assert cj["timeZone"] == "Europe/Paris", name
         assert cj["concurrencyPolicy"] == "Forbid", name

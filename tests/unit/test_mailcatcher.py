@@ -8,7 +8,7 @@ import aiohttp
 import aiosmtplib
 import pytest
 
-from kit.mailcatcher import MailCatcher
+from tools.mailcatcher import MailCatcher
 
 SUBJECT = "Réservation confirmée : cantine de l'école Jean-Jaurès — été"
 TEXT = "Bonjour Hélène,\n\nVotre réservation du périscolaire est enregistrée. À bientôt !\n"

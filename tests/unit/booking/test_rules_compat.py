@@ -6,7 +6,7 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.booking.rules.compat import Slot, conflicts, overlaps
+from services.booking.domain.compat import Slot, conflicts, overlaps
 
 CANTINE = UUID(int=1)
 APS_MATIN = UUID(int=2)

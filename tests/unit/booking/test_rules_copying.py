@@ -7,9 +7,10 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.booking.rules.compat import Slot
-from services.booking.rules.copying import CopyTarget, NotImported, french_day, plan_copy
-from services.booking.rules.states import BookingStatus, DayFacts
+from kit.fr import written_day
+from services.booking.domain.compat import Slot
+from services.booking.domain.copying import CopyTarget, NotImported, plan_copy
+from services.booking.domain.states import BookingStatus, DayFacts
 
 ALSH = UUID(int=10)
 CANTINE = UUID(int=11)
@@ -33,14 +34,15 @@ def day(i: int) -> date:
     return date(2017, 5, 8) + timedelta(days=i)
 
 
-def test_french_day() -> None:
-    assert french_day(date(2017, 5, 9)) == "Mardi 9 Mai 2017"
-    assert french_day(date(2017, 5, 10)) == "Mercredi 10 Mai 2017"
-    assert french_day(date(2017, 5, 11)) == "Jeudi 11 Mai 2017"
-    assert french_day(date(2017, 5, 12)) == "Vendredi 12 Mai 2017"
-    assert french_day(date(2019, 12, 2)) == "Lundi 2 Décembre 2019"
-    assert french_day(date(2027, 8, 1)) == "Dimanche 1 Août 2027"
-    assert french_day(date(2027, 2, 20)) == "Samedi 20 Février 2027"
+def test_a_day_not_imported_is_written_as_the_guide_does() -> None:
+    """The copy's answer writes each day not imported with kit.fr (services/booking/http/answers.py)."""
+    assert written_day(date(2017, 5, 9)) == "Mardi 9 Mai 2017"
+    assert written_day(date(2017, 5, 10)) == "Mercredi 10 Mai 2017"
+    assert written_day(date(2017, 5, 11)) == "Jeudi 11 Mai 2017"
+    assert written_day(date(2017, 5, 12)) == "Vendredi 12 Mai 2017"
+    assert written_day(date(2019, 12, 2)) == "Lundi 2 Décembre 2019"
+    assert written_day(date(2027, 8, 1)) == "Dimanche 1 Août 2027"
+    assert written_day(date(2027, 2, 20)) == "Samedi 20 Février 2027"
 
 
 def test_plan_copy_with_each_reason() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.booking.rules.deadlines import (
+from services.booking.domain.deadlines import (
     PARIS,
     DeadlineRule,
     deadline_for,
@@ -14,7 +14,7 @@ from services.booking.rules.deadlines import (
     is_working_day,
     previous_working_day,
 )
-from services.booking.rules.openings import french_public_holidays
+from services.booking.domain.openings import french_public_holidays
 
 PH = french_public_holidays(range(2015, 2041))
 TWO_WD_10H = DeadlineRule(days_before=2, working_days=True, at=time(10, 0))

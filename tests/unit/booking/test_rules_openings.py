@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.booking.rules.openings import OpeningRule, Period, french_public_holidays, opening_days
+from services.booking.domain.openings import OpeningRule, Period, french_public_holidays, opening_days
 
 PH = french_public_holidays([2026, 2027])
 SCHOOL_HOLIDAYS = [

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.booking.rules.quick import (
+from services.booking.domain.quick import (
     Cell,
     actionable,
     effectively_booked,
@@ -16,7 +16,7 @@ from services.booking.rules.quick import (
     toggle_day,
     week_of,
 )
-from services.booking.rules.states import DayState
+from services.booking.domain.states import DayState
 
 A, W, B, R, C, F, L = (
     DayState.AVAILABLE,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.booking.rules.states import (
+from services.booking.domain.states import (
     LABELS,
     SYMBOLS,
     BookingStatus,
@@ -98,7 +98,7 @@ def test_day_label_distinguishes_the_two_locked_lines() -> None:
     locked = replace(OPEN, before_cancel_deadline=False)
     assert day_label(replace(locked, status=BookingStatus.ACCEPTED)) == "Activité réservée, non modifiable"
     assert day_label(replace(locked, status=BookingStatus.REFUSED)) == (
-        "Activité en liste d'attente ou refusée, non modifiable"
+        "Activité en liste d'attente ou refusée, annulable"
     )
     assert day_label(OPEN) == "Activité disponible"
 

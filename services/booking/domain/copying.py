@@ -1,4 +1,5 @@
-"""Copier les réservations: which days can be copied, and why the others cannot."""
+"""Copier les réservations: which days can be copied, and why the others cannot (dates are returned;
+the HTTP layer writes them in French)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from services.booking.rules.compat import Slot, conflicts
-from services.booking.rules.states import DayFacts, DayState, day_state
+from services.booking.domain.compat import Slot, conflicts
+from services.booking.domain.states import DayFacts, DayState, day_state
 
 __all__ = [
-    "FRENCH_MONTHS",
-    "FRENCH_WEEKDAYS",
     "REASON_ALREADY_BOOKED",
     "REASON_FULL",
     "REASON_NOT_ENROLLED",
@@ -20,7 +19,6 @@ __all__ = [
     "REASON_TOO_LATE",
     "CopyTarget",
     "NotImported",
-    "french_day",
     "plan_copy",
 ]
 
@@ -29,12 +27,6 @@ REASON_NOT_ENROLLED = "enfant non inscrit à cette activité"
 REASON_TOO_LATE = "hors délai de réservation"
 REASON_ALREADY_BOOKED = "déjà réservé"
 REASON_FULL = "plus de place disponible"
-
-FRENCH_WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
-FRENCH_MONTHS = (
-    "Janvier", "Février", "Mars", "Avril", "Mai", "Juin",
-    "Juillet", "Août", "Septembre", "Octobre", "Novembre", "Décembre",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,7 +85,3 @@ def plan_copy(
             rejected.append(NotImported(day, reason))
     return imported, rejected
 
-
-def french_day(d: date) -> str:
-    """E.g. "Mardi 9 Mai 2017": weekday and month capitalised, no leading zero on the day."""
-    return f"{FRENCH_WEEKDAYS[d.weekday()]} {d.day} {FRENCH_MONTHS[d.month - 1]} {d.year}"

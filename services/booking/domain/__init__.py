@@ -1,17 +1,24 @@
-"""Pure booking rules of the Portail Famille: deadlines, opening days, calendar states,
-quick tools, slot compatibility and copying. No I/O, no database, no clock reads."""
+"""Pure booking rules of the Portail Famille: deadlines, opening days, calendar states and actions, the answer
+to a request, quick tools, slot compatibility, the basket's checks, copying, follow-up and the transmission's
+grouping. No I/O, no database, no clock reads, no formatting for people (kit.fr does that)."""
 
-from services.booking.rules.compat import Slot, conflicts, overlaps
-from services.booking.rules.copying import CopyTarget, NotImported, french_day, plan_copy
-from services.booking.rules.deadlines import (
+from services.booking.domain.compat import Slot, conflicts, overlaps
+from services.booking.domain.copying import CopyTarget, NotImported, plan_copy
+from services.booking.domain.deadlines import (
     PARIS,
     DeadlineRule,
     deadline_for,
     is_open_for_change,
     previous_working_day,
 )
-from services.booking.rules.openings import OpeningRule, Period, french_public_holidays, opening_days
-from services.booking.rules.quick import (
+from services.booking.domain.openings import (
+    OpeningRule,
+    Period,
+    french_public_holidays,
+    opening_days,
+    public_holidays,
+)
+from services.booking.domain.quick import (
     Cell,
     Pending,
     actionable,
@@ -21,7 +28,7 @@ from services.booking.rules.quick import (
     toggle_day,
     week_of,
 )
-from services.booking.rules.states import (
+from services.booking.domain.states import (
     LABELS,
     SYMBOLS,
     BookingStatus,
@@ -29,8 +36,11 @@ from services.booking.rules.states import (
     DayState,
     can_cancel,
     can_reserve,
+    day_actions,
+    day_label,
     day_state,
     remaining_places,
+    request_outcome,
 )
 
 __all__ = [
@@ -52,18 +62,21 @@ __all__ = [
     "can_cancel",
     "can_reserve",
     "conflicts",
+    "day_actions",
+    "day_label",
     "day_state",
     "deadline_for",
     "effectively_booked",
-    "french_day",
     "french_public_holidays",
     "is_open_for_change",
     "opening_days",
     "overlaps",
     "plan_copy",
     "previous_working_day",
+    "public_holidays",
     "quick_toggle",
     "remaining_places",
+    "request_outcome",
     "same_weekday",
     "toggle_day",
     "week_of",

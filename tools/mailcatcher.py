@@ -3,7 +3,7 @@
 Accepts SMTP with aiosmtpd, keeps every message in memory and as an ``.eml``
 file, and serves a small French web UI plus a JSON API with aiohttp.
 
-Run it with ``python -m kit.mailcatcher``. Settings (environment):
+Run it with ``python -m tools.mailcatcher``. Settings (environment):
 
 - ``PORTAIL_MAILCATCHER_HOST`` (default ``127.0.0.1``)
 - ``PORTAIL_MAILCATCHER_SMTP_PORT`` (default ``1025``)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from services.booking.rules.states import DayState
+from services.booking.domain.states import DayState
 
 __all__ = [
     "BOOKABLE",

@@ -1,7 +1,7 @@
 """The AsyncAPI document of the portal's bus, built from the code.
 
-    uv run python -m contracts.asyncapi            write contracts/asyncapi.json
-    uv run python -m contracts.asyncapi --check    exit 1 when contracts/asyncapi.json is stale
+    uv run python -m tools.asyncapi            write contracts/asyncapi.json
+    uv run python -m tools.asyncapi --check    exit 1 when contracts/asyncapi.json is stale
 
 The document is deterministic (no timestamps, sorted keys), so regenerating it from unchanged code
 gives byte-identical output and a stale committed copy shows up as a diff.
@@ -29,7 +29,7 @@ from contracts.envelope import INTERNAL, Envelope, Message
 from contracts.registry import MESSAGES
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUT = Path(__file__).resolve().parent / "asyncapi.json"
+OUTPUT = ROOT / "contracts" / "asyncapi.json"
 
 # The services whose subscriptions the document shows (services/<name>/app.py defines `service`).
 SERVICES = ("auth", "booking", "dossier", "notify", "billing")
@@ -175,7 +175,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m contracts.asyncapi", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.asyncapi", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the file differs from what the code generates")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"default: {OUTPUT.relative_to(ROOT)}")
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                                              f"{shown} (committed)", f"{shown} (generated)", lineterm=""))
             print(f"{shown} is stale: it differs from what the code generates.", file=sys.stderr)
             print("\n".join(diff[:60]) + ("\n[...]" if len(diff) > 60 else ""), file=sys.stderr)
-        print("Regenerate it with: uv run python -m contracts.asyncapi", file=sys.stderr)
+        print("Regenerate it with: uv run python -m tools.asyncapi", file=sys.stderr)
         return 1
     target.write_text(text, encoding="utf-8")
     print(f"wrote {shown}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
 import holidays
@@ -15,6 +16,7 @@ __all__ = [
     "french_public_holidays",
     "in_periods",
     "opening_days",
+    "public_holidays",
 ]
 
 
@@ -45,6 +47,12 @@ class OpeningRule:
 def french_public_holidays(years: Iterable[int]) -> frozenset[date]:
     """Public holidays of metropolitan France (no Alsace-Moselle extras) for the given years."""
     return frozenset(holidays.France(years=sorted(set(years))).keys())
+
+
+@lru_cache(maxsize=64)
+def public_holidays(year: int) -> frozenset[date]:
+    """The public holidays around ``year`` (the year before and after too: deadlines cross new year)."""
+    return french_public_holidays([year - 1, year, year + 1])
 
 
 def in_periods(day: date, periods: Iterable[Period]) -> bool:

@@ -1,25 +1,25 @@
-"""The basket: lines a parent clicked, not yet recorded. Validation and the recap, shared by the
-recap (read only) and the confirmation (which checks everything again under lock)."""
+"""The basket: the days a parent clicked, not yet recorded. Whether each line can be recorded now, checked in
+one fixed order shared by the recap (read only) and the confirmation (checked again under lock)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from services.booking.domain.compat import Slot, conflicts
+from services.booking.domain.sessions import SessionView
+from services.booking.domain.states import BookingStatus, DayState
 
-from services.booking.facts import SessionView
-from services.booking.rules.compat import Slot, conflicts
-from services.booking.rules.states import BookingStatus, DayState
+__all__ = ["ACTIVE", "Check", "Line", "check_line", "pending_map", "plan", "recap_note", "unique_lines"]
 
-MAX_LINES = 400  # two children, several activities, a whole month: far below
+Key = tuple[uuid.UUID, uuid.UUID, date]
 
 
-class Line(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+@dataclass(frozen=True)
+class Line:
     child_id: uuid.UUID
     activity_id: uuid.UUID
     date: date
@@ -27,31 +27,19 @@ class Line(BaseModel):
     arrival: time | None = None
     departure: time | None = None
 
-    @model_validator(mode="after")
-    def _times_together(self):
-        if (self.arrival is None) != (self.departure is None):
-            raise ValueError("l'heure d'arrivée et l'heure de départ vont ensemble")
-        return self
-
     @property
-    def key(self) -> tuple[uuid.UUID, uuid.UUID, date]:
+    def key(self) -> Key:
         return (self.child_id, self.activity_id, self.date)
 
 
-class Basket(BaseModel):
-    lines: list[Line] = Field(max_length=MAX_LINES)
-
-    def unique_lines(self) -> list[Line]:
-        """The last click on a day wins."""
-        return list({line.key: line for line in self.lines}.values())
+def unique_lines(lines: Iterable[Line]) -> list[Line]:
+    """The last click on a day wins."""
+    return list({line.key: line for line in lines}.values())
 
 
-WEEKDAYS_SHORT = ("Lu", "Ma", "Me", "Je", "Ve", "Sa", "Di")
-
-
-def short_day(d: date) -> str:
-    """The recap's format: "Lu 30/12/2019"."""
-    return f"{WEEKDAYS_SHORT[d.weekday()]} {d:%d/%m/%Y}"
+def pending_map(lines: Iterable[Line], child_id: uuid.UUID) -> dict[tuple[uuid.UUID, date], str]:
+    """The child's clicks not yet confirmed, by (activity, day)."""
+    return {(line.activity_id, line.date): line.action for line in lines if line.child_id == child_id}
 
 
 @dataclass(frozen=True)
@@ -83,7 +71,7 @@ def check_line(line: Line, view: SessionView | None, others_that_day: list[Slot]
         return Check(False, "hors délai de réservation")
     start, end = view.start, view.end
     if view.activity.kind == "time_entry":
-        if line.arrival is None:
+        if line.arrival is None or line.departure is None:
             return Check(False, "heures d'arrivée et de départ à choisir")
         if not (view.start <= line.arrival < line.departure <= view.end):
             return Check(False, f"horaires à choisir entre {view.start:%H:%M} et {view.end:%H:%M}")
@@ -97,14 +85,7 @@ def check_line(line: Line, view: SessionView | None, others_that_day: list[Slot]
     return Check(True, slot=slot)
 
 
-def euros(cents: int | None) -> str:
-    """French display: 2,80 €."""
-    if cents is None:
-        return ""
-    return f"{cents // 100},{cents % 100:02d} €"
-
-
-def plan(lines: list[Line], views: dict[tuple, SessionView], declared: set[frozenset[uuid.UUID]]
+def plan(lines: list[Line], views: Mapping[Key, SessionView], declared: set[frozenset[uuid.UUID]]
          ) -> list[tuple[Line, SessionView | None, Check]]:
     """Check every line in a fixed order (day, cancellations first, then the basket's order), as if
     recorded one after the other:
@@ -130,3 +111,14 @@ def plan(lines: list[Line], views: dict[tuple, SessionView], declared: set[froze
             by_child_day.setdefault((line.child_id, line.date), {})[line.activity_id] = check.slot
         results.append((line, view, check))
     return results
+
+
+def recap_note(line: Line, view: SessionView | None, check: Check) -> str | None:
+    """What the recap tells of a reservation that will go through but not as a plain booking."""
+    if not (check.ok and line.action == "reserve" and view):
+        return None
+    if view.state == DayState.WAITLIST_ONLY:
+        return "complet : la demande sera mise en liste d'attente"
+    if view.state == DayState.FULL:
+        return "complet : la demande sera refusée"
+    return None

@@ -1,4 +1,5 @@
-"""The calendar legend of the guide: the state of one child / activity / day."""
+"""The calendar legend of the guide: the state of one child / activity / day, what a parent may do on it,
+and the answer a reservation gets (accepted, waiting list or refused)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ from enum import StrEnum
 
 __all__ = [
     "LABELS",
+    "LOCKED_REQUEST_LABEL",
+    "NO_PLACE_LEFT",
     "SYMBOLS",
     "BookingStatus",
     "DayFacts",
     "DayState",
     "can_cancel",
     "can_reserve",
+    "day_actions",
     "day_label",
     "day_state",
     "remaining_places",
+    "request_outcome",
 ]
 
 
@@ -56,8 +61,8 @@ LABELS: dict[DayState, str] = {
     DayState.LOCKED: "Activité réservée, non modifiable",
 }
 
-# The guide's second 🚫 line, for a locked day whose booking is not an accepted one.
-LOCKED_REQUEST_LABEL = "Activité en liste d'attente ou refusée, non modifiable"
+# The guide's second 🚫 line (its own words), for a locked day whose booking is not an accepted one.
+LOCKED_REQUEST_LABEL = "Activité en liste d'attente ou refusée, annulable"
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,22 @@ def can_reserve(f: DayFacts) -> bool:
 
 def can_cancel(f: DayFacts) -> bool:
     return day_state(f) in (DayState.BOOKED, DayState.REQUESTED)
+
+
+def day_actions(f: DayFacts) -> list[str]:
+    """What a parent may ask for on this day, among "reserve" and "cancel"."""
+    return [action for action, allowed in (("reserve", can_reserve(f)), ("cancel", can_cancel(f))) if allowed]
+
+
+NO_PLACE_LEFT = "plus de place disponible"
+
+
+def request_outcome(place_taken: bool, waitlist_allowed: bool) -> tuple[BookingStatus, str | None]:
+    """The answer to a reservation that may be granted (no staff decision pending): accepted when a place
+    was taken (or places are unlimited), else on the waiting list when the activity keeps one, else
+    refused for want of a place."""
+    if place_taken:
+        return BookingStatus.ACCEPTED, None
+    if waitlist_allowed:
+        return BookingStatus.WAITLISTED, None
+    return BookingStatus.REFUSED, NO_PLACE_LEFT

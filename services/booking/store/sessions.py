@@ -1,0 +1,100 @@
+"""What a parent's screens read: a child's sessions with its bookings, the activities of its structure,
+declared incompatibilities, and the tariffs and quotient that price them."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, time
+
+import asyncpg
+
+from contracts.pricing import Tariff
+from services.booking.domain.deadlines import DeadlineRule
+from services.booking.domain.sessions import Activity, SessionRow
+
+SESSIONS_SQL = """
+SELECT s.id AS session_id, s.day, s.start_time, s.end_time, s.capacity, s.taken,
+       a.id AS activity_id, a.structure_id, a.name, a.kind, a.start_time AS a_start, a.end_time AS a_end,
+       a.waitlist_allowed, a.needs_approval,
+       a.booking_days_before, a.booking_working_days, a.booking_at,
+       a.cancel_days_before, a.cancel_working_days, a.cancel_at,
+       (   (NOT a.enrolment_required OR EXISTS (SELECT 1 FROM enrolments e
+                                                WHERE e.child_id = c.id AND e.activity_id = a.id))
+       AND (NOT a.requires_house_rules OR EXISTS (SELECT 1 FROM house_rules_signed h
+                                                  WHERE h.child_id = c.id AND h.structure_id = a.structure_id))
+       ) AS enrolled,
+       b.id AS booking_id, b.status, b.arrival, b.departure
+FROM children c
+JOIN activities a ON a.structure_id = c.structure_id
+JOIN sessions s ON s.activity_id = a.id
+LEFT JOIN bookings b ON b.session_id = s.id AND b.child_id = c.id AND b.status <> 'cancelled'
+WHERE c.id = $1 AND s.day BETWEEN $2 AND $3 AND ($4::uuid IS NULL OR a.id = $4)
+ORDER BY s.day, s.start_time, a.name
+"""
+
+
+def session_row(r: asyncpg.Record) -> SessionRow:
+    activity = Activity(r["activity_id"], r["structure_id"], r["name"], r["kind"], r["a_start"], r["a_end"],
+                        r["waitlist_allowed"], r["needs_approval"],
+                        DeadlineRule(r["booking_days_before"], r["booking_working_days"], r["booking_at"]),
+                        DeadlineRule(r["cancel_days_before"], r["cancel_working_days"], r["cancel_at"]))
+    return SessionRow(r["session_id"], activity, r["day"], r["start_time"], r["end_time"], r["capacity"], r["taken"],
+                      r["enrolled"], r["booking_id"], r["status"], r["arrival"], r["departure"])
+
+
+@dataclass(frozen=True)
+class ActivityBrief:
+    id: uuid.UUID
+    structure_id: uuid.UUID
+    name: str
+    kind: str
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class PriceFacts:
+    """What prices a family's bookings: each activity's tariff versions (oldest first) and its quotient."""
+
+    versions: dict[uuid.UUID, list[Tariff]]
+    family_quotient: int | None
+
+
+class SessionQueries:
+    conn: asyncpg.Connection
+
+    async def sessions_for_child(self, child_id: uuid.UUID, start: date, end: date,
+                                 activity_id: uuid.UUID | None = None) -> list[SessionRow]:
+        """The sessions of the child's structure from ``start`` to ``end`` with its booking of each."""
+        return [session_row(r) for r in await self.conn.fetch(SESSIONS_SQL, child_id, start, end, activity_id)]
+
+    async def activities_of_structures(self, structure_ids: Collection[uuid.UUID]) -> list[ActivityBrief]:
+        rows = await self.conn.fetch(
+            "SELECT id, structure_id, name, kind, start_time, end_time FROM activities "
+            "WHERE structure_id = ANY($1::uuid[]) ORDER BY start_time, name", list(structure_ids))
+        return [ActivityBrief(r["id"], r["structure_id"], r["name"], r["kind"], r["start_time"], r["end_time"])
+                for r in rows]
+
+    async def activity_brief(self, activity_id: uuid.UUID) -> ActivityBrief | None:
+        r = await self.conn.fetchrow(
+            "SELECT id, structure_id, name, kind, start_time, end_time FROM activities WHERE id = $1", activity_id)
+        return None if r is None else ActivityBrief(r["id"], r["structure_id"], r["name"], r["kind"],
+                                                    r["start_time"], r["end_time"])
+
+    async def declared_incompatibilities(self, activity_ids: Collection[uuid.UUID]) -> set[frozenset[uuid.UUID]]:
+        rows = await self.conn.fetch("SELECT a, b FROM activity_incompatibilities WHERE a = ANY($1) OR b = ANY($1)",
+                                     list(activity_ids))
+        return {frozenset((r["a"], r["b"])) for r in rows}
+
+    async def price_facts(self, family_id: uuid.UUID, structure_ids: Collection[uuid.UUID]) -> PriceFacts:
+        rows = await self.conn.fetch(
+            """SELECT t.activity_id, t.body::text AS body FROM tariffs t JOIN activities a ON a.id = t.activity_id
+               WHERE a.structure_id = ANY($1::uuid[]) ORDER BY t.effective_from""", list(structure_ids))
+        versions: dict[uuid.UUID, list[Tariff]] = defaultdict(list)
+        for r in rows:
+            versions[r["activity_id"]].append(Tariff.model_validate_json(r["body"]))
+        quotient = await self.conn.fetchval("SELECT family_quotient FROM quotients WHERE family_id = $1", family_id)
+        return PriceFacts(dict(versions), quotient)

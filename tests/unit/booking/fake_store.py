@@ -1,0 +1,260 @@
+"""An in-memory stand-in for booking's store (services/booking/store): the same named functions over plain
+dicts, so the service layer runs without PostgreSQL. Also the outbox it writes to, and a little world to
+fill it (a structure, families, activities, sessions) with fixed dates: nothing depends on today."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+
+from services.booking.domain.deadlines import DeadlineRule
+from services.booking.domain.sessions import Activity, SessionRow
+from services.booking.domain.transmission import Movement
+from services.booking.store import Child
+from services.booking.store.bookings import Request, Waitlisted
+from services.booking.store.sessions import ActivityBrief, PriceFacts
+
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # a Tuesday morning of the rentrée
+STRUCTURE = uuid.UUID(int=1)
+OTHER_STRUCTURE = uuid.UUID(int=2)
+TWO_WORKING_DAYS = DeadlineRule(2, True, time(10, 0))
+
+
+@dataclass
+class Session:
+    id: uuid.UUID
+    activity_id: uuid.UUID
+    day: date
+    capacity: int | None
+    taken: int = 0
+
+
+@dataclass
+class Booking:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    activity_id: uuid.UUID
+    child_id: uuid.UUID
+    family_id: uuid.UUID
+    day: date
+    arrival: time | None
+    departure: time | None
+    status: str
+    reason: str | None
+    request_seq: int
+    transmitted: bool = False
+
+
+@dataclass
+class MovementRow:
+    id: int
+    booking_id: uuid.UUID
+    family_id: uuid.UUID
+    kind: str
+    outcome: str
+    transmission_id: uuid.UUID | None = None
+
+
+@dataclass
+class FakeStore:
+    children: dict[uuid.UUID, Child] = field(default_factory=dict)
+    activities: dict[uuid.UUID, Activity] = field(default_factory=dict)
+    sessions: dict[uuid.UUID, Session] = field(default_factory=dict)
+    bookings: dict[uuid.UUID, Booking] = field(default_factory=dict)
+    movements: list[MovementRow] = field(default_factory=list)
+    incompatible: set[frozenset[uuid.UUID]] = field(default_factory=set)
+    transmissions: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)
+    structure_names: dict[uuid.UUID, str] = field(default_factory=dict)
+    conn: None = None
+    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # -- the Database side: every script gets this same store ---------------------------------------------
+    @asynccontextmanager
+    async def reading(self):
+        yield self
+
+    @asynccontextmanager
+    async def transaction(self):
+        yield self
+
+    # -- filling the world -------------------------------------------------------------------------------------
+    def family(self, *names: str, structure: uuid.UUID = STRUCTURE) -> tuple[uuid.UUID, list[uuid.UUID]]:
+        family_id = uuid.uuid4()
+        kids = []
+        for i, name in enumerate(names):
+            child = Child(uuid.uuid4(), family_id, name, "MARTIN", date(2016 + i, 1, 1), structure)
+            self.children[child.id] = child
+            kids.append(child.id)
+        return family_id, kids
+
+    def activity(self, name: str, start: time = time(11, 30), end: time = time(13, 30), *,
+                 waitlist: bool = True, approval: bool = False, kind: str = "fixed",
+                 structure: uuid.UUID = STRUCTURE) -> uuid.UUID:
+        activity = Activity(uuid.uuid4(), structure, name, kind, start, end, waitlist, approval,
+                            TWO_WORKING_DAYS, TWO_WORKING_DAYS)
+        self.activities[activity.id] = activity
+        return activity.id
+
+    def open(self, activity_id: uuid.UUID, *days: date, capacity: int | None = None) -> None:
+        for day in days:
+            session = Session(uuid.uuid4(), activity_id, day, capacity)
+            self.sessions[session.id] = session
+
+    def session_of(self, activity_id: uuid.UUID, day: date) -> Session:
+        return next(s for s in self.sessions.values() if s.activity_id == activity_id and s.day == day)
+
+    def booking_of(self, child_id: uuid.UUID, activity_id: uuid.UUID, day: date) -> Booking | None:
+        return next((b for b in self.bookings.values() if b.child_id == child_id and b.activity_id == activity_id
+                     and b.day == day and b.status != "cancelled"), None)
+
+    # -- children ------------------------------------------------------------------------------------------------
+    async def children_of_family(self, family_id: uuid.UUID) -> list[Child]:
+        return sorted((c for c in self.children.values() if c.family_id == family_id),
+                      key=lambda c: (c.birth_date, c.first_name))
+
+    async def children_by_id(self, child_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Child]:
+        return {c: self.children[c] for c in child_ids if c in self.children}
+
+    async def lock_children(self, child_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Child]:
+        return await self.children_by_id(child_ids)
+
+    # -- sessions --------------------------------------------------------------------------------------------------
+    async def sessions_for_child(self, child_id: uuid.UUID, start: date, end: date,
+                                 activity_id: uuid.UUID | None = None) -> list[SessionRow]:
+        child = self.children[child_id]
+        rows = []
+        for s in self.sessions.values():
+            a = self.activities[s.activity_id]
+            if a.structure_id != child.structure_id or not start <= s.day <= end:
+                continue
+            if activity_id is not None and a.id != activity_id:
+                continue
+            b = self.booking_of(child_id, a.id, s.day)
+            rows.append(SessionRow(s.id, a, s.day, a.start, a.end, s.capacity, s.taken, True,
+                                   b.id if b else None, b.status if b else None, b.arrival if b else None,
+                                   b.departure if b else None))
+        return sorted(rows, key=lambda r: (r.day, r.start, r.activity.name))
+
+    async def activities_of_structures(self, structure_ids: Collection[uuid.UUID]) -> list[ActivityBrief]:
+        return [ActivityBrief(a.id, a.structure_id, a.name, a.kind, a.start, a.end)
+                for a in sorted(self.activities.values(), key=lambda a: (a.start, a.name))
+                if a.structure_id in structure_ids]
+
+    async def activity_brief(self, activity_id: uuid.UUID) -> ActivityBrief | None:
+        a = self.activities.get(activity_id)
+        return a and ActivityBrief(a.id, a.structure_id, a.name, a.kind, a.start, a.end)
+
+    async def declared_incompatibilities(self, activity_ids: Collection[uuid.UUID]) -> set[frozenset[uuid.UUID]]:
+        return {pair for pair in self.incompatible if pair & set(activity_ids)}
+
+    async def price_facts(self, family_id: uuid.UUID, structure_ids: Collection[uuid.UUID]) -> PriceFacts:
+        return PriceFacts({}, None)
+
+    async def activity_structure(self, activity_id: uuid.UUID) -> uuid.UUID | None:
+        a = self.activities.get(activity_id)
+        return a.structure_id if a else None
+
+    async def session_structure(self, session_id: uuid.UUID) -> uuid.UUID | None:
+        s = self.sessions.get(session_id)
+        return self.activities[s.activity_id].structure_id if s else None
+
+    # -- places, bookings, movements ------------------------------------------------------------------------
+    async def lock_limited_sessions(self, activity_ids: Sequence[uuid.UUID], days: Sequence[date]) -> None:
+        pass
+
+    async def take_place(self, session_id: uuid.UUID) -> bool:
+        s = self.sessions[session_id]
+        if s.capacity is None:
+            return True
+        if s.taken < s.capacity:
+            s.taken += 1
+            return True
+        return False
+
+    async def release_place(self, session_id: uuid.UUID) -> None:
+        self.sessions[session_id].taken -= 1
+
+    async def lock_booking_status(self, booking_id: uuid.UUID) -> str | None:
+        return self.bookings[booking_id].status if booking_id in self.bookings else None
+
+    async def set_status(self, booking_id: uuid.UUID, status: str, reason: str | None = None,
+                         keep_reason: bool = True) -> None:
+        b = self.bookings[booking_id]
+        b.status, b.transmitted = status, False
+        if not keep_reason:
+            b.reason = reason
+
+    async def insert_booking(self, booking_id, session_id, activity_id, child_id, family_id, day, arrival,
+                             departure, status, reason) -> int:
+        assert self.booking_of(child_id, activity_id, day) is None, "one booking per child and day"
+        seq = next(self._seq)
+        self.bookings[booking_id] = Booking(booking_id, session_id, activity_id, child_id, family_id, day, arrival,
+                                            departure, status, reason, seq)
+        return seq
+
+    async def record_movement(self, booking_id: uuid.UUID, family_id: uuid.UUID, kind: str, outcome: str) -> None:
+        self.movements.append(MovementRow(len(self.movements) + 1, booking_id, family_id, kind, outcome))
+
+    async def waitlist_position(self, session_id: uuid.UUID, request_seq: int) -> int:
+        return sum(1 for b in self.bookings.values()
+                   if b.session_id == session_id and b.status == "waitlisted" and b.request_seq <= request_seq)
+
+    async def first_waitlisted(self, session_id: uuid.UUID) -> Waitlisted | None:
+        waiting = sorted((b for b in self.bookings.values() if b.session_id == session_id
+                          and b.status == "waitlisted"), key=lambda b: b.request_seq)
+        if not waiting:
+            return None
+        b = waiting[0]
+        return Waitlisted(b.id, b.family_id, b.child_id, b.activity_id, b.day, b.arrival, b.departure)
+
+    async def lock_request(self, booking_id: uuid.UUID) -> Request | None:
+        b = self.bookings.get(booking_id)
+        if b is None:
+            return None
+        a = self.activities[b.activity_id]
+        return Request(b.id, b.family_id, b.session_id, b.status, a.structure_id, a.waitlist_allowed)
+
+    # -- the transmission -------------------------------------------------------------------------------------------
+    async def families_to_transmit(self) -> list[uuid.UUID]:
+        return sorted({m.family_id for m in self.movements if m.transmission_id is None and m.outcome != "pending"})
+
+    async def pick_movements(self, transmission_id: uuid.UUID, families: Collection[uuid.UUID]) -> list[Movement]:
+        picked = []
+        for m in self.movements:
+            if m.transmission_id is None and m.outcome != "pending" and m.family_id in families:
+                m.transmission_id = transmission_id
+                b = self.bookings[m.booking_id]
+                a, c = self.activities[b.activity_id], self.children[b.child_id]
+                picked.append((m.id, Movement(
+                    m.booking_id, m.family_id, m.kind, m.outcome, b.child_id, b.activity_id, b.day,
+                    b.arrival or a.start, b.departure or a.end, c.first_name, c.last_name, a.name, a.structure_id,
+                    self.structure_names.get(a.structure_id, ""))))
+        return [mv for _, mv in sorted(picked, key=lambda p: (str(p[1].family_id), str(p[1].structure_id), p[0]))]
+
+    async def mark_bookings_transmitted(self, booking_ids: Collection[uuid.UUID]) -> None:
+        for booking_id in booking_ids:
+            if all(m.transmission_id for m in self.movements if m.booking_id == booking_id):
+                self.bookings[booking_id] = replace(self.bookings[booking_id], transmitted=True)
+
+    async def insert_transmission(self, transmission_id: uuid.UUID, started_at, families: int, lines: int) -> None:
+        self.transmissions.append((transmission_id, families, lines))
+
+
+class FakeOutbox:
+    """kit.outbox.Producer's two calls; the events are kept in order."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+
+    async def add(self, _conn, payload, *, secret: bool = False) -> None:
+        self.events.append(payload)
+
+    async def add_many(self, _conn, payloads) -> None:
+        self.events.extend(payloads)
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
