@@ -1,0 +1,1 @@
+"""dossier: the family dossier (campaigns, sheets, documents, reviews)."""

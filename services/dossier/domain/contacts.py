@@ -9,7 +9,7 @@ from uuid import UUID
 
 from .states import DossierError
 
-__all__ = ["RENAME_REFUSED", "can_delete", "check_rename", "children_linked", "deletion_refusal"]
+__all__ = ["RENAME_REFUSED", "check_rename", "children_linked", "deletion_refusal"]
 
 RENAME_REFUSED = "Le nom et le prénom d'un contact ne sont pas modifiables : supprimez-le et recréez-le."
 UNKNOWN_CHILD = "enfant inconnu"
@@ -25,10 +25,6 @@ def check_rename(old_last: str, old_first: str, new_last: str, new_first: str) -
 def children_linked(contact_id: UUID, links_by_child: Mapping[UUID, Iterable[UUID]]) -> list[UUID]:
     """The children whose contacts sheet still names the contact, in the mapping's order."""
     return [child for child, contacts in links_by_child.items() if contact_id in set(contacts)]
-
-
-def can_delete(contact_id: UUID, links_by_child: Mapping[UUID, Iterable[UUID]]) -> bool:
-    return not children_linked(contact_id, links_by_child)
 
 
 def deletion_refusal(

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 __all__ = [
-    "ALLOWED",
     "DOCUMENTS_OF",
     "DOCUMENT_LABELS",
     "HEALTH_DOCUMENTS",
@@ -45,7 +44,6 @@ __all__ = [
 
 MAX_FILES_PER_PIECE = 4
 MAX_FILE_BYTES = 2000 * 1024
-ALLOWED = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),

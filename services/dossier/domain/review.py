@@ -9,7 +9,7 @@ from typing import Literal
 
 from contracts.dossier_sheets import SheetKind
 
-__all__ = ["NewInsurer", "QuotientUpdate", "approved", "insurer_to_add", "quotient_update", "refusal_reason"]
+__all__ = ["Decision", "NewInsurer", "QuotientUpdate", "approved", "insurer_to_add", "quotient_update", "refusal_reason"]
 
 Decision = Literal["approved", "refused"]
 

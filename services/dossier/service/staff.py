@@ -73,7 +73,7 @@ async def staff_sheet(store: Store, who: Identity, sheet_id: uuid.UUID) -> Staff
         return StaffSheet(found, await tx.documents_of_sheet(found.id))
 
 
-async def review(store: Store, outbox: Producer, who: Identity, sheet_id: uuid.UUID, decision: str,
+async def review(store: Store, outbox: Producer, who: Identity, sheet_id: uuid.UUID, decision: reviews.Decision,
                  reason: str | None) -> states.SheetState:
     """The manager's decision on a transmitted sheet."""
     async with store.transaction() as tx:

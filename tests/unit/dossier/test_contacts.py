@@ -4,7 +4,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.dossier.domain.contacts import can_delete, check_rename, deletion_refusal
+from services.dossier.domain.contacts import check_rename, deletion_refusal
 from services.dossier.domain.states import DossierError
 
 RENAME = "Le nom et le prénom d'un contact ne sont pas modifiables : supprimez-le et recréez-le."
@@ -29,10 +29,10 @@ def test_deletion() -> None:
     lea, hugo, zoe = uuid4(), uuid4(), uuid4()
     names = {lea: "Léa", hugo: "Hugo", zoe: "Zoé"}
     links = {lea: [contact, other], hugo: iter([contact]), zoe: []}
-    assert not can_delete(contact, {lea: [contact], hugo: [contact]})
+    assert deletion_refusal(contact, {lea: [contact], hugo: [contact]}, names) is not None
     assert deletion_refusal(contact, links, names) == (
         "Retirez d'abord ce contact de la fiche de contacts de : Léa, Hugo."
     )
-    assert can_delete(contact, {lea: [other], hugo: [], zoe: []})
+    assert deletion_refusal(contact, {lea: [other], hugo: [], zoe: []}, names) is None
     assert deletion_refusal(contact, {lea: [other], hugo: []}, names) is None
-    assert can_delete(contact, {})
+    assert deletion_refusal(contact, {}, names) is None
