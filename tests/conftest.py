@@ -51,6 +51,21 @@ def amqp_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def private_rabbitmq():
+    """A RabbitMQ node of this session's own (`bench.fault_scenarios.PrivateNode`: its own node name, ports,
+    database and logs in a temporary directory, no plugin), for the tests that stop the broker: the machine's
+    node is shared with everyone's tests and is never stopped. A test adds a virtual host of its own on it
+    (`await node.add_vhost(name)`, the topology step run there) and controls it with `await node.stop_app()`
+    and `await node.start_app()`. The node is stopped and its directory removed at the end of the session."""
+    from bench.fault_scenarios import PrivateNode
+
+    node = PrivateNode()
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
 def db_prefix() -> str:
     """Databases named pt<run>_<service>, dropped afterwards."""
     prefix = f"pt{RUN_ID}_"

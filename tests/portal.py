@@ -13,7 +13,6 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-from kit.mailcatcher import MailCatcher
 from services.auth import demo
 from services.auth.app import service as auth
 from services.billing.app import service as billing
@@ -23,6 +22,7 @@ from services.gateway.app import build_app
 from services.gateway.settings import GatewaySettings
 from services.notify.app import service as notify
 from tests.conftest import METRICS_TOKEN, SECRET, database_url, running
+from tools.mailcatcher import MailCatcher
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 

@@ -1,16 +1,16 @@
+"""auth's declaration: its migrations, internal routes, subscriptions and commands (`demo`, `resync`)."""
+
 from pathlib import Path
 
-from contracts.consistency import AuthFactsDigestV1, ConsistencyCheckRequestedV1
 from kit import consistency
-from kit.service import APP_KEY, Service, Subscription
-from services.auth import api, demo, resync
+from kit.service import Service
+from services.auth import demo, events, http
 from services.auth.settings import AuthSettings
 
 
 def routes(app) -> None:
-    api.routes(app)
-    consistency.owner_routes(app, lambda request: request.app[APP_KEY].pool, resync.OWNER, AuthFactsDigestV1,
-                             resync.QUERIES, resync.NAMES, resync.resync)
+    http.routes(app)
+    events.owner_routes(app)
 
 
 service = Service(
@@ -18,7 +18,7 @@ service = Service(
     migrations_dir=Path(__file__).parent / "migrations",
     settings_cls=AuthSettings,
     routes=routes,
-    subscriptions=[Subscription(ConsistencyCheckRequestedV1, resync.digest_on_request)],
+    subscriptions=events.SUBSCRIPTIONS,
     commands={"demo": demo.load},
 )
-service.commands["resync"] = consistency.resync_command("auth", resync.resync, lambda: service.args)
+service.commands["resync"] = consistency.resync_command("auth", events.resync, lambda: service.args)

@@ -1,4 +1,5 @@
-"""Demo data so that a newcomer running the portal can sign in and look around.
+"""Demo data so that a newcomer running the portal can sign in and look around
+(`python -m services.auth demo`).
 
 Accounts (each asks for a new password at first sign-in):
   family  DUPONT-0042       / Demo-Famille-2027
@@ -12,10 +13,13 @@ import asyncio
 import uuid
 from datetime import date
 
-from services.auth import events
-from services.auth.families import upsert_family
-from services.auth.family_import import ImportedChild, ImportedFamily, ImportedGuardian
-from services.auth.passwords import PasswordHasher
+from services.auth.domain.families import ImportedChild, ImportedFamily, ImportedGuardian
+from services.auth.events import PRODUCER
+from services.auth.hashing import PasswordHasher
+from services.auth.service import facts as publish
+from services.auth.service.families import upsert_family
+from services.auth.store import Store
+from services.auth.store.accounts import NewAccount
 
 DEMO_STRUCTURE_ID = uuid.UUID("5f1c1d2e-0000-4000-8000-000000000001")
 DEMO_SECOND_STRUCTURE_ID = uuid.UUID("5f1c1d2e-0000-4000-8000-000000000002")
@@ -29,16 +33,14 @@ DEMO_ACCOUNTS = (("DUPONT-0042", "Demo-Famille-2027"), ("agent.carteville", "Dem
 
 async def load(_settings, pool) -> None:
     hasher = PasswordHasher()
-    async with pool.acquire() as conn, conn.transaction():
+    store = Store(pool)
+    async with store.transaction() as conn:
         for structure_id, name, news in ((DEMO_STRUCTURE_ID, "Mairie de CarteVille", DEMO_NEWS),
                                          (DEMO_SECOND_STRUCTURE_ID, "Accueil de loisirs du Bourg",
                                           "<p>L'accueil de loisirs est ouvert tous les mercredis.</p>")):
-            created = await conn.fetchval(
-                "INSERT INTO structures (id, name, news_html) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING "
-                "RETURNING true", structure_id, name, news)
-            if created:
-                await events.structure_changed(conn, structure_id)
-        await upsert_family(conn, hasher, ImportedFamily(
+            if await store.insert_structure(conn, structure_id, name, news, if_new=True):
+                await publish.structure_changed(conn, store, PRODUCER, structure_id)
+        await upsert_family(conn, store, PRODUCER, hasher, ImportedFamily(
             identifiant="DUPONT-0042",
             guardians=(ImportedGuardian("Jean-Paul", "DUPONT", 1, "M."), ImportedGuardian("Marie", "DUPONT", 2)),
             emails=("jean-paul.dupont@example.fr", "marie.dupont@example.fr"),
@@ -51,11 +53,7 @@ async def load(_settings, pool) -> None:
                 ("admin.portail", "Demo-Admin-2027", "admin", "Administrateur du portail", [])):
             account_id = uuid.uuid5(DEMO_STRUCTURE_ID, login)
             password_hash = await asyncio.to_thread(hasher.hash, password)
-            created = await conn.fetchval(
-                """INSERT INTO accounts (id, login, role, display_name, password_hash, must_change_password, emails)
-                   VALUES ($1, $2, $3, $4, $5, true, $6) ON CONFLICT DO NOTHING RETURNING true""",
-                account_id, login, role, name, password_hash, [f"{login}@example.fr"])
-            if created:
-                await conn.executemany("INSERT INTO staff_structures VALUES ($1, $2)",
-                                       [(account_id, s) for s in structures])
-                await events.account_created(conn, account_id, role, None, structures)
+            account = NewAccount(account_id, login, role, name, password_hash, (f"{login}@example.fr",))
+            if await store.insert_account(conn, account, if_new=True):
+                await store.insert_staff_structures(conn, account_id, structures)
+                await publish.account_created(conn, PRODUCER, account_id, role, None, structures)

@@ -1,3 +1,5 @@
+"""auth's settings: where reset links point, session lifetimes, the floor time of a reset request."""
+
 from pydantic import Field
 
 from kit.settings import ServiceSettings

@@ -3,31 +3,19 @@ and for every change an `X-CSRF-Token` header carrying the session's token."""
 
 from __future__ import annotations
 
-import hmac
 import json
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
 from kit import identity as ident
 from kit.http import json_response, problem
-from services.gateway import openapi, public_api, views
-from services.gateway.backend import relay
-from services.gateway.render import error_page, render
-from services.gateway.session import (
-    BACKEND,
-    CONSENTS_PATH,
-    CSRF_HEADER,
-    FIRST_LOGIN_PATH,
-    SESSION_COOKIE,
-    SETTINGS,
-    account_of,
-    checked_form,
-    client_address,
-    pending_step,
-    set_session_cookie,
-    signed_in,
-)
+from services.gateway import openapi, public_api
+from services.gateway.clients import Refused, clients_of, relay
+from services.gateway.pages.home import api_status
+from services.gateway.web.csrf import header_ok
+from services.gateway.web.guards import CONSENTS_PATH, FIRST_LOGIN_PATH, pending_step
+from services.gateway.web.session import account_of, client_address, drop_session_cookie, set_session_cookie
 
 MAX_BODY = 5 * 1024 * 1024
 
@@ -46,13 +34,12 @@ async def open_session(request: web.Request) -> web.Response:
         login, password = str(body["identifiant"]), str(body["mot_de_passe"])
     except (ValueError, KeyError, TypeError):
         return problem(400, "Requête invalide", "Champs attendus : identifiant, mot_de_passe.")
-    backend = request.app[BACKEND]
-    status, answer = await backend.request("auth", "POST", "/v1/login", ident.Identity.anonymous(), json={
-        "login": login, "password": password, "client_address": client_address(request)})
-    if status != 201:
-        return json_response(answer, status=status)
-    status, session = await backend.request("auth", "POST", "/v1/sessions/resolve", ident.Identity.anonymous(),
-                                             json={"token": answer["session_token"]})
+    auth = clients_of(request).auth
+    try:
+        answer = await auth.login(login, password, client_address(request))
+    except Refused as exc:
+        return json_response(exc.body, status=exc.status)
+    session = await auth.resolve_session(answer["session_token"])
     response = json_response(_public(session), status=201)
     set_session_cookie(request, response, answer["session_token"])
     return response
@@ -74,10 +61,8 @@ def _signed_in(request: web.Request, *, allow_pending: bool = False):
     account = account_of(request)
     if account is None:
         raise web.HTTPUnauthorized(text="Connectez-vous d'abord (POST /api/v1/session).")
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not hmac.compare_digest(sent, account.csrf_token):
-            raise web.HTTPForbidden(text="Jeton CSRF manquant ou invalide (en-tête X-CSRF-Token).")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not header_ok(request):
+        raise web.HTTPForbidden(text="Jeton CSRF manquant ou invalide (en-tête X-CSRF-Token).")
     if not allow_pending and (step := pending_step(account)):
         raise web.HTTPForbidden(text=PENDING_STEPS[step])
     return account
@@ -89,16 +74,16 @@ async def current_session(request: web.Request) -> web.Response:
 
 async def close_session(request: web.Request) -> web.Response:
     account = _signed_in(request, allow_pending=True)
-    await request.app[BACKEND].request("auth", "POST", "/v1/logout", account.identity)
+    await clients_of(request).auth.logout(account.identity)
     response = web.Response(status=204)
-    response.del_cookie(SESSION_COOKIE, path="/")
+    drop_session_cookie(response)
     return response
 
 
 async def _download(request: web.Request, service: str, path: str, account) -> web.StreamResponse:
     """Files (CSV, PDF, ZIP, documents) pass through as they are, with their name, relayed chunk by
     chunk as they arrive: the gateway never holds a whole file."""
-    async with request.app[BACKEND].download(service, path, account.identity) as resp:
+    async with clients_of(request).named(service).download(path, account.identity) as resp:
         if resp.status != 200:
             body = await resp.read()  # a problem body, small
             try:
@@ -153,8 +138,8 @@ def forward(route: public_api.Route):
             return problem(413, "Contenu trop volumineux", "La requête dépasse 5 Mo.")
         if route.download and account is not None:
             return await _download(request, route.service, path, account)
-        status, body = await request.app[BACKEND].request(
-            route.service, request.method, path, who, data=data,
+        status, body = await clients_of(request).named(route.service).raw(
+            request.method, path, who, data=data,
             content_type=request.headers.get("Content-Type") if data else None,
             extra_headers={"X-Filename": request.headers["X-Filename"]} if "X-Filename" in request.headers else None)
         if status == 204:
@@ -189,42 +174,12 @@ def guarded(route: public_api.Route, handler):
     return wrapper
 
 
-@signed_in(roles=("parent",))
-async def test_provider_page(request: web.Request, account) -> web.Response:
-    """The local test payment provider's page and its "Payer"/"Annuler" buttons (a real provider hosts its
-    own). Only with PORTAIL_TEST_PAYMENT_PROVIDER=1; only for the paying family, signed in; every action
-    carries the session's CSRF token; it sends the family back only to a page of this portal."""
-    backend = request.app[BACKEND]
-    ref = request.match_info["ref"]
-    if request.method == "GET":
-        status, body = await backend.request("billing", "GET", f"/v1/test-provider/{ref}", account.identity)
-        if status != 200 or not isinstance(body, dict):
-            raise web.HTTPNotFound()
-        return render(request, "paiement_test.html", checkout=body)
-    await checked_form(request)
-    action = request.match_info["action"]
-    status, body = await backend.request("billing", "POST", f"/v1/test-provider/{ref}/{action}", account.identity)
-    if status != 200 or not isinstance(body, dict):
-        if status == 404:
-            raise web.HTTPNotFound()
-        return error_page(request, 502, "Paiement non confirmé",
-                          "Le paiement n'a pas pu être confirmé. Réessayez plus tard.")
-    target = str(body.get("redirect_url", ""))
-    own, given = urlsplit(request.app[SETTINGS].public_url), urlsplit(target)
-    if (given.scheme, given.netloc) != (own.scheme, own.netloc):  # never an open redirect
-        target = "/consommations"
-    raise web.HTTPSeeOther(target)
-
-
 async def payment_callback(request: web.Request) -> web.Response:
     """A real provider calls the portal back here (signed; verified by billing)."""
-    backend = request.app[BACKEND]
     body = await request.read()
     if len(body) > 64 * 1024:
         return problem(413, "Contenu trop volumineux", "Le rappel dépasse 64 Ko.")
-    status, answer = await backend.request(
-        "billing", "POST", "/v1/payments/callback", ident.Identity.anonymous(), data=body,
-        content_type="application/json", extra_headers={"X-Signature": request.headers.get("X-Signature", "")})
+    status, answer = await clients_of(request).billing.provider_callback(body, request.headers.get("X-Signature", ""))
     if status == 204:
         return web.Response(status=204)
     if 400 <= status < 500 and isinstance(answer, dict):
@@ -232,28 +187,12 @@ async def payment_callback(request: web.Request) -> web.Response:
     return problem(502, "Erreur", "Le rappel n'a pas pu être traité. Réessayez plus tard.")
 
 
-async def calendar_feed(request: web.Request) -> web.Response:
-    """The family's private iCal URL: the token in the path is the credential (no session needed)."""
-    backend = request.app[BACKEND]
-    url = backend.urls["booking"] + "/v1/feed/" + request.match_info["token"]
-    headers = {ident.HEADER: ident.issue(ident.Identity.anonymous(), backend.secret)}
-    async with backend.session.get(url, headers=headers) as resp:
-        if resp.status != 200:
-            raise web.HTTPNotFound()
-        return web.Response(body=await resp.read(), content_type="text/calendar", charset="utf-8")
-
-
 def routes(app: web.Application) -> None:
     r = app.router
     # /api/v1: the declared routes (services/gateway/public_api.py), and nothing else
     local = {"open_session": open_session, "current_session": current_session, "close_session": close_session,
-             "payment_callback": payment_callback, "status": views.api_status,
+             "payment_callback": payment_callback, "status": api_status,
              "openapi": openapi.serve_document, "docs": openapi.serve_docs}
     for route in public_api.ROUTES:
         handler = forward(route) if route.service else guarded(route, local[route.local])
         r.add_route(route.method, public_api.pattern(route), handler)
-    r.add_get(r"/calendrier/{token:[A-Za-z0-9_-]+}.ics", calendar_feed)
-    if app[SETTINGS].test_payment_provider:  # development and tests only; otherwise these pages do not exist
-        r.add_get(r"/paiement-test/{ref:[A-Za-z0-9_-]+}", test_provider_page)
-        r.add_post(r"/paiement-test/{ref:[A-Za-z0-9_-]+}/{action:payer|annuler}", test_provider_page)
-

@@ -1,8 +1,6 @@
 """The OpenAPI 3.1 document of the public API, generated from its declarations
-(services/gateway/public_api.py), and its readable page.
-
-    uv run python -m services.gateway.openapi            write services/gateway/openapi.json
-    uv run python -m services.gateway.openapi --check    exit 1 when services/gateway/openapi.json is stale
+(services/gateway/public_api.py), and its readable page. The generator's command (write, or --check
+a stale file) is a developer tool: `uv run python -m tools.openapi`.
 
 The document is deterministic (sorted keys, no dates), so a declaration changed without regenerating
 shows up as a stale file (tests/unit/test_openapi.py). The gateway serves the committed file at
@@ -10,10 +8,7 @@ GET /api/v1/openapi.json and renders it as HTML at GET /api/v1/docs (no script, 
 
 from __future__ import annotations
 
-import argparse
-import difflib
 import json
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -204,26 +199,6 @@ def render() -> str:
     return json.dumps(build(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
-    args = parser.parse_args(argv)
-    text = render()
-    current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-    if args.check:
-        if current != text:
-            diff = difflib.unified_diff(current.splitlines(), text.splitlines(), "committed", "generated",
-                                        lineterm="", n=1)
-            print(f"{args.output} is stale: regenerate it with `uv run python -m services.gateway.openapi`",
-                  file=sys.stderr)
-            print("\n".join(list(diff)[:40]), file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_text(text, encoding="utf-8")
-    return 0
-
-
 # -- served by the gateway -------------------------------------------------------------------------------------
 @cache
 def _committed() -> str:
@@ -281,14 +256,10 @@ def _page_routes(doc: dict) -> list[dict]:
 
 
 async def serve_docs(request: web.Request) -> web.Response:
-    from services.gateway.render import render as render_page
+    from services.gateway.web.render import render as render_page
 
     doc = json.loads(_committed())
     routes = _page_routes(doc)
     tags = sorted({r["tag"] for r in routes})
     return render_page(request, "api_docs.html", info=doc["info"], routes=routes, tags=tags,
                        schemas=sorted(doc["components"]["schemas"]))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,3 +1,6 @@
+"""The gateway's settings: where each service answers, its public address, cookies, trusted proxies, the
+metrics token and the local test payment provider."""
+
 import json
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated

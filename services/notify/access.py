@@ -1,4 +1,4 @@
-"""Who may see what in notify, in one place. Every handler of services/notify/api.py asks here.
+"""Who may see what in notify, in one place. Every handler of services/notify/http.py asks here.
 
 - Staff see the mail deliveries of the structures they work for: a delivery records the structure it
   is about when one is known (the digest of a structure, a waiting-list promotion, a payment ticket,
@@ -12,8 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from aiohttp import web
-
+from contracts.errors import Forbidden
 from kit.identity import Identity
 
 NOT_STAFF = "Vous n'avez pas accès au journal des envois."
@@ -40,10 +39,10 @@ def delivery_scope(who: Identity) -> DeliveryScope:
         return DeliveryScope(everything=True)
     if who.role == "staff":
         return DeliveryScope(everything=False, structures=frozenset(who.structures))
-    raise web.HTTPForbidden(text=NOT_STAFF)
+    raise Forbidden(NOT_STAFF)
 
 
 def require_admin(who: Identity) -> Identity:
     if who.role != "admin":
-        raise web.HTTPForbidden(text=NOT_ADMIN)
+        raise Forbidden(NOT_ADMIN)
     return who

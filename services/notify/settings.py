@@ -1,8 +1,9 @@
+"""notify's settings: the SMTP server, the sender address, the portal's address in the mails, the digest's
+hour, the retry delays of a mail."""
+
 from pydantic import Field
 
 from kit.settings import ServiceSettings
-
-_public_url = {"value": "http://127.0.0.1:8080/"}
 
 
 class NotifySettings(ServiceSettings):
@@ -15,19 +16,17 @@ class NotifySettings(ServiceSettings):
     mail_from: str = "Portail Famille <ne-pas-repondre@portail-famille.local>"
     public_url: str = "http://127.0.0.1:8080/"  # the link in every mail
     digest_hour: int = Field(default=7, ge=0, le=23, description="Europe/Paris hour of the morning digest")
-    digest_scheduler: bool = True
+    digest_scheduler: bool = True  # off when a Kubernetes CronJob runs `python -m services.notify digest`
     # Growing delays between attempts after a temporary SMTP failure; after the last, the mail is "failed".
     retry_delays_seconds: str = Field(default="30,120,600,1800,3600", pattern=r"^\d+(\.\d+)?(,\d+(\.\d+)?)*$")
     delivery_poll_seconds: float = Field(default=5, gt=0)
 
     @property
     def retry_delays(self) -> tuple[float, ...]:
-        return tuple(float(x) for x in self.retry_delays_seconds.split(","))  # off when a Kubernetes CronJob runs `python -m services.notify digest`
+        return tuple(float(x) for x in self.retry_delays_seconds.split(","))
 
+    @property
+    def portal_url(self) -> str:
+        """The portal's address as the mails link to it (ending with "/")."""
+        return self.public_url if self.public_url.endswith("/") else self.public_url + "/"
 
-def remember_public_url(url: str) -> None:
-    _public_url["value"] = url if url.endswith("/") else url + "/"
-
-
-def current_public_url() -> str:
-    return _public_url["value"]

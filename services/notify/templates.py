@@ -1,8 +1,10 @@
-"""Mail templates (French), rendered without I/O beyond reading the template files."""
+"""The mails written from their templates (French, in templates/): a command's template with its
+parameters, and the morning digest from its layout (domain/digest_layout.py). No I/O beyond reading the
+template files."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jinja2 import (
@@ -14,11 +16,20 @@ from jinja2 import (
     select_autoescape,
 )
 
+from services.notify.domain.digest_layout import DigestLayout
+
 _DIR = Path(__file__).parent / "templates"
 _text_env = Environment(loader=FileSystemLoader(_DIR), undefined=StrictUndefined, autoescape=False,
                         keep_trailing_newline=True)
 _html_env = Environment(loader=FileSystemLoader(_DIR), undefined=StrictUndefined,
                         autoescape=select_autoescape(["html"]))
+
+
+# The digest: autoescape for digest.html only; trim/lstrip so the block tags leave no stray lines in the text part.
+_digest_env = Environment(loader=FileSystemLoader(_DIR), undefined=StrictUndefined,
+                          autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False,
+                                                       default=False),
+                          keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 
 class TemplateError(ValueError):
@@ -49,3 +60,11 @@ def render(template: str, params: dict[str, str]) -> RenderedMail:
     except UndefinedError as exc:
         raise TemplateError(f"paramètre manquant pour le modèle {template} : {exc.message}") from exc
     return RenderedMail(subject, text, html)
+
+
+def render_digest(layout: DigestLayout, portal_url: str) -> RenderedMail:
+    """The digest mail of this layout, its link to the portal at the end."""
+    context = {**asdict(layout), "portal_url": portal_url}
+    subject = " ".join(_digest_env.get_template("digest.subject").render(context).split())
+    return RenderedMail(subject, _digest_env.get_template("digest.txt").render(context),
+                        _digest_env.get_template("digest.html").render(context))

@@ -10,9 +10,11 @@ from datetime import date
 from playwright.async_api import Page, expect
 
 from services.auth import demo
-from services.auth.families import upsert_family
-from services.auth.family_import import ImportedChild, ImportedFamily, ImportedGuardian
-from services.auth.passwords import PasswordHasher
+from services.auth.domain.families import ImportedChild, ImportedFamily, ImportedGuardian
+from services.auth.events import PRODUCER
+from services.auth.hashing import PasswordHasher
+from services.auth.service.families import upsert_family
+from services.auth.store import Store
 from tests.conftest import eventually
 
 INITIAL = "Initial-Nav-2026"
@@ -33,7 +35,7 @@ async def new_family(portal, *, children: int = 1) -> tuple[str, str]:
     conn = await portal.db()
     try:
         async with conn.transaction():
-            await upsert_family(conn, PasswordHasher(), ImportedFamily(
+            await upsert_family(conn, Store(None), PRODUCER, PasswordHasher(), ImportedFamily(
                 identifiant=identifiant,
                 guardians=(ImportedGuardian("Jean-Paul", "DUPONT", 1),),
                 emails=(email,), structure_id=demo.DEMO_STRUCTURE_ID, initial_password=INITIAL,

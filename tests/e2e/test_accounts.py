@@ -15,9 +15,11 @@ import pytest
 
 from kit import identity as ident
 from services.auth import demo
-from services.auth.families import upsert_family
-from services.auth.family_import import ImportedChild, ImportedFamily, ImportedGuardian
-from services.auth.passwords import PasswordHasher
+from services.auth.domain.families import ImportedChild, ImportedFamily, ImportedGuardian
+from services.auth.events import PRODUCER
+from services.auth.hashing import PasswordHasher
+from services.auth.service.families import upsert_family
+from services.auth.store import Store
 from tests.conftest import METRICS_TOKEN, SECRET, eventually
 from tests.portal import portal
 
@@ -38,7 +40,7 @@ async def new_family(site, *, emails=("parent@example.fr",), children=1,
     conn = await site.db()
     try:
         async with conn.transaction():
-            outcome = await upsert_family(conn, PasswordHasher(), ImportedFamily(
+            outcome = await upsert_family(conn, Store(None), PRODUCER, PasswordHasher(), ImportedFamily(
                 identifiant=identifiant,
                 guardians=(ImportedGuardian("Jean-Paul", "DUPONT", 1),),
                 emails=tuple(emails), structure_id=demo.DEMO_STRUCTURE_ID, initial_password=INITIAL,
@@ -331,8 +333,8 @@ async def test_secure_flag_when_configured(amqp_url, db_prefix, tmp_path):
     from aiohttp import web
 
     from services.gateway.app import build_app
-    from services.gateway.session import set_session_cookie
     from services.gateway.settings import GatewaySettings
+    from services.gateway.web.session import set_session_cookie
 
     app = build_app(GatewaySettings(identity_secret=SECRET, metrics_token=METRICS_TOKEN))
     request = type("R", (), {"app": app, "pop": lambda *a: None})()

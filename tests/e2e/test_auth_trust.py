@@ -14,8 +14,7 @@ from aiohttp import web
 
 from kit import identity as ident
 from services.auth import demo
-from services.auth.policy import ACCOUNT_RULE
-from services.auth.sessions import GENERIC_LOGIN_FAILURE
+from services.auth.domain.policy import ACCOUNT_RULE, GENERIC_LOGIN_FAILURE
 from services.gateway.app import build_app
 from services.gateway.settings import GatewaySettings
 from tests.conftest import SECRET, eventually

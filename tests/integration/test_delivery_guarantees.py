@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
 import uuid
 
 import aio_pika
@@ -14,9 +13,10 @@ import asyncpg
 from contracts import BookingTransmittedV1, wrap
 from kit import bus, migrations
 from services.billing.app import service as billing
-from services.booking import transmission
 from services.booking.app import service as booking
-from tests.conftest import database_url, eventually
+from services.booking.service import transmission
+from services.booking.store import Store
+from tests.conftest import database_url, eventually, running
 from tests.integration.test_booking_transmitted_flow import count, transmitted
 
 
@@ -44,20 +44,19 @@ async def test_same_event_delivered_twice_has_one_effect(run_service, amqp_url, 
         assert await count(billing_db, "SELECT count(*) FROM inbox WHERE event_id=$1", envelope.event_id) == 1
 
 
-def rabbit(action: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", action], check=True, capture_output=True, timeout=120)
-
-
-async def test_nothing_lost_while_rabbitmq_is_down_and_order_is_kept(run_service, db_prefix):
-    booking_db, billing_db = database_url(db_prefix, "booking"), database_url(db_prefix, "billing")
+async def test_nothing_lost_while_rabbitmq_is_down_and_order_is_kept(private_rabbitmq, db_prefix):
+    """On a RabbitMQ node of the session's own (the machine's node is shared and never stopped)."""
+    url = await private_rabbitmq.add_vhost(f"guarantees-{uuid.uuid4().hex[:6]}")  # the topology step run there
+    prefix = f"{db_prefix}down_"
+    booking_db, billing_db = database_url(prefix, "booking"), database_url(prefix, "billing")
     families = [uuid.uuid4() for _ in range(30)]
-    async with run_service(billing), run_service(booking):
-        rabbit("stop_app")
+    async with running(billing, url, prefix), running(booking, url, prefix):
+        await private_rabbitmq.stop_app()
         try:
             conn = await asyncpg.connect(booking_db)
             try:
                 for family in families:  # one transmission per family, committed one after the other
-                    await transmission.record(conn, uuid.uuid4(), [transmitted(family, uuid.uuid4(), 1)])
+                    await transmission.record(Store(conn), uuid.uuid4(), [transmitted(family, uuid.uuid4(), 1)])
             finally:
                 await conn.close()
             await asyncio.sleep(2)
@@ -66,7 +65,7 @@ async def test_nothing_lost_while_rabbitmq_is_down_and_order_is_kept(run_service
             assert pending >= len(families)
             assert booking.relay is not None and not booking.relay.connected
         finally:
-            rabbit("start_app")
+            await private_rabbitmq.start_app()
 
         async def all_arrived():
             got = await count(billing_db, "SELECT count(*) FROM booking_movements WHERE family_id = ANY($1)", families)
@@ -153,7 +152,7 @@ async def test_sent_events_are_purged_after_a_week(run_service, db_prefix):
         dsn = database_url(db_prefix, "booking")
         conn = await asyncpg.connect(dsn)
         try:
-            await transmission.record(conn, uuid.uuid4(), [transmitted(uuid.uuid4(), uuid.uuid4())])
+            await transmission.record(Store(conn), uuid.uuid4(), [transmitted(uuid.uuid4(), uuid.uuid4())])
             await eventually(lambda: count(dsn, "SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"))
             await conn.execute("UPDATE outbox SET sent_at = now() - interval '8 days'")
             relay = OutboxRelay(None, dsn, "amqp://unused")

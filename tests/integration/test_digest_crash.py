@@ -14,8 +14,10 @@ import asyncpg
 
 from bench.faults import IN_FLIGHT_PER_SENDER, digest_kill9, seed_digests
 from kit import db, migrations
-from services.notify import digests
 from services.notify.app import service as notify
+from services.notify.service import digest_runs as digests
+from services.notify.store import Store
+from services.notify.store.digests import RUN_LOCK
 from tests.conftest import PG_URL, database_url
 
 FAMILIES = 300
@@ -61,19 +63,19 @@ async def test_a_live_run_is_left_alone_an_orphan_is_resumed(db_prefix):
         run_id = uuid.uuid4()
         await pool.execute("INSERT INTO digest_runs (id) VALUES ($1)", run_id)
         # a process still working on the run holds its lock: nothing is taken over
-        await holder.execute("SELECT pg_advisory_lock($1, hashtext($2::text))", digests.RUN_LOCK, str(run_id))
-        assert await digests.resume_interrupted(pool, "https://portail.example.fr/") == []
+        await holder.execute("SELECT pg_advisory_lock($1, hashtext($2::text))", RUN_LOCK, str(run_id))
+        assert await digests.resume_interrupted(Store(pool), "https://portail.example.fr/") == []
         assert await pool.fetchval("SELECT count(*) FROM deliveries") == 0
         # the process dies (its connection with it): the run is finished by the next check
         await holder.close()
-        [report] = await digests.resume_interrupted(pool, "https://portail.example.fr/")
+        [report] = await digests.resume_interrupted(Store(pool), "https://portail.example.fr/")
         assert (report.run_id, report.families, report.mails) == (run_id, 12, 12)
         row = await pool.fetchrow("SELECT finished_at, resumed, families, mails FROM digest_runs WHERE id = $1", run_id)
         assert row["finished_at"] is not None and row["resumed"] == 1 and (row["families"], row["mails"]) == (12, 12)
         assert await pool.fetchval("SELECT count(*) FROM deliveries WHERE digest_run_id = $1", run_id) == 12
         # nothing left to resume, and a new run finds nothing to send twice
-        assert await digests.resume_interrupted(pool, "https://portail.example.fr/") == []
-        assert (await digests.run(pool, "https://portail.example.fr/")).mails == 0
+        assert await digests.resume_interrupted(Store(pool), "https://portail.example.fr/") == []
+        assert (await digests.run(Store(pool), "https://portail.example.fr/")).mails == 0
     finally:
         if not holder.is_closed():
             await holder.close()

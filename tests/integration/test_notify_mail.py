@@ -20,9 +20,9 @@ from contracts.booking import BookingWaitlistPromotedV1
 from contracts.dossier import DossierSheetReviewedV1
 from kit import bus
 from kit import identity as ident
-from kit.mailcatcher import MailCatcher
 from services.notify.app import service as notify
 from tests.conftest import SECRET, database_url, eventually
+from tools.mailcatcher import MailCatcher
 
 FAST = {"retry_delays_seconds": "0.3,0.3,0.3", "delivery_poll_seconds": 0.2, "digest_scheduler": False,
         "public_url": "https://portail.example.fr/"}
@@ -271,7 +271,8 @@ async def test_permanent_refusal_is_recorded_failed_and_shown_to_staff(run_servi
 
 async def test_old_mail_bodies_are_purged_but_the_log_is_kept(run_service, amqp_url, db_prefix, tmp_path):
     from contracts import NotifySendV1
-    from services.notify.mailer import DeliverySender, Mailer
+    from services.notify.mailer import Mailer
+    from services.notify.service.sending import DeliverySender
 
     catcher = MailCatcher(smtp_port=0, http_port=0, directory=tmp_path / "mail")
     await catcher.start()

@@ -6,10 +6,10 @@ import asyncpg
 
 from contracts import NotifySendV1
 from kit import outbox
-from kit.mailcatcher import MailCatcher
 from services.auth.app import service as auth
 from services.notify.app import service as notify
 from tests.conftest import database_url, eventually
+from tools.mailcatcher import MailCatcher
 
 
 async def test_password_reset_command_arrives_as_a_french_mail(run_service, db_prefix, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.auth.sessions import login_key, throttle_key
+from services.auth.domain.policy import login_key, throttle_key
 
 
 @pytest.mark.parametrize("typed, key", [

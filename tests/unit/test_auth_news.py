@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.auth.news import clean_html
+from services.auth.domain.news import clean_html
 
 
 def test_formatting_is_kept():

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.auth import policy
+from services.auth.domain import policy
 
 NOW = datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from services.gateway.session import SETTINGS, client_address, forwarded_client
 from services.gateway.settings import GatewaySettings
+from services.gateway.web.session import SETTINGS, client_address, forwarded_client
 
 SECRET = "test-identity-secret-0123456789abcdef"
 

@@ -1,4 +1,5 @@
-"""The morning digest "compte-rendu de vos réservations" (services/notify/digest.py)."""
+"""The morning digest "compte-rendu de vos réservations": its layout (services/notify/domain/digest_layout.py)
+and its mail (services/notify/templates.py, render_digest)."""
 
 import datetime as dt
 import random
@@ -8,7 +9,14 @@ import uuid
 import pytest
 
 from contracts.booking import TransmittedLine
-from services.notify.digest import Digest, build_digest, collapse, french_short_date
+from services.notify.domain.digest_layout import collapse, digest_layout, french_short_date
+from services.notify.templates import RenderedMail as Digest
+from services.notify.templates import render_digest
+
+
+def build_digest(greeting: str, structure: str, lines, url: str) -> Digest | None:
+    layout = digest_layout(greeting, structure, lines)
+    return None if layout is None else render_digest(layout, url)
 
 URL = "https://portail.example.fr/"
 GREETING = "M. DUPONT Jean-Paul"
@@ -27,8 +35,6 @@ def line(child: uuid.UUID, activity: uuid.UUID, day: dt.date | int, kind: str = 
               "child_last_name": last, "activity_id": activity, "activity_name": ACTIVITY_NAMES[activity],
               "date": day if isinstance(day, dt.date) else dt.date(2017, 5, day), "kind": kind,
               "outcome": outcome}
-    if outcome not in OUTCOMES:  # "pending" may not be in the published contract yet
-        return TransmittedLine.model_construct(**fields, arrival=None, departure=None)
     return TransmittedLine(**fields)
 
 
@@ -140,9 +146,8 @@ def test_only_cancellations():
     assert "ACCEPTEES" not in text and "LISTE D'ATTENTE" not in text
 
 
-def test_refusals_and_pending_sections():
-    text = digest([line(AMALIA, APS, 12, outcome="pending"),
-                   line(PAOLO, RESTAURATION, 11, outcome="refused"),
+def test_refusals_section():
+    text = digest([line(PAOLO, RESTAURATION, 11, outcome="refused"),
                    line(PAOLO, APS, 10),
                    line(AMALIA, APS, 9, outcome="waitlisted"),
                    line(PAOLO, APS, 5, "cancel", "cancelled")]).text
@@ -150,13 +155,10 @@ def test_refusals_and_pending_sections():
     assert titles == ["***** RESERVATIONS MISES EN LISTE D'ATTENTE *****",
                       "***** RESERVATIONS ACCEPTEES *****",
                       "***** RESERVATIONS REFUSEES *****",
-                      "***** DEMANDES EN ATTENTE DE REPONSE *****",
                       "***** RESERVATIONS ANNULEES *****"]
     assert ("***** RESERVATIONS REFUSEES *****\n\n--> Activité : RESTAURATION :\n\n"
             "DUPONT Paolo : jeu. 11/05\n") in text
-    assert ("***** DEMANDES EN ATTENTE DE REPONSE *****\n\n--> Activité : APS MATIN :\n\n"
-            "DUPONT Amalia : ven. 12/05\n") in text
-    assert "- 4 nouvelles demandes de réservation\n- 1 demande d'annulation\n" in text
+    assert "- 3 nouvelles demandes de réservation\n- 1 demande d'annulation\n" in text
 
 
 def test_waitlisted_then_promoted_reported_once_as_accepted():

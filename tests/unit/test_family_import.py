@@ -5,14 +5,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.auth.family_import import (
-    ImportedChild,
-    ImportedFamily,
-    ImportedGuardian,
-    ImportFileError,
-    RejectedLine,
-    parse_family_csv,
-)
+from services.auth.domain.families import ImportedChild, ImportedFamily, ImportedGuardian
+from services.auth.domain.family_csv import ImportFileError, RejectedLine, parse_family_csv
 
 ECOLE, LOISIRS, CRECHE = uuid4(), uuid4(), uuid4()
 STRUCTURES = {
@@ -359,7 +353,7 @@ def test_5001_lines_refused():
 
 
 def test_civility_column_greets_the_responsable():
-    from services.auth.family_import import parse_civility
+    from services.auth.domain.family_csv_line import parse_civility
 
     assert parse_civility("Monsieur") == "M." and parse_civility(" mme ") == "Mme" and parse_civility("") is None
     assert parse_civility("Docteur") is False

@@ -5,13 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.auth.passwords import (
+from services.auth.domain.passwords import (
     MSG_COMMON,
     MSG_CONFIRMATION,
     MSG_IDENTIFIANT,
     MSG_SAME_AS_CURRENT,
-    RULES,
-    PasswordHasher,
+    PASSWORD_RULES,
     PasswordRejected,
     check_rules,
     common_passwords,
@@ -19,6 +18,9 @@ from services.auth.passwords import (
     is_common,
     validate_new_password,
 )
+from services.auth.hashing import PasswordHasher
+
+RULES = tuple((rule.id, rule.label) for rule in PASSWORD_RULES)
 
 STRONG = "Cantine-Mercredi-2027"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.session import safe_next
+from services.gateway.web.guards import safe_next
 
 # Each of these leads a browser to another host (or to a script) when used as a Location.
 OPEN_REDIRECTS = [

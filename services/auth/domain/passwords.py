@@ -1,7 +1,8 @@
-"""Password rules of the guide, the common-password list, argon2id hashing and initial passwords.
+"""The password rules of the guide: the rules themselves (served as data to the pages, so the ticks shown
+while typing are these), the common-password list, the checks of a new password and initial passwords.
 
-Pure code: the only I/O is reading the two shipped lists in ``data/`` (once, lazily).
-Every message meant for a user is in French.
+Pure code: the only I/O is reading the two shipped lists in ``services/auth/data/`` (once, lazily).
+Every message meant for a user is in French. Hashing is services/auth/hashing.py.
 """
 
 from __future__ import annotations
@@ -13,24 +14,48 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import argon2
-from argon2.exceptions import InvalidHashError, VerificationError
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 COMMON_LIST_DJANGO = DATA_DIR / "common-passwords.txt.gz"
 COMMON_LIST_FR = DATA_DIR / "common-passwords-fr.txt"
 
 MIN_LENGTH = 8
 MAX_LENGTH = 30
 
-# (key, label) in the order the guide shows them.
-RULES: tuple[tuple[str, str], ...] = (
-    ("min_length", "Au minimum 8 caractères alpha-numériques (symboles autorisés)"),
-    ("lower", "Au moins 1 lettre en minuscule"),
-    ("upper", "Au moins 1 lettre en majuscule"),
-    ("digit", "Au moins 1 chiffre"),
-    ("max_length", "Au maximum 30 caractères"),
+
+@dataclass(frozen=True)
+class PasswordRule:
+    """One rule of the guide, as data: a length bound, or one character of a Unicode class.
+
+    `pattern` is written as a browser reads it (`new RegExp(pattern, "u")`); the server tests the same
+    class with the character predicate beside it (`str.islower` for ``\\p{Ll}``...), on the NFKC form."""
+
+    id: str
+    label: str
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+
+
+# In the order the guide shows them; the labels are the pages' (services/gateway/templates/_password_fields.html).
+PASSWORD_RULES: tuple[PasswordRule, ...] = (
+    PasswordRule("min_length", "Au minimum 8 caractères alpha-numériques (symboles autorisés)", min_length=MIN_LENGTH),
+    PasswordRule("lower", "Au moins 1 lettre en minuscule", pattern=r"\p{Ll}"),
+    PasswordRule("upper", "Au moins 1 lettre en majuscule", pattern=r"\p{Lu}"),
+    PasswordRule("digit", "Au moins 1 chiffre", pattern=r"\p{Nd}"),
+    PasswordRule("max_length", "Au maximum 30 caractères", max_length=MAX_LENGTH),
 )
+# The character class of each pattern, as the server tests it.
+_CHARACTER_CLASSES = {r"\p{Ll}": str.islower, r"\p{Lu}": str.isupper, r"\p{Nd}": str.isdigit}
+
+
+def is_met(rule: PasswordRule, password: str) -> bool:
+    """Whether `password` (already NFKC) meets `rule`."""
+    if rule.min_length is not None and len(password) < rule.min_length:
+        return False
+    if rule.max_length is not None and len(password) > rule.max_length:
+        return False
+    return rule.pattern is None or any(_CHARACTER_CLASSES[rule.pattern](ch) for ch in password)
+
 
 MSG_RULE = "Le mot de passe doit respecter la règle : « {label} »"
 MSG_CONFIRMATION = "Les deux mots de passe saisis ne sont pas identiques."
@@ -55,14 +80,7 @@ class RuleCheck:
 def check_rules(password: str) -> list[RuleCheck]:
     """Each rule of the guide, in order, with whether ``password`` meets it."""
     pw = normalize(password)
-    met = {
-        "min_length": len(pw) >= MIN_LENGTH,
-        "lower": any(ch.islower() for ch in pw),
-        "upper": any(ch.isupper() for ch in pw),
-        "digit": any(ch.isdigit() for ch in pw),
-        "max_length": len(pw) <= MAX_LENGTH,
-    }
-    return [RuleCheck(key, label, met[key]) for key, label in RULES]
+    return [RuleCheck(rule.id, rule.label, is_met(rule, pw)) for rule in PASSWORD_RULES]
 
 
 @cache
@@ -116,58 +134,6 @@ def validate_new_password(
         messages.append(MSG_SAME_AS_CURRENT)
     if messages:
         raise PasswordRejected(messages)
-
-
-# OWASP Password Storage Cheat Sheet, argon2id minimum: 19 MiB, 2 iterations, 1 degree of parallelism.
-MIN_TIME_COST = 2
-MIN_MEMORY_COST_KIB = 19 * 1024
-MIN_PARALLELISM = 1
-
-
-class PasswordHasher:
-    """argon2id, never below the OWASP minimum. ``verify`` never raises for a wrong password
-    or a malformed stored hash; ``dummy_verify`` costs the same as ``verify`` so that a sign-in
-    for an unknown identifiant takes as long as one for a known identifiant."""
-
-    def __init__(
-        self,
-        time_cost: int = MIN_TIME_COST,
-        memory_cost_kib: int = MIN_MEMORY_COST_KIB,
-        parallelism: int = MIN_PARALLELISM,
-    ):
-        if time_cost < MIN_TIME_COST:
-            raise ValueError(f"argon2 time_cost must be >= {MIN_TIME_COST}, got {time_cost}")
-        if memory_cost_kib < MIN_MEMORY_COST_KIB:
-            raise ValueError(f"argon2 memory_cost_kib must be >= {MIN_MEMORY_COST_KIB}, got {memory_cost_kib}")
-        if parallelism < MIN_PARALLELISM:
-            raise ValueError(f"argon2 parallelism must be >= {MIN_PARALLELISM}, got {parallelism}")
-        self._hasher = argon2.PasswordHasher(
-            time_cost=time_cost,
-            memory_cost=memory_cost_kib,
-            parallelism=parallelism,
-            type=argon2.Type.ID,
-        )
-        # A hash of a random secret with this hasher's own parameters, made up front so that
-        # even the first dummy_verify costs exactly one verification.
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(24))
-
-    def hash(self, password: str) -> str:
-        return self._hasher.hash(normalize(password))
-
-    def verify(self, stored_hash: str, password: str) -> bool:
-        try:
-            return self._hasher.verify(stored_hash, normalize(password))
-        except (VerificationError, InvalidHashError):  # VerifyMismatchError is a VerificationError
-            return False
-
-    def needs_rehash(self, stored_hash: str) -> bool:
-        try:
-            return self._hasher.check_needs_rehash(stored_hash)
-        except (InvalidHashError, ValueError):
-            return True
-
-    def dummy_verify(self, password: str) -> None:
-        self.verify(self._dummy_hash, password)
 
 
 # Letters and digits that cannot be mistaken for one another on a letter or a screen:

@@ -1,14 +1,39 @@
-"""Sign-in policy, without I/O: throttling of failed logins, session lifetimes, secret tokens."""
+"""Sign-in policy, without I/O: the identifiant's normal form, throttling of failed logins and what the
+person is told, session lifetimes, secret tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+GENERIC_LOGIN_FAILURE = "Identifiant ou mot de passe incorrect."
+WRONG_CURRENT = "Le mot de passe actuel saisi est incorrect."
+
+
+def login_key(login: str) -> str:
+    """THE normalisation of a typed identifiant, used both for the throttle key and for finding the account:
+    NFKC, case folding (full: "ẞ" -> "ss", the Kelvin sign -> "k"), surrounding spaces removed. Every
+    spelling that finds an account is therefore throttled with that account."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", login).casefold())
+    return folded.strip()
+
+
+def throttle_key(login: str) -> str:
+    key = login_key(login)
+    if len(key) > 100:  # NFKC can make 200 characters typed many times longer: keep the index row small
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return f"login:{key}"
+
+
+def address_key(address: str) -> str:
+    return f"addr:{address}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,33 @@ def retry_message(until: datetime) -> str:
     local = until.astimezone(PARIS)
     return ("Trop de tentatives de connexion infructueuses. Par sécurité, réessayez à partir de "
             f"{local:%H:%M} (heure de Paris).")
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A password check not even attempted: a block is in force until `until`."""
+
+    until: datetime
+
+
+def block_in_force(states: list[ThrottleState], now: datetime) -> Blocked | None:
+    """The longest block in force among these keys' states, if any."""
+    blocked = [b for b in (blocked_until(state, now) for state in states) if b]
+    return Blocked(max(blocked)) if blocked else None
+
+
+@dataclass(frozen=True)
+class LoginRefused:
+    message: str
+    retry_at: datetime | None = None
+
+
+def refused_after(states: list[ThrottleState], now: datetime, message: str) -> LoginRefused:
+    """A wrong password: the message, and the retry time when this failure started a block."""
+    block = block_in_force(states, now)
+    if block is not None:
+        return LoginRefused(f"{message} {retry_message(block.until)}", block.until)
+    return LoginRefused(message)
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,22 @@
 // Light enhancements only: every page works without JavaScript.
 (function () {
-  // The password rules get a tick as each one is met (the server checks them again).
-  var RULES = {
-    min_length: function (p) { return p.length >= 8; },
-    lower: function (p) { return /\p{Ll}/u.test(p); },
-    upper: function (p) { return /\p{Lu}/u.test(p); },
-    digit: function (p) { return /\p{Nd}/u.test(p); },
-    max_length: function (p) { return p.length > 0 && p.length <= 30; }
-  };
+  // The password rules get a tick as each one is met (the server checks them again). Each rule comes from
+  // auth with the page: data-min / data-max (length) and data-motif (a character class, as a RegExp).
+  function met(item, p) {
+    var rule = item.dataset;
+    if (!p.length) return false;
+    if (rule.min && p.length < Number(rule.min)) return false;
+    if (rule.max && p.length > Number(rule.max)) return false;
+    return !rule.motif || new RegExp(rule.motif, "u").test(p);
+  }
   document.querySelectorAll("[data-mot-de-passe]").forEach(function (input) {
     var list = input.form.querySelector("[data-regles]");
     if (!list) return;
     function update() {
       list.querySelectorAll("[data-regle]").forEach(function (item) {
-        var met = RULES[item.dataset.regle](input.value);
-        item.classList.toggle("respectee", met);
-        item.setAttribute("aria-checked", met ? "true" : "false");
+        var ok = met(item, input.value);
+        item.classList.toggle("respectee", ok);
+        item.setAttribute("aria-checked", ok ? "true" : "false");
       });
     }
     input.addEventListener("input", update);

@@ -1,0 +1,60 @@
+"""The typed clients of the five services, built once per application on one HTTP session and reached from
+a request with `clients_of(request)`. Their one error model lives in `clients/base.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from services.gateway.clients.auth import AuthClient
+from services.gateway.clients.base import (
+    ClientError,
+    Failed,
+    Forbidden,
+    NotFound,
+    OperatedService,
+    Refused,
+    ServiceClient,
+    Unavailable,
+    relay,
+)
+from services.gateway.clients.billing import BillingClient
+from services.gateway.clients.booking import BookingClient
+from services.gateway.clients.dossier import DossierClient
+from services.gateway.clients.notify import NotifyClient
+
+__all__ = ["AuthClient", "BillingClient", "BookingClient", "ClientError", "Clients", "DossierClient", "Failed",
+           "Forbidden", "NotFound", "NotifyClient", "Refused", "ServiceClient", "Unavailable", "clients_of",
+           "relay"]
+
+
+@dataclass(frozen=True)
+class Clients:
+    auth: AuthClient
+    booking: BookingClient
+    dossier: DossierClient
+    notify: NotifyClient
+    billing: BillingClient
+
+    @classmethod
+    def build(cls, session: aiohttp.ClientSession, urls: dict[str, str], secret: str) -> Clients:
+        return cls(auth=AuthClient(session, urls["auth"], secret), booking=BookingClient(session, urls["booking"], secret),
+                   dossier=DossierClient(session, urls["dossier"], secret),
+                   notify=NotifyClient(session, urls["notify"], secret),
+                   billing=BillingClient(session, urls["billing"], secret))
+
+    def named(self, name: str) -> OperatedService:
+        """A service's client by its name (the operators' routes, the API's forwarding)."""
+        return getattr(self, name)
+
+    def all(self) -> tuple[OperatedService, ...]:
+        return (self.auth, self.booking, self.dossier, self.notify, self.billing)
+
+
+CLIENTS = web.AppKey("clients", Clients)
+
+
+def clients_of(request: web.Request) -> Clients:
+    return request.app[CLIENTS]

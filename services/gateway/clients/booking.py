@@ -1,0 +1,115 @@
+"""The client of booking: a child's calendar and day, the basket (quick tools, copy, recap, confirmation),
+the follow-up and the private calendar feed; for staff, activities, sessions, periods and requests."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from kit.identity import Identity
+from services.gateway.clients.base import ANONYMOUS_ID, OperatedService, path
+
+Basket = list[dict]
+
+
+class BookingClient(OperatedService):
+    name = "booking"
+
+    # -- the family -------------------------------------------------------------------------------------
+    async def children(self, who: Identity) -> list[dict]:
+        """The family's children, each with the activities offered to it."""
+        return (await self.get("/v1/children", who))["children"]
+
+    async def calendar(self, who: Identity, child_id: str, month: str, activity_id: str | None,
+                       basket: Basket = ()) -> dict:
+        """The month of a child: each day's state, `label` and allowed `actions`, and the legend."""
+        return await self.post("/v1/calendar", who, {"child_id": child_id, "month": month,
+                                                     "activity_id": activity_id, "basket": list(basket)})
+
+    async def day(self, who: Identity, child_id: str, day: date, basket: Basket = ()) -> dict:
+        """The activities of a child on a day, each with its state and what the basket asks for it."""
+        return await self.post("/v1/day", who, {"child_id": child_id, "date": day.isoformat(),
+                                                "basket": list(basket)})
+
+    async def quick_fill(self, who: Identity, child_id: str, activity_id: str, month: str, basket: Basket,
+                         scope: str, day: date | None = None, weekday: int | None = None) -> Basket:
+        """The basket with a whole week, a weekday or the month asked for (or taken back)."""
+        body: dict[str, Any] = {"child_id": child_id, "activity_id": activity_id, "month": month,
+                                "basket": list(basket), "scope": scope}
+        if day is not None:
+            body["day"] = day.isoformat()
+        if weekday is not None:
+            body["weekday"] = weekday
+        return (await self.post("/v1/basket/quick", who, body))["basket"]
+
+    async def copy(self, who: Identity, source: tuple[str, str], target: tuple[str, str], start: date, end: date,
+                   basket: Basket) -> dict:
+        """The basket with a period of (child, activity) `source` copied onto `target`, and the days not
+        imported; a period booking refuses (too long, upside down) is Refused."""
+        return await self.post("/v1/basket/copy", who, {
+            "source_child_id": source[0], "source_activity_id": source[1], "start": start.isoformat(),
+            "end": end.isoformat(), "target_child_id": target[0], "target_activity_id": target[1],
+            "basket": list(basket)})
+
+    async def recap(self, who: Identity, basket: Basket) -> dict:
+        return await self.post("/v1/basket/recap", who, {"lines": list(basket)})
+
+    async def confirm(self, who: Identity, basket: Basket) -> list[dict]:
+        return (await self.post("/v1/basket/confirm", who, {"lines": list(basket)}))["results"]
+
+    async def follow_up(self, who: Identity, types: list[str], child_id: str | None = None,
+                        activity_id: str | None = None, start: date | None = None, end: date | None = None) -> dict:
+        rest = path("", child_id=child_id, activity_id=activity_id,
+                    **{"from": start and start.isoformat(), "to": end and end.isoformat()})
+        # the types always go, even none (then nothing is listed)
+        return await self.get("/v1/follow-up?" + urlencode({"types": ",".join(types)})
+                              + rest.replace("?", "&", 1), who)
+
+    async def create_feed(self, who: Identity) -> str:
+        """A new private calendar link's token (any former one stops working)."""
+        return (await self.post("/v1/feed", who))["token"]
+
+    async def revoke_feed(self, who: Identity) -> None:
+        await self.call("DELETE", "/v1/feed", who)
+
+    async def feed(self, token: str) -> bytes | None:
+        """The family's calendar (iCal) behind a private link's token; None when the token is unknown."""
+        async with self.download(path("/v1/feed/{}", token), ANONYMOUS_ID) as resp:
+            return await resp.read() if resp.status == 200 else None
+
+    # -- staff --------------------------------------------------------------------------------------------
+    async def pending_requests(self, who: Identity, structure_id: str) -> list[dict]:
+        return (await self.get(path("/v1/requests", structure_id=structure_id), who))["requests"]
+
+    async def decide(self, who: Identity, booking_id: str, decision: str, reason: str | None) -> dict:
+        return await self.post(path("/v1/requests/{}/decision", booking_id), who,
+                               {"decision": decision, "reason": reason})
+
+    async def activities(self, who: Identity, structure_id: str) -> list[dict]:
+        return (await self.get(path("/v1/activities", structure_id=structure_id), who))["activities"]
+
+    async def create_activity(self, who: Identity, activity: dict[str, Any]) -> dict:
+        return await self.post("/v1/activities", who, activity)
+
+    async def add_school_holidays(self, who: Identity, structure_id: str, period: dict) -> dict | None:
+        return await self.post(path("/v1/structures/{}/school-holidays", structure_id), who, period)
+
+    async def add_closure(self, who: Identity, structure_id: str, period: dict) -> dict | None:
+        """The closure recorded; `booked_days_kept`: booked days it did not cancel."""
+        return await self.post(path("/v1/structures/{}/closures", structure_id), who, period)
+
+    async def sessions(self, who: Identity, activity_id: str, start: date, end: date) -> list[dict]:
+        return (await self.get(path("/v1/sessions", activity_id=activity_id, **{"from": start.isoformat(),
+                                                                                "to": end.isoformat()}),
+                               who))["sessions"]
+
+    async def open_sessions(self, who: Identity, activity_id: str, opening: dict) -> dict:
+        return await self.post(path("/v1/activities/{}/openings", activity_id), who, opening)
+
+    async def set_capacity(self, who: Identity, session_id: str, capacity: int | None) -> dict:
+        return await self.call("PUT", path("/v1/sessions/{}/capacity", session_id), who,
+                               json={"capacity": capacity})
+
+    async def transmit(self, who: Identity) -> dict:
+        return await self.post("/v1/transmissions", who)

@@ -1,0 +1,85 @@
+"""The client of dossier: the family's dossier, its sheets (draft, transmission), their documents, the
+family's contacts, the insurers; for staff, the sheets to review; for administrators, the campaigns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from kit.identity import Identity
+from services.gateway.clients.base import NotFound, OperatedService, file_or_error, path
+
+
+class DossierClient(OperatedService):
+    name = "dossier"
+
+    # -- the family ------------------------------------------------------------------------------------
+    async def dossier(self, who: Identity) -> dict | None:
+        """The family's dossier of the open campaign (its sheets and children); None when there is none."""
+        try:
+            return await self.get("/v1/dossier", who)
+        except NotFound:
+            return None
+
+    async def sheet(self, who: Identity, sheet_id: object) -> dict:
+        """One sheet: its kind, state, data, documents, limits and whether it may still be changed."""
+        return await self.get(path("/v1/sheets/{}", sheet_id), who)
+
+    async def save_draft(self, who: Identity, sheet_id: object, data: Mapping[str, Any]) -> dict:
+        return await self.call("PUT", path("/v1/sheets/{}/draft", sheet_id), who, json={"data": data})
+
+    async def submit(self, who: Identity, sheet_id: object, data: Mapping[str, Any]) -> dict:
+        """Transmit a sheet; an incomplete one is Refused (422) with the `missing` list in its body."""
+        return await self.post(path("/v1/sheets/{}/submit", sheet_id), who, {"data": data})
+
+    async def upload(self, who: Identity, sheet_id: object, kind: str, content: bytes, filename: str) -> dict:
+        return await self.post(path("/v1/sheets/{}/documents", sheet_id, kind=kind), who, data=content,
+                               content_type="application/octet-stream", extra_headers={"X-Filename": filename})
+
+    async def delete_document(self, who: Identity, document_id: object) -> None:
+        await self.call("DELETE", path("/v1/documents/{}", document_id), who)
+
+    async def document(self, request: web.Request, who: Identity, document_id: object) -> web.StreamResponse:
+        """A supporting document, relayed to the browser as it arrives."""
+        return await file_or_error(request, self, path("/v1/documents/{}", document_id), who)
+
+    async def archive(self, request: web.Request, who: Identity) -> web.StreamResponse:
+        """The whole dossier of the family as a ZIP archive, relayed as it arrives."""
+        return await file_or_error(request, self, "/v1/archive", who)
+
+    async def contacts(self, who: Identity) -> list[dict]:
+        return (await self.get("/v1/contacts", who))["contacts"]
+
+    async def create_contact(self, who: Identity, contact: Mapping[str, str]) -> str:
+        """The new contact's id."""
+        return (await self.post("/v1/contacts", who, dict(contact)))["id"]
+
+    async def update_contact(self, who: Identity, contact_id: object, contact: Mapping[str, str]) -> None:
+        await self.call("PUT", path("/v1/contacts/{}", contact_id), who, json=dict(contact))
+
+    async def delete_contact(self, who: Identity, contact_id: object) -> None:
+        await self.call("DELETE", path("/v1/contacts/{}", contact_id), who)
+
+    async def insurers(self, who: Identity) -> list[dict]:
+        return (await self.get("/v1/insurers", who))["insurers"]
+
+    # -- staff and administrators -------------------------------------------------------------------------
+    async def review_queue(self, who: Identity) -> list[dict] | None:
+        """The transmitted sheets awaiting review; None when no campaign is open."""
+        try:
+            return (await self.get("/v1/review", who))["sheets"]
+        except NotFound:
+            return None
+
+    async def staff_sheet(self, who: Identity, sheet_id: object) -> dict:
+        """A transmitted sheet read by staff (the read is traced)."""
+        return await self.get(path("/v1/staff/sheets/{}", sheet_id), who)
+
+    async def review(self, who: Identity, sheet_id: object, decision: str, reason: str | None) -> dict:
+        return await self.post(path("/v1/staff/sheets/{}/review", sheet_id), who,
+                               {"decision": decision, "reason": reason})
+
+    async def open_campaign(self, who: Identity, school_year: str) -> dict:
+        return await self.post("/v1/campaigns", who, {"school_year": school_year})

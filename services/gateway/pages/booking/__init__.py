@@ -1,0 +1,12 @@
+"""The parent's booking pages: calendar, day view, copy, recap and confirmation, follow-up and iCal feed."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.gateway.pages.booking import calendar, confirm, copy, day, follow
+
+
+def routes(app: web.Application) -> None:
+    for screen in (calendar, day, copy, confirm, follow):
+        screen.routes(app)

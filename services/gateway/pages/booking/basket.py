@@ -1,0 +1,92 @@
+"""The basket: the days clicked and not recorded yet, carried by every form of the booking pages in a hidden
+`panier` field (a JSON list of lines), read back here line by line, and changed one click at a time."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+
+from services.gateway.web.forms import TIME_RE, FormError, is_uuid
+
+MAX_LINES = 400
+MAX_BASKET_CHARS = 200_000
+FIELDS = {"child_id", "activity_id", "date", "action", "arrival", "departure"}
+TITLE = "Demandes invalides"
+UNREADABLE = "La liste de vos demandes en cours n'a pas pu être lue. Revenez au calendrier et recommencez."
+
+Line = dict
+Key = tuple[str, str, str]
+
+
+def _line(item: object) -> Line:
+    bad = FormError(UNREADABLE, title=TITLE)
+    if not isinstance(item, dict) or not set(item) <= FIELDS:
+        raise bad
+    if not (is_uuid(item.get("child_id")) and is_uuid(item.get("activity_id"))
+            and item.get("action") in ("reserve", "cancel") and isinstance(item.get("date"), str)):
+        raise bad
+    try:
+        date.fromisoformat(item["date"])
+    except ValueError:
+        raise bad from None
+    arrival, departure = item.get("arrival"), item.get("departure")
+    if (arrival is None) != (departure is None):
+        raise bad
+    if arrival is not None and not (isinstance(arrival, str) and isinstance(departure, str)
+                                    and TIME_RE.match(arrival[:5]) and TIME_RE.match(departure[:5])):
+        raise bad
+    line = {"child_id": str(uuid.UUID(item["child_id"])), "activity_id": str(uuid.UUID(item["activity_id"])),
+            "date": item["date"], "action": item["action"]}
+    if arrival is not None:
+        line["arrival"], line["departure"] = arrival[:5], departure[:5]
+    return line
+
+
+def parse_basket(raw: str | None) -> list[Line]:
+    """The posted basket, checked line by line; anything odd is a FormError "Demandes invalides"."""
+    if not raw:
+        return []
+    if len(raw) > MAX_BASKET_CHARS:
+        raise FormError(UNREADABLE, title=TITLE)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise FormError(UNREADABLE, title=TITLE) from None
+    if not isinstance(data, list):
+        raise FormError(UNREADABLE, title=TITLE)
+    if len(data) > MAX_LINES:
+        raise FormError(f"Vous ne pouvez pas valider plus de {MAX_LINES} demandes à la fois.", title=TITLE)
+    lines = [_line(item) for item in data]
+    # the last click on a day wins
+    return list({key(line): line for line in lines}.values())
+
+
+def checked(lines: list) -> list[Line]:
+    """A basket booking answered, checked as a posted one."""
+    return parse_basket(json.dumps(lines))
+
+
+def key(line: Line) -> Key:
+    return (line["child_id"], line["activity_id"], line["date"])
+
+
+def basket_json(lines: list[Line]) -> str:
+    return json.dumps(lines, ensure_ascii=False, separators=(",", ":"))
+
+
+def without(lines: list[Line], k: Key) -> list[Line]:
+    return [line for line in lines if key(line) != k]
+
+
+def toggled(basket: list[Line], child_id: str, entry: dict, actions: list[str]) -> tuple[list[Line], str | None]:
+    """One click on a day of an activity (`entry`, as booking answers it, with the `actions` it allows): a
+    pending click is taken back, otherwise the allowed action is asked for. Returns the new basket and a
+    message when nothing could be done."""
+    k = (child_id, entry["activity_id"], entry["date"])
+    if entry.get("pending"):
+        return without(basket, k), None
+    if not actions:
+        return basket, "Ce jour ne peut être ni réservé ni annulé."
+    return basket + [{"child_id": child_id, "activity_id": entry["activity_id"], "date": entry["date"],
+                      "action": actions[0]}], None

@@ -1,0 +1,12 @@
+"""The family's dossier pages: the overview, each sheet's form, the supporting documents, the contacts."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.gateway.pages.dossier import contacts, documents, overview, sheet
+
+
+def routes(app: web.Application) -> None:
+    for screen in (overview, sheet, documents, contacts):
+        screen.routes(app)
