@@ -21,7 +21,7 @@ class Invalid(DomainError):
 
 
 class NotFound(DomainError):
-    status, title = 404, "Introuvable"
+    status, title = 404, "Ressource introuvable"
 
 
 class Forbidden(DomainError):
