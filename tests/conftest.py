@@ -25,7 +25,8 @@ RUN_ID = uuid.uuid4().hex[:8]
 
 
 def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+    """A RabbitMQ command; deleting a virtual host of quorum queues takes a while on a busy machine."""
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=240)
 
 
 def declare_topology(url: str) -> None:
