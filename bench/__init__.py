@@ -1,0 +1,1 @@
+"""The benchmarks and the fault scenarios, each run with `python -m bench.<name>` (see bench/README.md)."""

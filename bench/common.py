@@ -1,5 +1,6 @@
-"""What the benchmarks share: how they end (`RESULT name=number` lines, then their own checks) and how
-they call `rabbitmqctl` without blocking the event loop.
+"""What the benchmarks and the fault scenarios share: how they end (`RESULT name=number` lines, then their
+own checks), how they call `rabbitmqctl` without blocking the event loop, a free local port, and the removal
+of their scratch databases.
 
 Every benchmark ends by printing its headline figures, one `RESULT <name>=<number>` line each (a plain
 number, the unit is in the name and in bench/README.md), and then the outcome of its own checks: a
@@ -12,8 +13,13 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import socket
 import sys
+from pathlib import Path
 
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository (`python -m services.<name>` runs from there)
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -84,3 +90,20 @@ async def rabbitmqctl(*args: str, check: bool = True, timeout: float = 60) -> st
         raise RuntimeError(f"rabbitmqctl {' '.join(args)}: exit status {proc.returncode}: "
                            f"{err.decode(errors='replace').strip()[:500]}")
     return out.decode(errors="replace")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def drop_databases(pg_url: str, prefix: str) -> None:
+    """Drop every database whose name starts with `prefix` (a run's scratch databases), even if in use."""
+    conn = await asyncpg.connect(f"{pg_url}/postgres")
+    try:
+        for row in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%"):
+            await conn.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()

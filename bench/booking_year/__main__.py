@@ -1,0 +1,127 @@
+"""`python -m bench.booking_year`: the command. Makes the scratch database and virtual host, loads the year,
+starts the booking service in this process, runs the three measurements in turn, removes everything (also on
+failure or Ctrl-C), then prints the table, the RESULT lines and the checks (see the package's docstring)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+
+import asyncpg
+from aiohttp import web
+
+from bench import booking_year
+from bench.booking_year.calendar import bench_calendar, calendar_requests
+from bench.booking_year.confirm import bench_confirm
+from bench.booking_year.data import load_year, sizes
+from bench.booking_year.drive import SECRET
+from bench.booking_year.report import Row, print_table, report_calendar, report_confirm, report_transmission
+from bench.booking_year.transmission import bench_transmission
+from bench.common import ROOT, Report, rabbitmqctl
+from kit import db, migrations
+from kit.logging import configure_logging
+from services.booking.app import service as booking_service
+
+PG = "postgresql://postgres@127.0.0.1:5432"
+AMQP_HOST = "127.0.0.1:5672"
+POOL_SIZE = 10  # kit.db.create_pool's default: the service's pool; the raw runs use the same size
+
+
+async def main(args: argparse.Namespace) -> int:
+    configure_logging("bench", "WARNING")
+    s = sizes(args)
+    report = Report("bench.booking_year", strict=args.quick)
+    rng = random.Random(args.seed)
+    tag = uuid.uuid4().hex[:6]
+    vhost, dsn = f"bench-year-{tag}", f"{PG}/bench{tag}_booking_year"
+    amqp = f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
+    rows: list[Row] = []
+    notes: list[str] = []
+    runner = None
+    pool = None
+    try:  # the virtual host is created inside: interrupted while rabbitmqctl runs, it is still removed
+        await rabbitmqctl("add_vhost", vhost)
+        await rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        await db.ensure_database(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrations.apply(conn, migrations.service_migrations(
+                "booking", ROOT / "services" / "booking" / "migrations"))
+            t0 = time.perf_counter()
+            year = await load_year(conn, s, rng)
+            load_s = time.perf_counter() - t0
+        finally:
+            await conn.close()
+        print("load average at start (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
+        print(f"loaded in {load_s:.1f} s: " + ", ".join(f"{v:,} {k}" for k, v in year.counts.items()), flush=True)
+        print(f"school year {year.school_days[0]} .. {year.school_days[-1]}; baskets book "
+              f"{year.windows(s.basket_days)[0][0]} onwards", flush=True)
+
+        # the service as in production: its own settings class (BookingSettings) with its defaults
+        settings = booking_service.settings_cls(database_url=dsn, amqp_url=amqp, identity_secret=SECRET,
+                                                log_level="WARNING")
+        app = booking_service.build_app(settings)
+        runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        pool = await db.create_pool(dsn, max_size=POOL_SIZE)
+
+        # 1. the month calendar
+        reqs = calendar_requests(year, s.calendar_requests, rng)
+        for concurrency in (1, s.calendar_concurrency):
+            service, raw = await bench_calendar(base, pool, reqs, concurrency)
+            report_calendar(report, rows, notes, concurrency, service, raw, len(reqs))
+
+        # 2. confirming a 40-line basket, every parent at once
+        for parents in s.confirm_parents:
+            if not report.check(parents <= len(year.two_child_families),
+                                f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families"):
+                notes.append(f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families")
+                continue
+            rounds = s.confirm_rounds.get(parents, 1)
+            service, raw = await bench_confirm(base, pool, year, parents, rounds, s.basket_days)
+            report_confirm(report, rows, notes, parents, rounds, s.basket_days, service, raw)
+
+        # 3. the nightly transmission (the service is stopped first: its relay would publish meanwhile)
+        await runner.cleanup()
+        runner = None
+        pending, service_t, raw_t = await bench_transmission(pool)
+        report_transmission(report, rows, notes, pending, year.counts["pending lines"], service_t, raw_t)
+    finally:
+        try:
+            if runner is not None:
+                await runner.cleanup()
+            if pool is not None:
+                await pool.close()
+            admin = await asyncpg.connect(f"{PG}/postgres")
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{db.database_name(dsn)}" WITH (FORCE)')
+            finally:
+                await admin.close()
+        finally:
+            await rabbitmqctl("delete_vhost", vhost, check=False)
+
+    print("load average at end (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print_table(rows, notes)
+    return report.finish()
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.booking_year",
+                                     description=booking_year.__doc__.splitlines()[0])
+    parser.add_argument("--families", type=int, default=None, help="default 3000 (300 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke check (< 1 minute)")
+    parser.add_argument("--seed", type=int, default=2027)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse())))

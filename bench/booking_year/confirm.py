@@ -1,0 +1,160 @@
+"""bench.booking_year's second measurement: 40-line baskets confirmed (`POST /v1/basket/confirm`) by every
+parent at once through the service, beside `confirm.confirm()`'s statements in one raw transaction; the
+database is put back between the two so that both do the same work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from datetime import date
+
+import asyncpg
+
+from bench.booking_year.data import Year
+from bench.booking_year.drive import Client, Run, drive
+from services.booking.store import SESSIONS_SQL, Store
+
+
+def basket(year: Year, family: uuid.UUID, days: list[date]) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
+    lines = []
+    for child, st in year.families[family]:
+        for d in days:
+            for name in ("Restauration scolaire", "APS soir"):
+                lines.append((child, year.activity(st, name).id, d))
+    return lines
+
+
+async def snapshot(conn) -> tuple[int, int, list]:
+    return (await conn.fetchval("SELECT coalesce(max(id), 0) FROM movements"),
+            await conn.fetchval("SELECT coalesce(max(request_seq), 0) FROM bookings"),
+            [tuple(r) for r in await conn.fetch("SELECT id, taken FROM sessions WHERE capacity IS NOT NULL")])
+
+
+async def restore(conn, snap) -> None:
+    """Undo a confirmation run so the next one does exactly the same work."""
+    movement_id, request_seq, taken = snap
+    async with conn.transaction():
+        # no foreign-key checks: movements.booking_id has no index, so each deleted booking would scan
+        # all of movements (the rows that referenced them are deleted first)
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute("DELETE FROM movements WHERE id > $1", movement_id)
+        await conn.execute("DELETE FROM bookings WHERE request_seq > $1", request_seq)
+        await conn.execute("UPDATE sessions s SET taken = t.taken FROM unnest($1::uuid[], $2::int[]) AS t(id, taken) "
+                           "WHERE s.id = t.id AND s.taken <> t.taken", [t[0] for t in taken], [t[1] for t in taken])
+    await conn.execute("VACUUM ANALYZE bookings, movements, sessions")
+
+
+async def recorded(conn, request_seq: int) -> Counter:
+    """The bookings a confirmation run recorded, by status."""
+    return Counter({r["status"]: r["n"] for r in await conn.fetch(
+        "SELECT status, count(*) AS n FROM bookings WHERE request_seq > $1 GROUP BY status", request_seq)})
+
+
+async def drain(pool: asyncpg.Pool, request_seq: int, expected: int, limit_s: float = 300) -> tuple[int, float]:
+    """Wait until the bookings of the run are all recorded, or stop growing for 3 s. Returns how many
+    were recorded and how long after the client's end."""
+    t0 = last_change = time.perf_counter()
+    last = -1
+    while True:
+        count = await pool.fetchval("SELECT count(*) FROM bookings WHERE request_seq > $1", request_seq)
+        now = time.perf_counter()
+        if count != last:
+            last, last_change = count, now
+        if count >= expected or now - last_change > 3 or now - t0 > limit_s:
+            return count, (last_change - t0)
+        await asyncio.sleep(0.25)
+
+
+async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
+    """service/confirm.py confirm()'s statements, in the same order and transaction, without HTTP, pydantic and the rules
+    (every line of the bench's baskets passes them: reservations, days open, no overlap)."""
+    outcomes: Counter = Counter()
+    async with pool.acquire() as conn, conn.transaction():
+        children = {c for c, _, _ in lines}
+        store = Store(conn)
+        await store.lock_children(children)  # and access.require_own_children's check of their family
+        await conn.execute(
+            """SELECT 1 FROM sessions s JOIN unnest($1::uuid[], $2::date[]) AS l(activity_id, day)
+                   ON s.activity_id = l.activity_id AND s.day = l.day
+               WHERE s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s""",
+            [a for _, a, _ in lines], [d for _, _, d in lines])
+        rows = {}
+        for child in children:
+            days = [d for c, _, d in lines if c == child]
+            for r in await conn.fetch(SESSIONS_SQL, child, min(days), max(days), None):
+                rows[(child, r["activity_id"], r["day"])] = r
+        await store.declared_incompatibilities({a for _, a, _ in lines})
+        for child, activity, day in sorted(lines, key=lambda line: line[2]):
+            r = rows[(child, activity, day)]
+            if r["needs_approval"]:
+                outcome, reason = "pending", None
+            elif r["capacity"] is None or await store.take_place(r["session_id"]):
+                outcome, reason = "accepted", None
+            elif r["waitlist_allowed"]:
+                outcome, reason = "waitlisted", None
+            else:
+                outcome, reason = "refused", "plus de place disponible"
+            booking_id = uuid.uuid4()
+            request_seq = await conn.fetchval(
+                """INSERT INTO bookings (id, session_id, activity_id, child_id, family_id, day, arrival, departure,
+                                         status, reason)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING request_seq""",
+                booking_id, r["session_id"], activity, child, family, day, None, None, outcome, reason)
+            await store.record_movement(booking_id, family, "reserve", outcome)
+            if outcome == "waitlisted":
+                await store.waitlist_position(r["session_id"], request_seq)
+            outcomes[outcome] += 1
+    return outcomes
+
+
+async def bench_confirm(base: str, pool: asyncpg.Pool, year: Year, parents: int, rounds: int,
+                        basket_days: int) -> tuple[Run, Run]:
+    families = year.two_child_families[:parents]
+    windows = year.windows(basket_days)[:rounds]
+    client = Client(base, parents, timeout_s=120)
+
+    def http_job(family, lines):
+        body = {"lines": [{"child_id": str(c), "activity_id": str(a), "date": d.isoformat(), "action": "reserve"}
+                          for c, a, d in lines]}
+
+        async def job():
+            data = await client.post("/v1/basket/confirm", family, body)
+            return Counter(r["outcome"] if r["outcome"] != "rejected" else f"rejected: {r['reason']}"
+                           for r in data["results"])
+        return job
+
+    def raw_job(family, lines):
+        return lambda: raw_confirm(pool, family, lines)
+
+    async def bursts(make) -> Run:
+        total = Run()
+        for days in windows:  # every parent at once, one burst per window of days
+            run = await drive([make(f, basket(year, f, days)) for f in families], parents, 300)
+            total.latencies += run.latencies
+            total.wall += run.wall
+            total.errors.update(run.errors)
+            for kind, message in run.samples.items():
+                total.samples.setdefault(kind, message)
+            total.outcomes.update(run.outcomes)
+            total.unfinished += run.unfinished
+        return total
+
+    async with pool.acquire() as conn:
+        snap = await snapshot(conn)
+    # (after a failure nothing is put back: the run stops and its database is dropped)
+    try:
+        service = await bursts(http_job)
+    finally:
+        await client.close()
+    # a request the client gave up on still runs to its end in the service: wait for it
+    service.drain = await drain(pool, snap[1], len(families) * len(windows) * 4 * basket_days)
+    async with pool.acquire() as conn:
+        service.recorded = await recorded(conn, snap[1])
+        await restore(conn, snap)
+    raw = await bursts(raw_job)
+    async with pool.acquire() as conn:
+        raw.recorded = await recorded(conn, snap[1])
+        await restore(conn, snap)
+    return service, raw
