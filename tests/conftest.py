@@ -51,6 +51,20 @@ def amqp_url() -> str:
     rabbitmqctl("delete_vhost", vhost)
 
 
+@pytest.fixture(scope="module")
+def module_amqp_url(amqp_url) -> str:
+    """A virtual host of this test module's own, topology declared: events another module left in the
+    session's queues (every subscriber's queue exists from the start) never reach this module's services.
+    For modules that count everything a consumer holds."""
+    vhost = f"portail-test-{RUN_ID}-{uuid.uuid4().hex[:6]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    url = f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
+    declare_topology(url)
+    yield url
+    rabbitmqctl("delete_vhost", vhost)
+
+
 @pytest.fixture(scope="session")
 def private_rabbitmq():
     """A RabbitMQ node of this session's own (`bench.fault_scenarios.PrivateNode`: its own node name, ports,
