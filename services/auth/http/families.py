@@ -4,12 +4,12 @@ security update, staff accounts."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from contracts.api.account import FamilyIn
 from kit.clock import paris_today
 from kit.http import identity_of, json_response, path_uuid, problem, read_model
 from services.auth import access
@@ -22,47 +22,26 @@ from services.auth.service import accounts, families
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
-class GuardianIn(BaseModel):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-
-
-class ResponsableIn(GuardianIn):
-    civilite: Literal["M.", "Mme"] | None = None
-
-
-class ChildIn(GuardianIn):
-    birth_date: date
-    structure_id: uuid.UUID | None = None
-
-
-class FamilyIn(BaseModel):
-    identifiant: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    responsable: ResponsableIn
-    autre_responsable: GuardianIn | None = None
-    emails: list[str] = Field(default_factory=list, max_length=5)
-    structure_id: uuid.UUID
-    initial_password: str | None = Field(default=None, max_length=30)
-    children: list[ChildIn] = Field(default_factory=list, max_length=20)
-
-    def family(self) -> ImportedFamily:
-        guardians = [ImportedGuardian(self.responsable.first_name.strip(), self.responsable.last_name.strip(), 1,
-                                      self.responsable.civilite)]
-        if self.autre_responsable:
-            guardians.append(ImportedGuardian(self.autre_responsable.first_name.strip(),
-                                              self.autre_responsable.last_name.strip(), 2))
-        return ImportedFamily(
-            identifiant=self.identifiant, guardians=tuple(guardians), emails=tuple(self.emails),
-            structure_id=self.structure_id, initial_password=self.initial_password,
-            children=tuple(ImportedChild(c.first_name.strip(), c.last_name.strip(), c.birth_date,
-                                         c.structure_id or self.structure_id) for c in self.children),
-            lines=())
+def imported_family(body: FamilyIn) -> ImportedFamily:
+    """The family the staff typed (the public API's model, contracts/api/account.py), as the import reads it."""
+    guardians = [ImportedGuardian(body.responsable.first_name.strip(), body.responsable.last_name.strip(), 1,
+                                  body.responsable.civilite)]
+    if body.autre_responsable:
+        guardians.append(ImportedGuardian(body.autre_responsable.first_name.strip(),
+                                          body.autre_responsable.last_name.strip(), 2))
+    return ImportedFamily(
+        identifiant=body.identifiant, guardians=tuple(guardians), emails=tuple(body.emails),
+        structure_id=body.structure_id, initial_password=body.initial_password,
+        children=tuple(ImportedChild(c.first_name.strip(), c.last_name.strip(), c.birth_date,
+                                     c.structure_id or body.structure_id) for c in body.children),
+        lines=())
 
 
 async def create_family(request: web.Request) -> web.Response:
     who = access.staff(identity_of(request))
     body = await read_model(request, FamilyIn)
-    outcome = await families.create_family(store_of(request), PRODUCER, request.app[HASHER], who, body.family())
+    outcome = await families.create_family(store_of(request), PRODUCER, request.app[HASHER], who,
+                                           imported_family(body))
     return json_response({"family_id": str(outcome.family_id), "identifiant": outcome.identifiant,
                           "initial_password": outcome.initial_password}, status=201)
 
