@@ -28,7 +28,20 @@ EXAMPLE_LINE = {
     "outcome": "accepted",
     "arrival": None,
     "departure": None,
+    "unit_price_cents": 280,
+    "quantity": 1,
+    "total_cents": 280,
 }
+NO_PRICE = {"unit_price_cents": None, "quantity": None, "total_cents": None}
+
+# What an accepted reservation costs, settled by the transmission of its acceptance (docs/adr/0003): the
+# price the family's follow-up shows and billing charges. Added in 0.2, optional: absent on other lines,
+# on a day without a tariff, and in events of earlier producers (billing then prices the line itself).
+UNIT_PRICE = Field(default=None, ge=0, description="Accepted reservations: price per unit, in cents.")
+QUANTITY = Field(default=None, ge=1, description="Accepted reservations: units charged (1 per session, or "
+                                                  "started half-hours / hours).")
+TOTAL = Field(default=None, ge=0, description="Accepted reservations: what the day costs, in cents "
+                                               "(unit_price_cents × quantity).")
 
 
 class TransmittedLine(BaseModel):
@@ -47,6 +60,9 @@ class TransmittedLine(BaseModel):
     outcome: Literal["accepted", "waitlisted", "refused", "cancelled"]
     arrival: dt.time | None = Field(default=None, description="Time-entry activities only.")
     departure: dt.time | None = None
+    unit_price_cents: int | None = UNIT_PRICE
+    quantity: int | None = QUANTITY
+    total_cents: int | None = TOTAL
 
 
 EXAMPLE = {
@@ -58,7 +74,7 @@ EXAMPLE = {
     "lines": [
         EXAMPLE_LINE,
         {**EXAMPLE_LINE, "booking_id": "6a1d7e63-9f2a-4b4c-8e5f-3c8d2b0a1e22", "date": "2025-09-09",
-         "kind": "cancel", "outcome": "cancelled"},
+         "kind": "cancel", "outcome": "cancelled", **NO_PRICE},
     ],
 }
 
@@ -145,12 +161,15 @@ class TransmittedLineV2(BaseModel):
     outcome: Literal["accepted", "waitlisted", "refused", "cancelled"]
     arrival: dt.time | None = Field(default=None, description="Time-entry activities only.")
     departure: dt.time | None = None
+    unit_price_cents: int | None = UNIT_PRICE
+    quantity: int | None = QUANTITY
+    total_cents: int | None = TOTAL
 
 
 EXAMPLE_V2 = {**EXAMPLE, "lines": [
     EXAMPLE_LINE_V2,
     {**EXAMPLE_LINE_V2, "booking_id": "6a1d7e63-9f2a-4b4c-8e5f-3c8d2b0a1e22", "date": "2025-09-09",
-     "kind": "cancel", "outcome": "cancelled"},
+     "kind": "cancel", "outcome": "cancelled", **NO_PRICE},
 ]}
 
 
@@ -223,6 +242,9 @@ BOOKING_STATE_EXAMPLE = {
     "departure": "08:30:00",
     "status": "accepted",
     "updated_at": "2025-09-05T02:00:00Z",
+    "unit_price_cents": 112,
+    "quantity": 1,
+    "total_cents": 112,
 }
 
 
@@ -250,3 +272,6 @@ class BookingStateV1(Message):
     status: Literal["accepted", "waitlisted", "refused", "cancelled"] = Field(
         description="The outcome of the latest transmitted movement: accepted means the day is consumed.")
     updated_at: dt.datetime = Field(description="The version: when that movement was recorded.")
+    unit_price_cents: int | None = UNIT_PRICE
+    quantity: int | None = QUANTITY
+    total_cents: int | None = TOTAL

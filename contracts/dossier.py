@@ -20,6 +20,7 @@ HOUSE_RULES_EXAMPLE = {
     "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
     "school_year": "2025-2026",
     "signed_at": "2025-08-28T19:04:00Z",
+    "version": 2,
 }
 
 
@@ -37,6 +38,64 @@ class DossierHouseRulesSignedV1(Message):
     structure_id: uuid.UUID
     school_year: str
     signed_at: dt.datetime
+    version: int | None = Field(
+        default=None, ge=1,
+        description=("The version of the structure's règlement for that school year that was signed "
+                     "(dossier.house_rules_published); absent when none was published when it was signed."))
+
+
+HOUSE_RULES_PUBLISHED_EXAMPLE = {
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
+    "school_year": "2025-2026",
+    "version": 2,
+    "published_at": "2025-08-20T08:15:00Z",
+}
+
+
+class DossierHouseRulesPublishedV1(Message):
+    """Staff published a new version of a structure's règlement intérieur for a school year: every
+    signature of an older version of that school year must be renewed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [HOUSE_RULES_PUBLISHED_EXAMPLE]})
+
+    TYPE = "dossier.house_rules_published"
+    VERSION = 1
+    DESCRIPTION = ("A new version of a structure's règlement intérieur was published for a school year; "
+                   "signatures of an older version of that year no longer count (booking closes until "
+                   "the family signs again).")
+
+    structure_id: uuid.UUID
+    school_year: str
+    version: int = Field(ge=1)
+    published_at: dt.datetime
+
+
+REMINDER_EXAMPLE = {
+    "family_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "structure_id": "9b2f4e1a-6c3d-4b8e-a0f1-2d3c4b5a6978",
+    "structure_name": "Mairie de CarteVille",
+    "school_year": "2025-2026",
+    "reminded_at": "2025-09-01T08:00:00Z",
+}
+
+
+class DossierReminderV1(Message):
+    """Private: staff remind a family that has not started its dossier of the campaign (notify mails
+    it to the family's addresses, which only notify holds)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [REMINDER_EXAMPLE]})
+
+    TYPE = "dossier.reminder"
+    VERSION = 1
+    EXCHANGE = INTERNAL
+    DESCRIPTION = ("Internal only: staff remind a family that its dossier of the school year is not started; "
+                   "notify sends the reminder mail (at most one per family and day).")
+
+    family_id: uuid.UUID
+    structure_id: uuid.UUID
+    structure_name: str
+    school_year: str
+    reminded_at: dt.datetime
 
 
 SHEET_REVIEWED_EXAMPLE = {

@@ -22,6 +22,7 @@ from contracts.booking import (
     BookingWaitlistPromotedV1,
     BookingWaitlistPromotedV2,
 )
+from contracts.closures import BookingClosedV1, BookingClosureNoticeV1, BookingReopenedV1
 from contracts.consistency import (
     AuthFactsDigestV1,
     BookingFactsDigestV1,
@@ -31,7 +32,9 @@ from contracts.consistency import (
 )
 from contracts.dossier import (
     DossierFamilyUpdatedV1,
+    DossierHouseRulesPublishedV1,
     DossierHouseRulesSignedV1,
+    DossierReminderV1,
     DossierSheetReviewedV1,
     DossierSheetReviewedV2,
     DossierSheetSubmittedV1,
@@ -43,11 +46,12 @@ MESSAGES: tuple[type[Message], ...] = (
     AuthStructureChangedV1, AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyChangedV2, AuthFamilyContactsV1,
     BookingTransmittedV1, BookingTransmittedV2, BookingWaitlistPromotedV1, BookingWaitlistPromotedV2,
     DossierHouseRulesSignedV1, DossierSheetReviewedV1,
-    DossierSheetReviewedV2,
+    DossierSheetReviewedV2, DossierHouseRulesPublishedV1, DossierReminderV1,
     DossierFamilyUpdatedV1, DossierSheetSubmittedV1, BillingTariffPublishedV1, BillingConsumptionRecordedV1, BillingInvoiceIssuedV1,
     BillingPaymentReceivedV1, NotifySendV1, NotifyMailSentV1,
     BookingStateV1, ConsistencyCheckRequestedV1, AuthFactsDigestV1, DossierFactsDigestV1, BookingFactsDigestV1,
     ConsistencyVerdictV1,
+    BookingClosedV1, BookingReopenedV1, BookingClosureNoticeV1,  # issue 19: mass closure
 )
 
 BY_ROUTING_KEY: dict[str, type[Message]] = {m.routing_key(): m for m in MESSAGES}

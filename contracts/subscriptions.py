@@ -9,23 +9,32 @@ from __future__ import annotations
 from contracts.auth import AuthFamilyChangedV1, AuthFamilyContactsV1, AuthStructureChangedV1
 from contracts.billing import BillingPaymentReceivedV1, BillingTariffPublishedV1
 from contracts.booking import BookingStateV1, BookingTransmittedV1, BookingWaitlistPromotedV1
+from contracts.closures import BookingClosureNoticeV1
 from contracts.consistency import (
     AuthFactsDigestV1,
     BookingFactsDigestV1,
     ConsistencyCheckRequestedV1,
     DossierFactsDigestV1,
 )
-from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1, DossierSheetReviewedV1
+from contracts.dossier import (
+    DossierFamilyUpdatedV1,
+    DossierHouseRulesPublishedV1,
+    DossierHouseRulesSignedV1,
+    DossierReminderV1,
+    DossierSheetReviewedV1,
+)
 from contracts.envelope import Message
 from contracts.notify import NotifySendV1
 
 SUBSCRIPTIONS: dict[str, tuple[type[Message], ...]] = {
     "auth": (ConsistencyCheckRequestedV1,),
-    "booking": (AuthStructureChangedV1, AuthFamilyChangedV1, DossierHouseRulesSignedV1, BillingTariffPublishedV1,
-                DossierFamilyUpdatedV1, ConsistencyCheckRequestedV1, AuthFactsDigestV1, DossierFactsDigestV1),
+    "booking": (AuthStructureChangedV1, AuthFamilyChangedV1, DossierHouseRulesSignedV1, DossierHouseRulesPublishedV1,
+                BillingTariffPublishedV1, DossierFamilyUpdatedV1, ConsistencyCheckRequestedV1, AuthFactsDigestV1,
+                DossierFactsDigestV1),
     "dossier": (AuthStructureChangedV1, AuthFamilyChangedV1, ConsistencyCheckRequestedV1, AuthFactsDigestV1),
     "notify": (NotifySendV1, AuthFamilyContactsV1, BookingTransmittedV1, BookingWaitlistPromotedV1,
-               DossierSheetReviewedV1, BillingPaymentReceivedV1, AuthFactsDigestV1),
+               DossierSheetReviewedV1, BillingPaymentReceivedV1, AuthFactsDigestV1, DossierReminderV1,
+               BookingClosureNoticeV1),
     "billing": (BookingTransmittedV1, AuthFamilyChangedV1, AuthStructureChangedV1, DossierFamilyUpdatedV1,
                 BookingStateV1, AuthFactsDigestV1, DossierFactsDigestV1, BookingFactsDigestV1),
 }

@@ -2,11 +2,17 @@
 commands, and per consumer a durable quorum queue with a bounded delivery count and a dead-letter
 queue. `consumer_queue` and `dead_letter_queue` are the one definition of a service's queues: the
 registry of every subscription (`kit.topology`) is built with them, and the topology step, each
-service at start and each outbox relay use that registry (docs/adr/0006)."""
+service at start and each outbox relay use that registry (docs/adr/0006).
+
+A subscription consumes in batches (`kit.batching`, docs/adr/0009), and may be partitioned: N queues
+`<service>.<event>.p<k>` behind a headers exchange of its own, each event routed by the partition slot
+the relay stamps on it (`partition_slot`, from the family), so that replicas consume the partitions in
+parallel while each family's events stay in one queue, in order."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import zlib
+from collections.abc import Callable
 from typing import Any
 
 import aio_pika
@@ -27,6 +33,7 @@ from pydantic import ValidationError
 
 from contracts.envelope import INTERNAL, Envelope, Message
 from kit import inbox
+from kit.batching import Batcher
 from kit.context import correlation_id_var
 from kit.logging import get_logger
 from kit.metrics import EVENTS_CONSUMED
@@ -54,12 +61,43 @@ def queue_name(consumer: str, message: type[Message]) -> str:
     return f"{consumer}.{message.TYPE}.v{message.VERSION}"
 
 
-def consumer_queue(consumer: str, message: type[Message], delivery_limit: int) -> RabbitQueue:
+# Partitioned subscriptions: the relay stamps every event with one of SLOTS slots, from its family (or,
+# for an event about no family, from its type: such events keep one total order); partition k of N
+# receives the slots s with s % N == k.
+PARTITION_HEADER = "portail-partition"  # not "x-…": a headers exchange ignores those
+SLOTS = 64
+
+
+def partition_slot(key: str) -> str:
+    """The slot of a partition key (a family id), as the header value the bindings match (a string)."""
+    return str(zlib.crc32(key.encode()) % SLOTS)
+
+
+def partition_key(body: dict[str, Any]) -> str:
+    """What orders an event: its family when it has one, else its type."""
+    payload = body.get("payload") or {}
+    return str(payload.get("family_id") or body.get("type") or "")
+
+
+def partition_exchange(consumer: str, message: type[Message]) -> str:
+    """The headers exchange of a partitioned subscription, bound to the events' exchange."""
+    return f"portail.partition.{queue_name(consumer, message)}"
+
+
+def partition_queue_name(consumer: str, message: type[Message], index: int) -> str:
+    return f"{queue_name(consumer, message)}.p{index}"
+
+
+def consumer_queue(consumer: str, message: type[Message], delivery_limit: int,
+                   partition: int | None = None) -> RabbitQueue:
+    """The subscription's queue (bound to the events' exchange by its routing key), or its partition
+    `partition` (bound by the topology step to the subscription's headers exchange, not by a routing key).
+    Every partition dead-letters to the subscription's one dead-letter queue."""
     name = queue_name(consumer, message)
     return RabbitQueue(
-        name,
+        name if partition is None else partition_queue_name(consumer, message, partition),
         queue_type=QueueType.QUORUM,
-        routing_key=message.routing_key(),
+        routing_key=message.routing_key() if partition is None else "",
         arguments={
             "x-delivery-limit": delivery_limit,
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
@@ -67,7 +105,7 @@ def consumer_queue(consumer: str, message: type[Message], delivery_limit: int) -
             # at-least-once dead-lettering: a message is never dropped between queue and DLQ
             "x-dead-letter-strategy": "at-least-once",
             "x-overflow": "reject-publish",
-            # with several replicas, one consumes and the others stand by: events stay in order
+            # with several replicas, one consumes (each partition) and the others stand by: events stay in order
             "x-single-active-consumer": True,
         },
     )
@@ -78,7 +116,7 @@ def dead_letter_queue(consumer: str, message: type[Message]) -> RabbitQueue:
     return RabbitQueue(f"{name}.dlq", queue_type=QueueType.QUORUM, routing_key=name)
 
 
-def make_broker(amqp_url: str, prefetch: int = 1) -> RabbitBroker:
+def make_broker(amqp_url: str, prefetch: int = 100) -> RabbitBroker:
     return RabbitBroker(
         amqp_url,
         default_channel=Channel(prefetch_count=prefetch, publisher_confirms=True),
@@ -97,7 +135,8 @@ async def declare_dead_letter_queues(broker: RabbitBroker, pairs: list[tuple[str
         await queue.bind(dlx, routing_key=dlq.routing_key)
 
 
-Effect = Callable[[asyncpg.Connection, Envelope[Any]], Awaitable[None]]
+Effect = inbox.Effect
+BatchEffect = inbox.BatchEffect
 
 
 def subscribe(
@@ -108,14 +147,21 @@ def subscribe(
     effect: Effect,
     pool: Callable[[], asyncpg.Pool],
     delivery_limit: int = 5,
-) -> None:
-    """Consume `message` into `effect`, applied once per event_id (inbox) in one transaction.
+    effect_many: BatchEffect | None = None,
+    batch_size: int = 100,
+    partition: int | None = None,
+) -> Batcher:
+    """Consume `message` into `effect`, applied once per event_id (inbox), in batches of up to
+    `batch_size` events per transaction (`effect_many`, when given, applies a batch's fresh events in
+    bulk). `partition`: consume that partition's queue of a partitioned subscription.
 
-    Invalid messages are rejected straight to the dead-letter queue; a failing effect is retried
-    (requeued) until the queue's delivery limit, then dead-lettered. Each failure is logged with the
-    event's id and type."""
+    Invalid messages are rejected straight to the dead-letter queue; a failing effect fails its batch,
+    which is applied again one event at a time: only the failing event is retried (requeued) until the
+    queue's delivery limit, then dead-lettered. Each failure is logged with the event's id and type."""
     envelope_type = Envelope[message]  # type: ignore[valid-type]
-    queue = consumer_queue(consumer, message, delivery_limit)
+    queue = consumer_queue(consumer, message, delivery_limit, partition)
+    batcher = Batcher(consumer=consumer, subscription=queue_name(consumer, message), pool=pool, effect=effect,
+                      effect_many=effect_many, max_batch=batch_size)
 
     async def consume(body: dict, msg: RabbitMessage) -> None:
         deliveries = int((msg.headers or {}).get("x-delivery-count", 0)) + 1
@@ -128,7 +174,7 @@ def subscribe(
             raise RejectMessage() from exc
         token = correlation_id_var.set(envelope.correlation_id)
         try:
-            applied = await inbox.process_once(pool(), consumer, envelope, effect)
+            applied = await batcher.submit(msg.raw_message.delivery_tag, envelope)
             EVENTS_CONSUMED.labels(consumer, message.TYPE, "applied" if applied else "duplicate").inc()
             log.info("event consumed" if applied else "event already processed, skipped",
                      queue=queue.name, event_id=str(envelope.event_id), event_type=envelope.type,
@@ -151,11 +197,13 @@ def subscribe(
     consume.__name__ = f"consume_{queue.name.replace('.', '_')}"
     broker.subscriber(
         queue,
-        EXCHANGES[exchange_name(message)],
+        # a partition's bindings (to its headers exchange, by slot) are the topology step's (kit.topology)
+        EXCHANGES[exchange_name(message)] if partition is None else None,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=queue.name,
         description=message.DESCRIPTION,
     )(consume)
+    return batcher
 
 
 async def connect(amqp_url: str) -> aio_pika.abc.AbstractConnection:

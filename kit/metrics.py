@@ -28,6 +28,16 @@ OUTBOX_TOPOLOGY_MISSING = Gauge("portail_outbox_topology_missing_queues",
 SUBSCRIBER_MISSING = Counter("portail_bus_subscriber_missing_total",
                              "Registered subscriber queue found missing after a publish (partial delivery)",
                              ["service", "queue"])
+# Batched consumers (docs/adr/0009): the end-to-end lag of each applied event, from its outbox row
+# (the envelope's occurred_at, written in the producer's transaction) to the commit of its effect;
+BUS_LAG = Histogram("portail_bus_lag_seconds", "From an event's outbox row to its effect committed by a consumer",
+                    ["service", "subscription"],
+                    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+# the size of the batches committed, and the batches that failed and were applied again one by one.
+BUS_BATCH_SIZE = Histogram("portail_bus_batch_size", "Events per consumer transaction", ["service", "subscription"],
+                           buckets=(1, 2, 5, 10, 25, 50, 100, 200, 500))
+BUS_BATCH_SPLIT = Counter("portail_bus_batch_split_total", "Batches that failed and were retried one event at a time",
+                          ["service", "subscription"])
 OUTBOX_BACKLOG = Gauge("portail_outbox_backlog", "Events written but not yet published", ["service"])
 OUTBOX_OLDEST_AGE = Gauge("portail_outbox_oldest_age_seconds", "Age of the oldest unpublished event", ["service"])
 DEAD_LETTERS = Gauge("portail_dead_letter_messages", "Messages waiting in a dead-letter queue", ["service", "queue"])

@@ -29,7 +29,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from contracts.envelope import Envelope, Message
-from kit.bus import EXCHANGES, exchange_name
+from kit.bus import EXCHANGES, PARTITION_HEADER, exchange_name, partition_key, partition_slot
 from kit.context import current_correlation_id
 from kit.logging import get_logger
 from kit.metrics import EVENTS_PUBLISHED, OUTBOX_RETURNED, OUTBOX_TOPOLOGY_MISSING, SUBSCRIBER_MISSING
@@ -230,7 +230,9 @@ class OutboxRelay:
                                           attributes={"messaging.system": "rabbitmq",
                                                       "messaging.destination.name": row["exchange"],
                                                       "messaging.message.id": str(row["event_id"])}):
-            headers: dict[str, Any] = {"type": envelope["type"], "version": envelope["version"]}
+            headers: dict[str, Any] = {"type": envelope["type"], "version": envelope["version"],
+                                       # the partition of a partitioned subscription (kit.bus, docs/adr/0009)
+                                       PARTITION_HEADER: partition_slot(partition_key(envelope))}
             headers.update(inject_context())
             message = aio_pika.Message(
                 body=row["body"].encode(),

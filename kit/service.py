@@ -52,6 +52,8 @@ def pool_of(request: web.Request) -> asyncpg.Pool:
 class Subscription:
     message: type[Message]
     effect: bus.Effect
+    # the set-wise form of the effect, for a batch of fresh events in one transaction (docs/adr/0009)
+    effect_many: bus.BatchEffect | None = None
 
 
 Context = Callable[[web.Application], AsyncIterator[None]]
@@ -156,9 +158,15 @@ class Service:
         assert self.settings is not None
         settings = self.settings
         self.broker = bus.make_broker(settings.amqp_url, prefetch=settings.bus_prefetch)
+        partitions = bus_topology.parse_partitions(settings.bus_partitions)
+        owned = {int(k) for k in settings.bus_partitions_owned.split(",") if k}
         for sub in self.subscriptions:
-            bus.subscribe(self.broker, consumer=self.name, message=sub.message, effect=sub.effect,
-                          pool=lambda: self.pool, delivery_limit=settings.bus_delivery_limit)
+            count = partitions.get(bus.queue_name(self.name, sub.message), 1)
+            # a partitioned subscription: each partition its own queue and batches, consumed in parallel
+            for k in ([None] if count <= 1 else [k for k in range(count) if not owned or k in owned]):
+                bus.subscribe(self.broker, consumer=self.name, message=sub.message, effect=sub.effect,
+                              pool=lambda: self.pool, delivery_limit=settings.bus_delivery_limit,
+                              effect_many=sub.effect_many, batch_size=settings.bus_batch_size, partition=k)
         try:
             await self.broker.connect()
             await self._declare_own_topology(settings)
@@ -173,7 +181,8 @@ class Service:
     async def _declare_own_topology(self, settings: ServiceSettings) -> None:
         """This service's part of the registry (queues, dead-letter queues, bindings), declared again at
         start with the definition the topology step uses."""
-        part = bus_topology.service_part(self.name, [s.message for s in self.subscriptions], settings.bus_delivery_limit)
+        part = bus_topology.service_part(self.name, [s.message for s in self.subscriptions], settings.bus_delivery_limit,
+                                         bus_topology.parse_partitions(settings.bus_partitions))
         if not part.queues:
             return
         connection = await bus.connect(settings.amqp_url)

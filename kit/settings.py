@@ -36,8 +36,14 @@ class ServiceSettings(CommonSettings):
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     bus_delivery_limit: int = Field(default=5, ge=1, le=100)
-    # 1 keeps each queue's events applied strictly in the order they were published (docs/adr/0002)
-    bus_prefetch: int = Field(default=1, ge=1, le=1000)
+    # Deliveries in flight per queue, applied in batches of up to bus_batch_size events per transaction,
+    # in the order they were published (docs/adr/0009; 100 measured: bench/README.md)
+    bus_prefetch: int = Field(default=100, ge=1, le=1000)
+    bus_batch_size: int = Field(default=100, ge=1, le=1000)
+    # Partitioned subscriptions, the same in every process: "billing.booking.transmitted.v1=4,..." (kit.topology)
+    bus_partitions: str = ""
+    # The partitions this replica consumes ("0,1"; empty: all of them, each with one active consumer)
+    bus_partitions_owned: str = Field(default="", pattern=r"^(\d+(,\d+)*)?$")
 
 
 S = TypeVar("S", bound=BaseSettings)

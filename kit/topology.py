@@ -19,18 +19,15 @@ and a service's relay in an image of its own still knows every queue its events 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.envelope import PUBLIC, Message
-
-if TYPE_CHECKING:
-    import aio_pika
 
 # kit.bus (FastStream) and aio-pika are imported where used: the gateway, which never touches the bus,
 # stays light.
@@ -55,6 +52,22 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
+class Partition:
+    """One partition of a partitioned subscription (docs/adr/0009): the queue is bound to the
+    subscription's headers exchange (itself bound to the events' exchange by the routing keys) for the
+    slots s with s % count == index."""
+
+    exchange: str
+    index: int
+    count: int
+
+    def slots(self) -> list[str]:
+        from kit import bus
+
+        return [str(s) for s in range(bus.SLOTS) if s % self.count == self.index]
+
+
+@dataclass(frozen=True)
 class QueueSpec:
     """One queue of one subscriber, as it must exist on the broker."""
 
@@ -69,6 +82,7 @@ class QueueSpec:
     # event goes to the other subscribers and the missing queue raises the alarm only.
     required: bool = True
     description: str = ""
+    partition: Partition | None = None  # a partition of a partitioned subscription
 
     def receives(self, exchange: str, routing_key: str) -> bool:
         return any(b.matches(exchange, routing_key) for b in self.bindings)
@@ -134,21 +148,61 @@ def topic_matches(pattern: str, routing_key: str) -> bool:
 
 def subscription(consumer: str, message: type[Message], delivery_limit: int) -> QueueSpec:
     """A service's subscription, exactly as `kit.bus` declares it (the same function builds both)."""
+    return subscription_queues(consumer, message, delivery_limit)[0]
+
+
+def subscription_queues(consumer: str, message: type[Message], delivery_limit: int,
+                        partitions: int = 1) -> list[QueueSpec]:
+    """A subscription's queue, or its `partitions` partition queues (the first one carries the dead-letter
+    queue they share)."""
     from kit import bus
 
-    queue = bus.consumer_queue(consumer, message, delivery_limit)
     dlq = bus.dead_letter_queue(consumer, message)
-    return QueueSpec(
-        subscriber=consumer, name=queue.name,
-        bindings=(Binding(bus.exchange_name(message), message.routing_key()),),
-        arguments=dict(queue.arguments or {}),
-        dead_letter=DeadLetter(dlq.name, dlq.routing_key or queue.name, dict(dlq.arguments or {})),
-        message=message, description=message.DESCRIPTION,
-    )
+    binding = (Binding(bus.exchange_name(message), message.routing_key()),)
+    dead_letter = DeadLetter(dlq.name, dlq.routing_key or bus.queue_name(consumer, message), dict(dlq.arguments or {}))
+    if partitions <= 1:
+        queue = bus.consumer_queue(consumer, message, delivery_limit)
+        return [QueueSpec(subscriber=consumer, name=queue.name, bindings=binding, arguments=dict(queue.arguments or {}),
+                          dead_letter=dead_letter, message=message, description=message.DESCRIPTION)]
+    specs = []
+    for k in range(partitions):
+        queue = bus.consumer_queue(consumer, message, delivery_limit, partition=k)
+        specs.append(QueueSpec(
+            subscriber=consumer, name=queue.name, bindings=binding, arguments=dict(queue.arguments or {}),
+            dead_letter=dead_letter if k == 0 else None, message=message,
+            description=f"{message.DESCRIPTION} (partition {k + 1}/{partitions})",
+            partition=Partition(bus.partition_exchange(consumer, message), k, partitions)))
+    return specs
 
 
-def service_part(name: str, messages: Iterable[type[Message]], delivery_limit: int) -> Topology:
-    return Topology(tuple(subscription(name, m, delivery_limit) for m in messages))
+def service_part(name: str, messages: Iterable[type[Message]], delivery_limit: int,
+                 partitions: Mapping[str, int] | None = None) -> Topology:
+    """`partitions`: the partitioned subscriptions, {queue name (`<service>.<event>`): how many}."""
+    from kit import bus
+
+    wanted = partitions or {}
+    return Topology(tuple(q for m in messages
+                          for q in subscription_queues(name, m, delivery_limit, wanted.get(bus.queue_name(name, m), 1))))
+
+
+def parse_partitions(text: str | None) -> dict[str, int]:
+    """PORTAIL_BUS_PARTITIONS: `billing.booking.transmitted.v1=4,notify.booking.transmitted.v1=2` (a
+    subscription's queue name and its number of partitions, 1 to SLOTS)."""
+    from kit import bus
+
+    result: dict[str, int] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        name, _, count = item.partition("=")
+        if not _WORD_DOTS.match(name.strip()) or not count.strip().isdigit() or not 1 <= int(count) <= bus.SLOTS:
+            raise TopologyError(f"PORTAIL_BUS_PARTITIONS : « {item.strip()} » n'est pas « file=nombre » "
+                                f"(nombre de 1 à {bus.SLOTS})")
+        result[name.strip()] = int(count)
+    return result
+
+
+_WORD_DOTS = re.compile(r"^[A-Za-z0-9_\-.]+$")
 
 
 # -- external subscribers, from configuration -----------------------------------------------------------
@@ -253,15 +307,17 @@ class TopologySettings(BaseSettings):
     bus_delivery_limit: int = Field(default=DEFAULT_DELIVERY_LIMIT, ge=1, le=100)
     topology_external: str | None = None
     topology_subscribers: str | None = None
+    bus_partitions: str = ""  # the partitioned subscriptions (parse_partitions), the same for every process
 
 
-def services_topology(delivery_limit: int = DEFAULT_DELIVERY_LIMIT) -> Topology:
-    """Every service's subscriptions (contracts/subscriptions.py)."""
+def services_topology(delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+                      partitions: Mapping[str, int] | None = None) -> Topology:
+    """Every service's subscriptions (contracts/subscriptions.py), partitioned as `partitions` says."""
     from contracts.subscriptions import SUBSCRIPTIONS
 
     result = Topology()
     for name, messages in SUBSCRIPTIONS.items():
-        result += service_part(name, messages, delivery_limit)
+        result += service_part(name, messages, delivery_limit, partitions)
     return result
 
 
@@ -297,7 +353,7 @@ def portal_topology(delivery_limit: int | None = None) -> Topology:
     (what the topology step declares and what a service's relay loads)."""
     settings = TopologySettings()
     limit = delivery_limit if delivery_limit is not None else settings.bus_delivery_limit
-    return services_topology(limit) + configured_externals(settings)[0]
+    return services_topology(limit, parse_partitions(settings.bus_partitions)) + configured_externals(settings)[0]
 
 
 def portal() -> Topology:
@@ -305,79 +361,8 @@ def portal() -> Topology:
     return portal_topology()
 
 
-# -- on the broker ------------------------------------------------------------------------------------------
+# -- on the broker: kit/topology_broker.py ------------------------------------------------------------------
+from kit.topology_broker import Checker, bind_partition, check, declare
 
-
-async def declare(connection: aio_pika.abc.AbstractConnection, topology: Topology) -> list[str]:
-    """Declare the exchanges, then every queue with its arguments, its dead-letter queue and its
-    bindings. Idempotent: what exists with the same definition is left as it is (a queue existing with
-    other arguments is an error RabbitMQ reports, PRECONDITION_FAILED). Returns what was declared, one
-    French line each."""
-    from kit import bus
-
-    done: list[str] = []
-    channel = await connection.channel()
-    try:
-        exchanges = {}
-        for name, spec in bus.EXCHANGES.items():
-            exchanges[name] = await channel.declare_exchange(name, type=spec.type.value, durable=True)
-            done.append(f"échange {name} ({spec.type.value}, durable)")
-        for q in topology.queues:
-            if q.dead_letter is not None:
-                dlq = await channel.declare_queue(q.dead_letter.name, durable=True, arguments=q.dead_letter.arguments)
-                await dlq.bind(exchanges[bus.DEAD_LETTER_EXCHANGE], routing_key=q.dead_letter.routing_key)
-                done.append(f"file {q.dead_letter.name} (lettres mortes de {q.name})")
-            queue = await channel.declare_queue(q.name, durable=True, arguments=q.arguments)
-            for b in q.bindings:
-                await queue.bind(exchanges[b.exchange], routing_key=b.routing_key)
-            keys = ", ".join(f"{b.exchange} {b.routing_key}" for b in q.bindings)
-            done.append(f"file {q.name} [{q.subscriber}{', externe' if q.external else ''}] ← {keys}")
-    finally:
-        await channel.close()
-    return done
-
-
-class Checker:
-    """Passive checks of registered queues, on a channel of their own (a missing queue closes the
-    channel it was asked on, never the relay's publishing channel)."""
-
-    def __init__(self, connection: aio_pika.abc.AbstractConnection):
-        self.connection = connection
-        self._channel: aio_pika.abc.AbstractChannel | None = None
-
-    async def _open(self) -> aio_pika.abc.AbstractChannel:
-        if self._channel is None or self._channel.is_closed:
-            self._channel = await self.connection.channel(publisher_confirms=False)
-        return self._channel
-
-    async def missing(self, queues: Sequence[QueueSpec], *, bind: bool = False) -> list[QueueSpec]:
-        """The queues that do not exist. With `bind`, the existing ones get their registered bindings
-        asserted again (a no-op when they are there: AMQP cannot check a binding passively)."""
-        import aio_pika
-
-        absent = []
-        for q in queues:
-            channel = await self._open()
-            try:
-                queue = await channel.declare_queue(q.name, passive=True)
-            except aio_pika.exceptions.ChannelNotFoundEntity:
-                absent.append(q)
-                self._channel = None  # the broker closed it
-                continue
-            if bind:
-                for b in q.bindings:
-                    await queue.bind(b.exchange, routing_key=b.routing_key)
-        return absent
-
-    async def close(self) -> None:
-        if self._channel is not None and not self._channel.is_closed:
-            await self._channel.close()
-        self._channel = None
-
-
-async def check(connection: aio_pika.abc.AbstractConnection, queues: Sequence[QueueSpec]) -> list[QueueSpec]:
-    checker = Checker(connection)
-    try:
-        return await checker.missing(queues)
-    finally:
-        await checker.close()
+__all__ = ["Binding", "Checker", "DeadLetter", "Partition", "QueueSpec", "Topology", "TopologyError",
+           "bind_partition", "check", "declare"]

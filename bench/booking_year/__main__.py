@@ -22,6 +22,7 @@ from bench.booking_year.confirm import bench_confirm
 from bench.booking_year.data import load_year, sizes
 from bench.booking_year.drive import SECRET
 from bench.booking_year.report import Row, print_table, report_calendar, report_confirm, report_transmission
+from bench.booking_year.rush import bench_rush, report_rush
 from bench.booking_year.transmission import bench_transmission
 from bench.common import ROOT, Report, rabbitmqctl
 from kit import db, migrations
@@ -90,7 +91,11 @@ async def main(args: argparse.Namespace) -> int:
             service, raw = await bench_confirm(base, pool, year, parents, rounds, s.basket_days)
             report_confirm(report, rows, notes, parents, rounds, s.basket_days, service, raw)
 
-        # 3. the nightly transmission (the service is stopped first: its relay would publish meanwhile)
+        # 3. the rentrée rush through the waiting room (every parent answered, in order of arrival)
+        rush = await bench_rush(base, pool, year, s.rush_parents, s.rush_seconds, s.basket_days)
+        report_rush(report, notes, rush)
+
+        # 4. the nightly transmission (the service is stopped first: its relay would publish meanwhile)
         await runner.cleanup()
         runner = None
         pending, service_t, raw_t = await bench_transmission(pool)

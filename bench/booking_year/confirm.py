@@ -1,6 +1,6 @@
 """bench.booking_year's second measurement: 40-line baskets confirmed (`POST /v1/basket/confirm`) by every
-parent at once through the service, beside `confirm.confirm()`'s statements in one raw transaction; the
-database is put back between the two so that both do the same work."""
+parent at once through the service, beside the set-based floor (the same locks, then one statement per basket)
+in one raw transaction; the database is put back between the two so that both do the same work."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import asyncpg
 
 from bench.booking_year.data import Year
 from bench.booking_year.drive import Client, Run, drive
-from services.booking.store import SESSIONS_SQL, Store
+from services.booking.store import Store
 
 
 def basket(year: Year, family: uuid.UUID, days: list[date]) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
@@ -67,46 +67,42 @@ async def drain(pool: asyncpg.Pool, request_seq: int, expected: int, limit_s: fl
         await asyncio.sleep(0.25)
 
 
+# The floor's set-based statement (/work/shared/bench-floor/confirm_limit.py) on the portal's tables: each
+# line decided from the locked counts (accepted while places remain, then the waiting list when the activity
+# keeps one, else refused), bookings and movements inserted, places updated once per session.
+RAW_SET_SQL = """
+WITH l AS (SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::date[]) WITH ORDINALITY AS l(child_id, activity_id, day, n)),
+s AS (SELECT s.id, s.capacity, s.taken, a.waitlist_allowed, l.child_id, l.activity_id, l.day, l.n,
+             row_number() OVER (PARTITION BY s.id ORDER BY l.n) AS k
+      FROM l JOIN sessions s ON s.activity_id = l.activity_id AND s.day = l.day JOIN activities a ON a.id = s.activity_id),
+d AS (SELECT *, CASE WHEN capacity IS NULL OR taken + k <= capacity THEN 'accepted'
+                     WHEN waitlist_allowed THEN 'waitlisted' ELSE 'refused' END AS status FROM s),
+u AS (UPDATE sessions x SET taken = x.taken + c.n FROM
+        (SELECT id, count(*) AS n FROM d WHERE status = 'accepted' AND capacity IS NOT NULL GROUP BY id) c
+      WHERE x.id = c.id),
+b AS (INSERT INTO bookings (id, session_id, activity_id, child_id, family_id, day, status, reason)
+      SELECT gen_random_uuid(), id, activity_id, child_id, $1, day, status,
+             CASE WHEN status = 'refused' THEN 'plus de place disponible' END FROM d ORDER BY n
+      RETURNING id, status),
+m AS (INSERT INTO movements (booking_id, family_id, kind, outcome) SELECT id, $1, 'reserve', status FROM b)
+SELECT status, count(*) AS n FROM b GROUP BY status
+"""
+
+
 async def raw_confirm(pool: asyncpg.Pool, family: uuid.UUID, lines) -> Counter:
-    """service/confirm.py confirm()'s statements, in the same order and transaction, without HTTP, pydantic and the rules
-    (every line of the bench's baskets passes them: reservations, days open, no overlap)."""
-    outcomes: Counter = Counter()
+    """The set-based floor for the same basket: children and sessions locked as the service does, then one
+    statement (no HTTP, pydantic, rules or answer per line: every line of the bench's baskets passes them)."""
+    ordered = sorted(lines, key=lambda line: line[2])
     async with pool.acquire() as conn, conn.transaction():
-        children = {c for c, _, _ in lines}
-        store = Store(conn)
-        await store.lock_children(children)  # and access.require_own_children's check of their family
+        await Store(conn).lock_children({c for c, _, _ in lines})
         await conn.execute(
             """SELECT 1 FROM sessions s JOIN unnest($1::uuid[], $2::date[]) AS l(activity_id, day)
                    ON s.activity_id = l.activity_id AND s.day = l.day
                WHERE s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s""",
             [a for _, a, _ in lines], [d for _, _, d in lines])
-        rows = {}
-        for child in children:
-            days = [d for c, _, d in lines if c == child]
-            for r in await conn.fetch(SESSIONS_SQL, child, min(days), max(days), None):
-                rows[(child, r["activity_id"], r["day"])] = r
-        await store.declared_incompatibilities({a for _, a, _ in lines})
-        for child, activity, day in sorted(lines, key=lambda line: line[2]):
-            r = rows[(child, activity, day)]
-            if r["needs_approval"]:
-                outcome, reason = "pending", None
-            elif r["capacity"] is None or await store.take_place(r["session_id"]):
-                outcome, reason = "accepted", None
-            elif r["waitlist_allowed"]:
-                outcome, reason = "waitlisted", None
-            else:
-                outcome, reason = "refused", "plus de place disponible"
-            booking_id = uuid.uuid4()
-            request_seq = await conn.fetchval(
-                """INSERT INTO bookings (id, session_id, activity_id, child_id, family_id, day, arrival, departure,
-                                         status, reason)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING request_seq""",
-                booking_id, r["session_id"], activity, child, family, day, None, None, outcome, reason)
-            await store.record_movement(booking_id, family, "reserve", outcome)
-            if outcome == "waitlisted":
-                await store.waitlist_position(r["session_id"], request_seq)
-            outcomes[outcome] += 1
-    return outcomes
+        rows = await conn.fetch(RAW_SET_SQL, family, [c for c, _, _ in ordered], [a for _, a, _ in ordered],
+                                [d for _, _, d in ordered])
+    return Counter({r["status"]: r["n"] for r in rows})
 
 
 async def bench_confirm(base: str, pool: asyncpg.Pool, year: Year, parents: int, rounds: int,

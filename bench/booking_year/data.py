@@ -33,12 +33,15 @@ class Sizes:
     confirm_rounds: dict[int, int]  # how many bursts (each on its own 10 days) per concurrency
     calendar_concurrency: int = 20
     basket_days: int = 10  # 2 children x 10 days x (canteen + APS soir) = 40 lines
+    rush_parents: int = 3000  # the rentrée rush through the waiting room: parents arriving ...
+    rush_seconds: float = 60.0  # ... evenly within this many seconds
 
 
 def sizes(args: argparse.Namespace) -> Sizes:
     if args.quick:
         return Sizes(families=args.families or 300, school_days=30, pending_lines=5_000, calendar_requests=100,
-                     confirm_parents=(20, 100), confirm_rounds={20: 1, 100: 1})
+                     confirm_parents=(20, 100), confirm_rounds={20: 1, 100: 1},
+                     rush_parents=150, rush_seconds=5.0)
     return Sizes(families=args.families or 3000, school_days=180, pending_lines=100_000, calendar_requests=500,
                  confirm_parents=(100, 1000), confirm_rounds={100: 3, 1000: 1})
 

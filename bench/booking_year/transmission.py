@@ -15,6 +15,7 @@ import asyncpg
 
 from contracts import BookingTransmittedV1
 from kit.bus import exchange_name
+from services.booking.domain.transmission import WAITING_FOR_ANSWER
 from services.booking.service import transmission
 from services.booking.store import MOVEMENTS_SQL, Database
 
@@ -36,7 +37,8 @@ class TransmissionRun:
 
 
 BOOKINGS_TRANSMITTED_SQL = """UPDATE bookings b SET transmitted = true WHERE b.id = ANY($1::uuid[])
-                   AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.booking_id = b.id AND m.transmission_id IS NULL)"""
+                   AND NOT EXISTS (SELECT 1 FROM movements m WHERE m.booking_id = b.id AND m.transmission_id IS NULL
+                                   AND m.outcome <> ALL($2::text[]))"""
 
 
 async def raw_transmission(pool: asyncpg.Pool) -> TransmissionRun:
@@ -52,10 +54,10 @@ async def raw_transmission(pool: asyncpg.Pool) -> TransmissionRun:
         chunk = families[start:start + transmission.FAMILIES_PER_TRANSACTION]
         async with pool.acquire() as conn, conn.transaction():
             t = time.perf_counter()
-            rows = await conn.fetch(MOVEMENTS_SQL, tid, chunk)
+            rows = await conn.fetch(MOVEMENTS_SQL, tid, chunk, list(WAITING_FOR_ANSWER))
             phases["MOVEMENTS_SQL (update+select)"] += time.perf_counter() - t
             t = time.perf_counter()
-            await conn.execute(BOOKINGS_TRANSMITTED_SQL, list({r["booking_id"] for r in rows}))
+            await conn.execute(BOOKINGS_TRANSMITTED_SQL, list({r["booking_id"] for r in rows}), list(WAITING_FOR_ANSWER))
             phases["bookings.transmitted update"] += time.perf_counter() - t
             t = time.perf_counter()
             groups: dict[tuple, list] = {}

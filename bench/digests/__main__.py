@@ -29,7 +29,7 @@ from bench.digests.building import (
     timed_run,
 )
 from bench.digests.data import Sizes, load, make_dataset
-from bench.digests.sending import SENDER_LOOPS, mismatched, smtp_passes
+from bench.digests.sending import SESSIONS, mismatched, smtp_passes
 from kit import db, migrations
 from kit.logging import configure_logging
 
@@ -139,8 +139,9 @@ async def main(args: argparse.Namespace) -> int:
     checks.result("digests_build_s", run_s)
     checks.result("digests_build_per_s", report.mails / run_s)
     checks.result("digests_render_s", parse_build_s)
-    for p in passes[:len(SENDER_LOOPS)]:
-        checks.result(f"digests_send_inprocess_{p.loops}_per_s", p.rate)
+    checks.result("digests_send_null_1_per_s", passes[0].rate)
+    checks.result(f"digests_send_null_{SESSIONS}_per_s", passes[1].rate)
+    checks.result("digests_send_null_ratio", passes[1].rate / passes[0].rate if passes[0].rate else float("nan"))
     checks.result("digests_send_per_s", passes[-1].rate)
     checks.result("digests_mail_sent", sum(p.sent for p in passes))
     checks.result("digests_mail_unsent", sum(p.deliveries - p.sent for p in passes))

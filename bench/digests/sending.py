@@ -1,6 +1,8 @@
-"""bench.digests's third measurement: the deliveries handed to SMTP by `DeliverySender.send_due` in 1, 4 and
-8 loops to an in-process mail catcher, then 4 loops to `python -m tools.mailcatcher` in its own process; each
-pass checked (one mail per sent delivery, same recipients, one `notify.mail_sent` event each)."""
+"""bench.digests's third measurement: the deliveries handed to SMTP by the sender's pool of sessions
+(`DeliverySender.drain`, as the service runs it) to a local SMTP server that does not parse
+(bench/digests/smtp_null.py, in its own process: the floor of a hand-off) with 1 session then SESSIONS,
+then to `python -m tools.mailcatcher` in its own process (what the project's catcher reaches); each pass
+checked (one mail per sent delivery, same recipients, one `notify.mail_sent` event each)."""
 
 from __future__ import annotations
 
@@ -25,12 +27,12 @@ from services.notify.service.sending import DeliverySender
 from tools.mailcatcher import MailCatcher
 
 MAIL_FROM = "Portail Famille <ne-pas-repondre@example.fr>"
-SENDER_LOOPS = (1, 4, 8)
+SESSIONS = 8  # the sender's default (PORTAIL_SMTP_SESSIONS)
 
 
 @dataclass
 class SendPass:
-    loops: int
+    loops: int  # SMTP sessions
     deliveries: int
     calls: int = 0
     seconds: float = 0.0
@@ -47,34 +49,29 @@ class SendPass:
         return self.sent / self.seconds if self.seconds else 0.0
 
 
-async def send_pass(pool: asyncpg.Pool, dsn: str, smtp_port: int, loops: int, seconds: float,
+async def send_pass(pool: asyncpg.Pool, dsn: str, smtp_port: int, sessions: int, seconds: float,
                     caught: Callable[[], list[str]]) -> SendPass:
-    """Pending deliveries handed to the catcher by `loops` tasks calling send_due until it says 0 or
-    `seconds` have passed. `caught` gives the To header of every mail the catcher holds."""
+    """Pending deliveries handed to the server by the sender's `sessions` sessions (`drain`) until none is
+    left or `seconds` have passed (the sender is then stopped, its mails in flight finished). `caught`
+    gives the recipients of every mail the server holds."""
     deliveries = await pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'")
-    result = SendPass(loops, deliveries)
-    sender = DeliverySender(pool, dsn, Mailer("127.0.0.1", smtp_port, timeout=30), MAIL_FROM)
-    max_calls = deliveries * 2 + 10 * loops  # bound: each call handles one row or returns 0
-    deadline = time.monotonic() + seconds
-    calls = 0
+    result = SendPass(sessions, deliveries)
+    sender = DeliverySender(pool, dsn, Mailer("127.0.0.1", smtp_port, timeout=30), MAIL_FROM, sessions=sessions)
 
-    async def loop() -> None:
-        nonlocal calls
-        while calls < max_calls:
-            if time.monotonic() > deadline:
-                result.timed_out = True
-                return
-            calls += 1
-            if not await sender.send_due():
-                return
+    async def time_limit() -> None:
+        await asyncio.sleep(seconds)
+        result.timed_out = True
+        await sender.stop()
 
     t0 = time.perf_counter()
+    limit = asyncio.create_task(time_limit())
     try:
-        await asyncio.gather(*(loop() for _ in range(loops)))
+        await sender.drain()
     finally:
-        await sender.mailer.close()  # the SMTP session send_due keeps open while there is mail
+        limit.cancel()
+        await sender.close()
     result.seconds = time.perf_counter() - t0
-    result.calls = calls
+    result.calls = result.deliveries
     got = Counter(caught())
     result.caught = sum(got.values())
     counts = {r["status"]: r["n"] for r in await pool.fetch(
@@ -91,7 +88,7 @@ async def send_pass(pool: asyncpg.Pool, dsn: str, smtp_port: int, loops: int, se
 def check_pass(report: Report, p: SendPass, where: str, expected: int, complete: bool) -> None:
     """One mail at the catcher per sent delivery, with its recipients, and one notify.mail_sent each; with
     `complete` (smoke mode), every delivery sent within the pass's time limit."""
-    what = f"SMTP pass ({where}, {p.loops} loops)"
+    what = f"SMTP pass ({where}, {p.loops} sessions)"
     report.check(p.deliveries == expected, f"{what}: {p.deliveries} deliveries pending, {expected} digests built")
     report.check(p.failed == 0, f"{what}: {p.failed} deliveries failed")
     report.check(p.caught == p.sent, f"{what}: the catcher received {p.caught} mails for {p.sent} sent deliveries")
@@ -106,8 +103,9 @@ def mismatched(p: SendPass) -> int:
     return abs(p.caught - p.sent) + abs(p.outbox - p.sent) + p.wrong_recipients
 
 
-def caught_in_process(catcher: MailCatcher) -> Callable[[], list[str]]:
-    return lambda: [next((v for k, v in m.headers if k == "To"), "") for m in catcher.messages]
+def caught_in_file(path: Path) -> Callable[[], list[str]]:
+    """The null server's list, one line per mail (written when it stops)."""
+    return lambda: [line for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
 def caught_in_directory(directory: Path) -> Callable[[], list[str]]:
@@ -134,8 +132,8 @@ async def wait_for_port(port: int, seconds: float) -> None:
 def describe(p: SendPass, where: str) -> str:
     ok = (p.caught == p.sent == p.outbox and p.failed == 0 and p.same_recipients
           and (p.timed_out or p.sent == p.deliveries))
-    return (f"SMTP ({where}), {p.loops} send_due loop{'s' if p.loops > 1 else ''}: {p.sent:,}/{p.deliveries:,} "
-            f"sent in {p.seconds:.2f} s = {p.rate:,.0f} mails/s ({p.calls:,} calls"
+    return (f"SMTP ({where}), {p.loops} session{'s' if p.loops > 1 else ''}: {p.sent:,}/{p.deliveries:,} "
+            f"sent in {p.seconds:.2f} s = {p.rate:,.0f} mails/s ("
             + (", stopped at the time limit" if p.timed_out else "") + f"); catcher received {p.caught:,}, "
             f"outbox {p.outbox:,}, failed {p.failed}, one mail per sent delivery (same recipients): "
             + ("yes" if ok else "NO  <-- MISMATCH"))
@@ -154,51 +152,62 @@ async def reset_sending(pool: asyncpg.Pool, catcher: MailCatcher | None) -> None
 
 
 
+async def server_process(module: str, env: dict[str, str], *argv: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", module, *argv, env={**os.environ, **env},
+                                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), timeout=10)
+    except TimeoutError:
+        proc.kill()
+        await asyncio.wait_for(proc.wait(), timeout=10)
+
+
 async def smtp_passes(checks: Report, pool: asyncpg.Pool, dsn: str, seconds: float, expected: int, complete: bool,
                       out: list[str]) -> list[SendPass]:
     """Every pass, one after another (the deliveries put back to pending between them), each checked against
-    `expected` deliveries (all sent within `seconds` when `complete`) and described in `out`."""
+    `expected` deliveries (all sent within `seconds` when `complete`) and described in `out`: the null
+    server with 1 session, then SESSIONS; the project's mail catcher with SESSIONS."""
     passes: list[SendPass] = []
-    with tempfile.TemporaryDirectory(prefix="bench-digests-mail-") as maildir:
-        catcher = MailCatcher(smtp_port=0, http_port=0, directory=maildir)
-        await catcher.start()
-        try:
-            for i, loops in enumerate(SENDER_LOOPS):
-                if i:
-                    await reset_sending(pool, catcher)
-                p = await send_pass(pool, dsn, catcher.smtp_port, loops, seconds, caught_in_process(catcher))
-                check_pass(checks, p, "catcher in process", expected, complete=complete)
-                passes.append(p)
-                out.append(describe(p, "catcher in process"))
-                print(out[-1], flush=True)
-        finally:
-            await catcher.stop()
-    out.append("  the mail catcher runs in this process (aiosmtpd, then email.parser with policy.default and "
-               "a .eml written per mail): it shares the event loop and a core with the sender, so these "
-               "mails/s are pessimistic; the next line has it in a process of its own")
-    # the same with `python -m tools.mailcatcher` in its own process: the sender's own speed
+    with tempfile.TemporaryDirectory(prefix="bench-digests-mail-") as tmp:
+        for i, sessions in enumerate((1, SESSIONS)):
+            if i:
+                await reset_sending(pool, None)
+            port, listing = free_port(), Path(tmp) / f"null-{sessions}.txt"
+            proc = await server_process("bench.digests.smtp_null", {}, str(port), str(listing))
+            try:
+                await wait_for_port(port, 20)
+                p = await send_pass(pool, dsn, port, sessions, seconds, list)
+            finally:
+                await stop_process(proc)
+            got = caught_in_file(listing)()
+            p.caught = len(got)
+            expected_to = Counter(", ".join(r["recipients"]) for r in await pool.fetch(
+                "SELECT recipients FROM deliveries WHERE status = 'sent'"))
+            p.same_recipients = expected_to == Counter(got)
+            p.wrong_recipients = sum(((expected_to - Counter(got)) + (Counter(got) - expected_to)).values())
+            check_pass(checks, p, "null SMTP server", expected, complete=complete)
+            passes.append(p)
+            out.append(describe(p, "null SMTP server, its own process"))
+            print(out[-1], flush=True)
+    # the project's mail catcher (aiosmtpd, parsing each mail, a .eml written per mail) in its own process
     with tempfile.TemporaryDirectory(prefix="bench-digests-mail-") as maildir:
         await reset_sending(pool, None)
         smtp_port = free_port()
-        env = {**os.environ, "PORTAIL_MAILCATCHER_SMTP_PORT": str(smtp_port),
-               "PORTAIL_MAILCATCHER_HTTP_PORT": str(free_port()), "PORTAIL_MAILCATCHER_DIR": maildir,
-               "PORTAIL_LOG_LEVEL": "WARNING"}
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "tools.mailcatcher", env=env, cwd=ROOT,
-                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {"PORTAIL_MAILCATCHER_SMTP_PORT": str(smtp_port), "PORTAIL_MAILCATCHER_HTTP_PORT": str(free_port()),
+               "PORTAIL_MAILCATCHER_DIR": maildir, "PORTAIL_LOG_LEVEL": "WARNING"}
+        proc = await server_process("tools.mailcatcher", env)
         try:
             await wait_for_port(smtp_port, 20)
-            loops = SENDER_LOOPS[1]
-            p = await send_pass(pool, dsn, smtp_port, loops, seconds, caught_in_directory(Path(maildir)))
+            p = await send_pass(pool, dsn, smtp_port, SESSIONS, seconds, caught_in_directory(Path(maildir)))
             check_pass(checks, p, "catcher in its own process", expected, complete=complete)
             passes.append(p)
-            out.append(describe(p, "catcher in its own process"))
+            out.append(describe(p, "tools.mailcatcher, its own process"))
             print(out[-1], flush=True)
         finally:
-            if proc.returncode is None:
-                proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=10)
-            except TimeoutError:
-                proc.kill()
-                await asyncio.wait_for(proc.wait(), timeout=10)
+            await stop_process(proc)
     return passes

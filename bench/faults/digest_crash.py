@@ -27,7 +27,10 @@ from kit import identity as ident
 
 MAIL_FROM = "Portail Famille <ne-pas-repondre@portail-famille.test>"
 MAIL_DOMAIN = "familles.faults.test"
-IN_FLIGHT_PER_SENDER = 1  # services/notify/mailer.py: a sender hands one mail at a time to SMTP
+# services/notify/service/sending.py: each SMTP session of the sender hands one mail at a time to SMTP, so a
+# kill repeats at most one mail per session; the scenario runs the sender with SMTP_SESSIONS sessions.
+SMTP_SESSIONS = 2
+IN_FLIGHT_PER_SENDER = SMTP_SESSIONS
 
 
 @dataclass
@@ -144,6 +147,7 @@ async def digest_kill9(pg_url: str, amqp_url: str, db_prefix: str, workdir: Path
     notify = Process("notify", service_env(
         "notify", pg_url, db_name, amqp_url, secret, PORTAIL_SMTP_HOST="127.0.0.1",
         PORTAIL_SMTP_PORT=str(sink.port), PORTAIL_SMTP_TLS="none", PORTAIL_MAIL_FROM=MAIL_FROM,
+        PORTAIL_SMTP_SESSIONS=str(SMTP_SESSIONS),
         PORTAIL_DIGEST_SCHEDULER="false", PORTAIL_DELIVERY_POLL_SECONDS="0.2",
         PORTAIL_RETRY_DELAYS_SECONDS="0.5,0.5,0.5,0.5,0.5", PORTAIL_PUBLIC_URL="https://portail.example.fr/"),
         workdir / "notify.log")

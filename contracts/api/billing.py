@@ -99,12 +99,14 @@ class InvoicesOut(BaseModel):
 
 
 class IssueIn(BaseModel):
-    month: str = Field(max_length=20, description="AAAA-MM")
+    month: str | None = Field(default=None, max_length=20,
+                              description="AAAA-MM: a closed month (refused until it is over); by default last month.")
 
 
 class IssueOut(BaseModel):
     invoices: int
     total_cents: int
+    month: str = Field(default="", description="The month invoiced (AAAA-MM).")
 
 
 class PaymentIn(BaseModel):

@@ -77,3 +77,21 @@ def may_see_family(who: Identity, family_id: uuid.UUID, structures: set[uuid.UUI
 def may_flag_family(who: Identity, structures: set[uuid.UUID]) -> bool:
     """Staff of the family's structure or of a child's (an administrator any) ask for a security update."""
     return any(who.may_manage_structure(s) for s in structures)
+
+
+def search_scope(who: Identity, structure_id: uuid.UUID | None) -> list[uuid.UUID] | None:
+    """The structures whose families a search lists: the one asked for, which staff must work for; an
+    administrator's search without one lists every structure's (None)."""
+    staff(who)
+    if structure_id is None:
+        if who.role != "admin":
+            raise Forbidden(NOT_YOUR_STRUCTURE)
+        return None
+    manage_structures(who, [structure_id])
+    return [structure_id]
+
+
+def lookup_scope(who: Identity) -> list[uuid.UUID] | None:
+    """The structures whose families staff may name by id (theirs; an administrator every one: None)."""
+    staff(who)
+    return None if who.role == "admin" else list(who.structures)

@@ -111,6 +111,14 @@ def tariff_publisher(who: Identity, structure_id: uuid.UUID, activity_elsewhere:
     return who
 
 
+def tariff_reader(who: Identity, structure_id: uuid.UUID) -> Identity:
+    """An activity's tariff and its history are read by staff of the structure (or an administrator)."""
+    _caller(who, *STAFF_ROLES)
+    if not who.may_manage_structure(structure_id):
+        raise Forbidden(NOT_YOURS)
+    return who
+
+
 def invoice_issuer(who: Identity) -> Identity:
     """Issuing the month's invoices (every family, every structure) is an administrator's job."""
     return _caller(who, "admin")

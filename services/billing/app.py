@@ -8,8 +8,7 @@ from pathlib import Path
 from kit import clock, consistency
 from kit.service import APP_KEY, Service, pool_of
 from services.billing import demo, events, http
-from services.billing.domain import periods
-from services.billing.domain.errors import InvalidMonth
+from services.billing.domain.errors import InvalidMonth, MonthNotClosed
 from services.billing.provider import TestProvider
 from services.billing.service import OUTBOX, invoices
 from services.billing.settings import BillingSettings
@@ -33,16 +32,15 @@ async def provider_ctx(app):
 
 
 async def issue_invoices(settings: BillingSettings, pool) -> None:
-    """`python -m services.billing issue-invoices`: last month's invoices (PORTAIL_INVOICE_MONTH to choose)."""
-    today = clock.paris_today()
-    month = settings.invoice_month or periods.last_month(today)
+    """`python -m services.billing issue-invoices`: last month's invoices (PORTAIL_INVOICE_MONTH to choose
+    another closed month)."""
     try:
-        periods.month_range(month)
-    except InvalidMonth as exc:
-        print(f"PORTAIL_INVOICE_MONTH : {exc}", file=sys.stderr)
+        report = await invoices.issue_month(Store(pool), OUTBOX, settings.invoice_month, clock.paris_today(),
+                                            settings.invoice_due_days)
+    except (InvalidMonth, MonthNotClosed) as exc:
+        print(f"PORTAIL_INVOICE_MONTH : {exc.detail}", file=sys.stderr)
         raise SystemExit(2) from None
-    report = await invoices.issue_month(Store(pool), OUTBOX, month, today, settings.invoice_due_days)
-    print(f"Factures {month} : {report.invoices} émises, {report.total_cents / 100:.2f} € au total.")
+    print(f"Factures {report.month} : {report.invoices} émises, {report.total_cents / 100:.2f} € au total.")
 
 
 service = Service(

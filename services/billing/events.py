@@ -16,12 +16,18 @@ from contracts.dossier import DossierFamilyUpdatedV1
 from kit import consistency, projection
 from kit.service import Subscription
 from services.billing.domain.consumptions import Child
-from services.billing.service import OUTBOX, consumptions
+from services.billing.service import OUTBOX, consumption_batches, consumptions
 from services.billing.store import Tx, facts
 
 
 async def on_booking_transmitted(conn: asyncpg.Connection, envelope: Envelope[BookingTransmittedV1]) -> None:
     await consumptions.record_transmission(Tx(conn), OUTBOX, envelope.payload, envelope.event_id)
+
+
+async def on_booking_transmitted_many(conn: asyncpg.Connection,
+                                     envelopes: list[Envelope[BookingTransmittedV1]]) -> None:
+    """A batch of transmissions in bulk statements (docs/adr/0009)."""
+    await consumption_batches.record_transmissions(Tx(conn), OUTBOX, [(e.payload, e.event_id) for e in envelopes])
 
 
 async def on_booking_state(conn: asyncpg.Connection, envelope: Envelope[BookingStateV1]) -> None:
@@ -60,7 +66,7 @@ check_dossier = consistency.verdict_on_digest("billing", "dossier", facts.DOSSIE
 check_booking = consistency.verdict_on_digest("billing", "booking", facts.BOOKING_FACTS, facts.NAMES)
 
 SUBSCRIPTIONS = [
-    Subscription(BookingTransmittedV1, on_booking_transmitted),
+    Subscription(BookingTransmittedV1, on_booking_transmitted, on_booking_transmitted_many),
     Subscription(AuthFamilyChangedV1, on_family_changed),
     Subscription(AuthStructureChangedV1, on_structure_changed),
     Subscription(DossierFamilyUpdatedV1, on_family_updated),

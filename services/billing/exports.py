@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from kit.excel import excel_csv, safe_text
 from kit.fr import euros, euros_plain
 
 HEADER = ("Date", "Nom", "Prénom", "Activité", "Prix (€)", "Qté", "Total (€)")
 TOTAL_LABEL = "TOTAL(€)"
-BOM = "\ufeff"
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
 
@@ -43,37 +41,19 @@ def total_cents(rows: Sequence[ConsumptionRow]) -> int:
     return sum(row.total_cents for row in rows)
 
 
-def _safe_text(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (names are typed by families)."""
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def csv_bytes(rows: Sequence[ConsumptionRow], title: str) -> bytes:
-    """The export, for Excel in French: UTF-8 with BOM, ";" separated, CRLF line ends.
+    """The export, for Excel in French (kit/excel.py: UTF-8 with BOM, ";" separated, CRLF line ends).
 
     The header first, one line per row, then the closing total line ";;;;;TOTAL(€);78,77". Amounts carry
     no thousands separator so that the spreadsheet reads numbers. ``title`` is not written: a first line
     that is not the header would break the sort and filter of the sheet and the readers of the file (the
     caller names the file after it).
     """
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     del title  # part of the interface, not of the data (see above)
-    writer.writerow(HEADER)
-    for row in rows:
-        writer.writerow([
-            french_date(row.day),
-            _safe_text(row.last_name),
-            _safe_text(row.first_name),
-            _safe_text(row.activity),
-            euros_plain(row.unit_price_cents),
-            str(row.quantity),
-            euros_plain(row.total_cents),
-        ])
-    writer.writerow(["", "", "", "", "", TOTAL_LABEL, euros_plain(total_cents(rows))])
-    return (BOM + out.getvalue()).encode("utf-8")
+    lines = [[french_date(row.day), safe_text(row.last_name), safe_text(row.first_name), safe_text(row.activity),
+              euros_plain(row.unit_price_cents), str(row.quantity), euros_plain(row.total_cents)] for row in rows]
+    lines.append(["", "", "", "", "", TOTAL_LABEL, euros_plain(total_cents(rows))])
+    return excel_csv(HEADER, lines)
 
 
 def fold(text: str) -> str:

@@ -59,6 +59,24 @@ async def publish_tariff(request: web.Request) -> web.Response:
     return json_response({"tariff_id": str(tariff.tariff_id)}, status=201)
 
 
+async def tariff_history(request: web.Request) -> web.Response:
+    """An activity's tariff versions (newest first), which one is in force today and which are to come."""
+    try:
+        structure_id, activity_id = uuid.UUID(request.query["structure_id"]), uuid.UUID(request.query["activity_id"])
+    except (KeyError, ValueError):
+        raise web.HTTPBadRequest(text="structure_id et activity_id attendus") from None
+    today = clock.paris_today()
+    versions, in_force = await tariffs.history(_store(request), identity_of(request), structure_id, activity_id,
+                                               today)
+    return json_response({"versions": [{
+        "tariff_id": str(v.tariff_id), "effective_from": v.effective_from.isoformat(), "unit": v.unit,
+        "reduced_from_rank": v.reduced_from_rank,
+        "state": "in_force" if v == in_force else ("upcoming" if v.effective_from > today else "past"),
+        "brackets": [{"qf_max": b.qf_max, "price": euros(b.price_cents),
+                      "reduced_price": None if b.reduced_price_cents is None else euros(b.reduced_price_cents)}
+                     for b in v.brackets]} for v in versions]})
+
+
 # -- consumptions --------------------------------------------------------------------------------
 async def _history(request: web.Request, with_label: bool = False):
     found = await consumptions.history(_store(request), identity_of(request), request.query.get("family_id"),
@@ -129,7 +147,8 @@ async def invoice_document(request: web.Request) -> web.Response:
 
 
 class IssueIn(BaseModel):
-    month: str = Field(max_length=20, description="AAAA-MM")
+    month: str | None = Field(default=None, max_length=20, description="AAAA-MM, a closed month; by default "
+                                                                        "last month")
 
 
 async def issue_invoices(request: web.Request) -> web.Response:
@@ -137,7 +156,7 @@ async def issue_invoices(request: web.Request) -> web.Response:
     body = await read_model(request, IssueIn)
     report = await invoices.issue_requested(_store(request), OUTBOX, identity_of(request), body.month,
                                             clock.paris_today())
-    return json_response({"invoices": report.invoices, "total_cents": report.total_cents})
+    return json_response({"invoices": report.invoices, "total_cents": report.total_cents, "month": report.month})
 
 
 class PaymentIn(BaseModel):
@@ -202,6 +221,7 @@ async def provider_settle(request: web.Request) -> web.Response:
 def routes(app: web.Application) -> None:
     r = app.router
     r.add_post("/v1/tariffs", publish_tariff)
+    r.add_get("/v1/tariffs", tariff_history)
     r.add_get("/v1/consumptions", consumptions_page)
     r.add_get("/v1/consumptions/export.csv", consumptions_csv)
     r.add_get("/v1/consumptions/export.pdf", consumptions_pdf_export)

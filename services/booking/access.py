@@ -133,3 +133,14 @@ def require_decision(who: Identity, request_structure: uuid.UUID | None) -> None
     require_staff(who)
     if not manages(who, request_structure):
         raise NotFound(REQUEST_NOT_FOUND)
+
+
+def family_bookings_scope(who: Identity, family_structures: Collection[uuid.UUID]) -> list[uuid.UUID] | None:
+    """Staff see a family's bookings (from its page) in the activities of their structures, when the family
+    belongs to one of them (NotFound otherwise); an administrator every booking (None: no filter)."""
+    require_staff(who)
+    if who.role == "admin":
+        return None
+    if not set(family_structures) & set(who.structures):
+        raise NotFound("Famille introuvable.")
+    return list(who.structures)

@@ -17,11 +17,12 @@ from contracts.consistency import (
     ConsistencyCheckRequestedV1,
     DossierFactsDigestV1,
 )
-from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
+from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesPublishedV1, DossierHouseRulesSignedV1
 from kit import consistency
 from kit.logging import get_logger
 from kit.service import Service, Subscription, pool_of
 from services.booking import demo, events, http
+from services.booking.http import admission
 from services.booking.service import transmission
 from services.booking.settings import BookingSettings
 from services.booking.store import Database
@@ -53,6 +54,7 @@ service = Service(
         Subscription(AuthStructureChangedV1, events.on_structure_changed),
         Subscription(AuthFamilyChangedV1, events.on_family_changed),
         Subscription(DossierHouseRulesSignedV1, events.on_house_rules_signed),
+        Subscription(DossierHouseRulesPublishedV1, events.on_house_rules_published),
         Subscription(BillingTariffPublishedV1, events.on_tariff_published),
         Subscription(DossierFamilyUpdatedV1, events.on_family_updated),
         Subscription(ConsistencyCheckRequestedV1, events.digest_on_request),
@@ -60,5 +62,6 @@ service = Service(
         Subscription(DossierFactsDigestV1, events.check_dossier),
     ],
     commands={"transmit": transmit, "demo": demo.load},
+    contexts=[admission.workers],  # the waiting room's workers (docs/adr/0008)
 )
 service.commands["resync"] = consistency.resync_command("booking", events.resync, lambda: service.args)

@@ -14,7 +14,7 @@ from contracts import Envelope
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.billing import BillingTariffPublishedV1
 from contracts.consistency import BookingFactsDigestV1
-from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesSignedV1
+from contracts.dossier import DossierFamilyUpdatedV1, DossierHouseRulesPublishedV1, DossierHouseRulesSignedV1
 from kit import consistency, projection
 from kit.logging import get_logger
 from services.booking.service import transmission
@@ -50,9 +50,18 @@ async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFam
 async def on_house_rules_signed(conn: asyncpg.Connection, envelope: Envelope[DossierHouseRulesSignedV1]) -> None:
     e = envelope.payload
     await projection.upsert(
-        conn, "house_rules_signed", {"child_id": e.child_id, "structure_id": e.structure_id, "signed_at": e.signed_at},
+        conn, "house_rules_signed", {"child_id": e.child_id, "structure_id": e.structure_id, "signed_at": e.signed_at,
+                                     "school_year": e.school_year, "version": e.version},
         conflict=["child_id", "structure_id"], kind="house_rules", key=(e.child_id, e.structure_id),
         version=e.signed_at, structure_id=e.structure_id)
+
+
+async def on_house_rules_published(conn: asyncpg.Connection,
+                                   envelope: Envelope[DossierHouseRulesPublishedV1]) -> None:
+    """A new version of a structure's règlement for a school year: older signatures of that year stop
+    opening booking (store/sessions.py) until the family signs again. Versions only go up."""
+    await Store(conn).save_house_rules_version(envelope.payload.structure_id, envelope.payload.school_year,
+                                               envelope.payload.version, envelope.payload.published_at)
 
 
 async def on_tariff_published(conn: asyncpg.Connection, envelope: Envelope[BillingTariffPublishedV1]) -> None:

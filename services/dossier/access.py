@@ -10,6 +10,11 @@ services/dossier/service/ asks here; nothing else decides.
   the family's. Documents follow their sheet.
 - An administrator does what staff do, for every structure (drafts stay the family's for them too),
   opens campaigns and reads the audit of health-data reads.
+- Staff (and administrators) read the roster flags of the children of a structure they manage
+  (services/dossier/service/roster.py), never those of another structure's children.
+- Staff follow the campaign of a structure they manage (how far its families have got), remind its
+  families that have not started, and publish its règlement intérieur; an administrator for every
+  structure. A parent reads the règlement of the structures of its own règlement sheets.
 - Every read of health data (health sheets and health documents) by someone other than the family is
   audited (ADR 0004): `audited` says when.
 
@@ -37,6 +42,8 @@ NOT_ADMIN = "Réservé aux administrateurs du portail."
 SIGN_IN = "Connectez-vous pour accéder au dossier."
 SHEET_NOT_FOUND = "Fiche introuvable."
 DOCUMENT_NOT_FOUND = "Pièce introuvable."
+HOUSE_RULES_NOT_FOUND = "Règlement intérieur introuvable."
+NOT_YOUR_STRUCTURE = "Vous ne gérez pas cette structure."
 
 
 # -- decisions ----------------------------------------------------------------------------------------------
@@ -100,6 +107,29 @@ def require_signed_in(who: Identity) -> Identity:
     return who
 
 
+def require_roster(who: Identity, structure_id: uuid.UUID) -> None:
+    """A roster's flags (and the day summary) are for staff of the structure, administrators."""
+    require_staff(who)
+    if not manages_any(who, {structure_id}):
+        raise Forbidden(NOT_YOUR_STRUCTURE)
+
+
+def require_structure_staff(who: Identity, structure_id: uuid.UUID) -> None:
+    """The campaign's follow-up, the reminders and the règlement of a structure: its staff, administrators."""
+    require_staff(who)
+    if not manages_any(who, {structure_id}):
+        raise Forbidden(NOT_STAFF)
+
+
+def require_house_rules(who: Identity, structure_id: uuid.UUID, own_rules_structures: Collection[uuid.UUID]) -> None:
+    """A règlement's file: staff of its structure (administrators), or a family with a règlement sheet for
+    that structure (`own_rules_structures`); anyone else is told it does not exist."""
+    allowed = structure_id in own_rules_structures if who.role == "parent" else (
+        who.role in STAFF and manages_any(who, {structure_id}))
+    if not allowed:
+        raise NotFound(HOUSE_RULES_NOT_FOUND)
+
+
 def sheet_structures(children_structures: Collection[uuid.UUID], sheet_structure: uuid.UUID | None) -> set[uuid.UUID]:
     """The structures a sheet is about: its child's (or for a family's own sheet those of all its
     children), and the one it is for (e.g. a règlement intérieur)."""
@@ -136,3 +166,17 @@ def require_own_document(who: Identity, family_id: uuid.UUID) -> None:
     require_family(who)
     if not owns(who, family_id):
         raise NotFound(DOCUMENT_NOT_FOUND)
+
+
+# -- a family's page (staff): the state of its sheets, never their content; its address ------------------------
+def may_see_sheet_state(who: Identity, structures: Collection[uuid.UUID]) -> bool:
+    """Staff see the state (not the content) of every sheet about their structures, a draft's too: "À
+    remplir" or "Brouillon" tells them what the family still has to do."""
+    return who.role in STAFF and manages_any(who, structures)
+
+
+def address_scope(who: Identity) -> list[uuid.UUID] | None:
+    """The structures whose families staff may find by address (theirs; an administrator all: None). The
+    address is read from a transmitted or reviewed family sheet only, never a draft."""
+    require_staff(who)
+    return None if who.role == "admin" else list(who.structures)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from kit import consistency
 from kit.service import APP_KEY, Service, pool_of
-from services.dossier import demo, events, http
+from services.dossier import campaign_http, demo, events, family_http, http
 from services.dossier.domain.crypto import Sealer
 from services.dossier.domain.storage import FileSystemStorage
 from services.dossier.service import Vault, maintenance
@@ -24,6 +24,8 @@ async def vault(app):
 
 def routes(app) -> None:
     http.routes(app)
+    campaign_http.routes(app)
+    family_http.routes(app)
     consistency.owner_routes(app, pool_of, events.OWNER, events.DossierFactsDigestV1, events.facts.OWNED_FACTS,
                              events.facts.STRUCTURE_NAMES, events.resync)
     consistency.consumer_routes(app, pool_of)

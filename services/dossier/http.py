@@ -22,7 +22,7 @@ from contracts.errors import NotFound
 from kit.http import identity_of, json_response, path_uuid, problem, read_model
 from kit.service import pool_of
 from services.dossier import access
-from services.dossier.service import OUTBOX, Vault, archive, contacts, documents, sheets, staff
+from services.dossier.service import OUTBOX, Vault, archive, contacts, documents, roster, sheets, staff
 from services.dossier.service.errors import FileTooLarge, Incomplete
 from services.dossier.store import Contact, Document, Store
 
@@ -68,9 +68,13 @@ async def dossier(request: web.Request) -> web.Response:
 async def sheet(request: web.Request) -> web.Response:
     who = identity_of(request)
     detail = await sheets.sheet(_store(request), who, path_uuid(request, "sheet_id", "Fiche"))
+    rules = detail.house_rules  # a règlement sheet: the version to read, and the one signed
     return json_response({**_summary(detail.view), "data": detail.view.sheet.data,
                           "documents": [_document(d) for d in detail.documents], "editable": detail.editable,
-                          "limits": documents.LIMITS})
+                          "limits": documents.LIMITS,
+                          "house_rules": {"id": str(rules.id), "version": rules.version,
+                                          "school_year": rules.school_year} if rules else None,
+                          "house_rules_version": detail.view.sheet.house_rules_version})
 
 
 async def save_draft(request: web.Request) -> web.Response:
@@ -217,6 +221,27 @@ async def audit(request: web.Request) -> web.Response:
                                     for r in reads]})
 
 
+# -- staff: the rosters' flags and the day summary (only what a roster shows, never a sheet) --------------
+def _person(p) -> dict:
+    return {"name": p.name, "relationship": p.relationship, "phone": p.phone}
+
+
+async def roster_flags(request: web.Request) -> web.Response:
+    found = await roster.roster_flags(_store(request), identity_of(request), await read_model(request, roster.RosterIn))
+    return json_response({"children": [
+        {"child_id": str(f.child_id), "pai": f.pai, "diets": f.diets, "image_rights": f.image_rights,
+         "pick_up": [_person(p) for p in f.pick_up], "emergency": [_person(p) for p in f.emergency]}
+        for f in found]})
+
+
+async def day_summary(request: web.Request) -> web.Response:
+    count = await roster.day_summary(_store(request), identity_of(request), await read_model(request, roster.SummaryIn))
+    return json_response({"meals": count.meals, "no_pork": count.no_pork, "vegetarian": count.vegetarian,
+                          "pai": count.pai, "activities": [
+                              {"key": a.key, "children": a.children, "pai": a.pai, "no_pork": a.no_pork,
+                               "vegetarian": a.vegetarian} for a in count.activities]})
+
+
 def routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/v1/dossier", dossier)
@@ -237,3 +262,5 @@ def routes(app: web.Application) -> None:
     r.add_get("/v1/staff/sheets/{sheet_id}", staff_sheet)
     r.add_post("/v1/staff/sheets/{sheet_id}/review", review)
     r.add_get("/v1/audit", audit)
+    r.add_post("/v1/staff/roster-flags", roster_flags)
+    r.add_post("/v1/staff/day-summary", day_summary)

@@ -4,6 +4,7 @@
   is about when one is known (the digest of a structure, a waiting-list promotion, a payment ticket,
   the review of a child's sheet). A delivery about no structure (a password reset, an account mail, a
   family's own sheet) is seen by administrators only: staff see nothing of it.
+- Staff see the morning digest's status of their structures (not run it).
 - An administrator sees every delivery and may run the digest now.
 - Families see nothing here: their mails are in their mailbox."""
 
@@ -17,6 +18,7 @@ from kit.identity import Identity
 
 NOT_STAFF = "Vous n'avez pas accès au journal des envois."
 NOT_ADMIN = "Réservé aux administrateurs du portail."
+NOT_YOUR_STRUCTURE = "Vous ne gérez pas cette structure."
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,13 @@ def delivery_scope(who: Identity) -> DeliveryScope:
     if who.role == "staff":
         return DeliveryScope(everything=False, structures=frozenset(who.structures))
     raise Forbidden(NOT_STAFF)
+
+
+def require_structure(who: Identity, structure_id: uuid.UUID) -> Identity:
+    """The digest's status of a structure: its staff, administrators."""
+    if who.role == "admin" or (who.role == "staff" and structure_id in who.structures):
+        return who
+    raise Forbidden(NOT_YOUR_STRUCTURE)
 
 
 def require_admin(who: Identity) -> Identity:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kit import consistency
 from kit.service import APP_KEY, Service, pool_of
-from services.notify import events, http
+from services.notify import events, http, resends_http, status_http
 from services.notify.mailer import Mailer
 from services.notify.service import digest_runs
 from services.notify.service.sending import DeliverySender
@@ -18,7 +18,8 @@ async def delivery_sender(app):
     svc = app[APP_KEY]
     s: NotifySettings = svc.settings
     mailer = Mailer(s.smtp_host, s.smtp_port, s.smtp_tls, s.smtp_username, s.smtp_password, s.smtp_timeout_seconds)
-    sender = DeliverySender(svc.pool, s.database_url, mailer, s.mail_from, s.delivery_poll_seconds, s.retry_delays)
+    sender = DeliverySender(svc.pool, s.database_url, mailer, s.mail_from, s.delivery_poll_seconds, s.retry_delays,
+                            sessions=s.smtp_sessions, rate_per_second=s.smtp_rate_per_second)
     task = asyncio.create_task(sender.run(), name="notify-delivery-sender")
     yield
     await sender.stop()
@@ -55,6 +56,8 @@ async def digest_command(settings: NotifySettings, pool) -> None:
 
 def routes(app) -> None:
     http.routes(app)
+    status_http.routes(app)
+    resends_http.routes(app)
     consistency.consumer_routes(app, pool_of)
 
 

@@ -16,7 +16,7 @@ from contracts.auth import AuthFamilyContactsV1
 from contracts.billing import BillingPaymentReceivedV1
 from contracts.booking import BookingWaitlistPromotedV1
 from contracts.consistency import AuthFactsDigestV1
-from contracts.dossier import DossierSheetReviewedV1
+from contracts.dossier import DossierReminderV1, DossierSheetReviewedV1
 from kit import consistency, projection
 from kit.logging import get_logger
 from kit.service import Subscription
@@ -67,6 +67,13 @@ async def on_booking_transmitted(conn: asyncpg.Connection, envelope: Envelope[Bo
                                 event.structure_name, event.model_dump_json())
 
 
+async def on_booking_transmitted_many(conn: asyncpg.Connection, envelopes: list[Envelope[BookingTransmittedV1]]) -> None:
+    """A batch of transmissions stored in one statement (docs/adr/0009)."""
+    await STORE.insert_movements(conn, [
+        (e.event_id, e.payload.transmission_id, e.payload.family_id, e.payload.structure_id, e.payload.structure_name,
+         e.payload.model_dump_json()) for e in envelopes])
+
+
 def family_mail_effects(settings: Callable[[], NotifySettings]):
     """The effects that write a family's mail about an event, their link to the portal from the running
     service's settings (`settings()`: the subscriptions are declared before the settings are read)."""
@@ -96,14 +103,27 @@ def family_mail_effects(settings: Callable[[], NotifySettings]):
     return on_waitlist_promoted, on_sheet_reviewed, on_payment_received
 
 
+def reminder_effect(settings: Callable[[], NotifySettings]):
+    """Staff remind a family that has not started its dossier (dossier decides who, once a day)."""
+
+    async def on_dossier_reminder(conn: asyncpg.Connection, envelope: Envelope[DossierReminderV1]) -> None:
+        e = envelope.payload
+        params = deliveries.dossier_reminder_params(e.structure_name, e.school_year, settings().portal_url)
+        await _rendered(envelope, "dossier_reminder", deliveries.family_delivery(
+            conn, STORE, envelope.event_id, e.family_id, mail_choice.DOSSIER_REMINDER, params, e.structure_id))
+
+    return on_dossier_reminder
+
+
 def subscriptions(settings: Callable[[], NotifySettings]) -> list[Subscription]:
     on_waitlist_promoted, on_sheet_reviewed, on_payment_received = family_mail_effects(settings)
     return [
         Subscription(NotifySendV1, on_notify_send),
         Subscription(AuthFamilyContactsV1, on_family_contacts),
-        Subscription(BookingTransmittedV1, on_booking_transmitted),
+        Subscription(BookingTransmittedV1, on_booking_transmitted, on_booking_transmitted_many),
         Subscription(BookingWaitlistPromotedV1, on_waitlist_promoted),
         Subscription(DossierSheetReviewedV1, on_sheet_reviewed),
         Subscription(BillingPaymentReceivedV1, on_payment_received),
         Subscription(AuthFactsDigestV1, check_auth),
+        Subscription(DossierReminderV1, reminder_effect(settings)),
     ]

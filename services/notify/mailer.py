@@ -1,5 +1,7 @@
 """SMTP: the message of a delivery (its Message-ID the same at every attempt), one session kept open
-while there is mail to send (aiosmtplib), and what a server's refusal means (permanent or not)."""
+while there is mail to send (aiosmtplib; the sender runs several such sessions in parallel, each its own
+`Mailer`), the rate the relay accepts (`RateLimit`, shared by the sessions), and what a server's refusal
+means (permanent or not)."""
 
 from __future__ import annotations
 
@@ -74,6 +76,10 @@ class Mailer:
             raise
         return answer
 
+    def copy(self) -> Mailer:
+        """Another session to the same server, with the same settings."""
+        return Mailer(self.host, self.port, self.tls, self.username, self.password, self.timeout)
+
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None and client.is_connected:
@@ -81,6 +87,29 @@ class Mailer:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError, TimeoutError):
                 client.close()
+
+
+class RateLimit:
+    """At most `per_second` hand-offs per second over every session of a sender (real relays throttle,
+    and refuse with 421/451 past their rate); 0: no limit. Spaced evenly, with a burst of one second."""
+
+    def __init__(self, per_second: float = 0, clock=None):
+        self.per_second = per_second
+        self._clock = clock or (lambda: asyncio.get_running_loop().time())
+        self._next: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if self.per_second <= 0:
+            return
+        async with self._lock:
+            now = self._clock()
+            interval = 1.0 / self.per_second
+            # the schedule may lag behind now by a second at most: a burst after a quiet time is bounded
+            slot = now if self._next is None else max(self._next, now - 1.0 + interval)
+            self._next = slot + interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
 
 def smtp_answer(exc: BaseException) -> str:

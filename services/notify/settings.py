@@ -20,6 +20,9 @@ class NotifySettings(ServiceSettings):
     # Growing delays between attempts after a temporary SMTP failure; after the last, the mail is "failed".
     retry_delays_seconds: str = Field(default="30,120,600,1800,3600", pattern=r"^\d+(\.\d+)?(,\d+(\.\d+)?)*$")
     delivery_poll_seconds: float = Field(default=5, gt=0)
+    # SMTP sessions sending in parallel, and the relay's limit in mails per second over all of them (0: none)
+    smtp_sessions: int = Field(default=8, ge=1, le=64)
+    smtp_rate_per_second: float = Field(default=0, ge=0)
 
     @property
     def retry_delays(self) -> tuple[float, ...]:

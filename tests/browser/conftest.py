@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
+from tests.browser.accessibility import AxeChecker
 from tests.portal import portal as running_portal
 
 CHROMIUM = "/usr/bin/chromium"
@@ -57,8 +58,10 @@ def is_csp_violation(text: str) -> bool:
 async def open_page(chromium):
     """`await open_page(viewport)`: a page in a fresh browser context (no cookies, downloads allowed),
     in French and Paris time, closed after the test. The test fails if the Content-Security-Policy
-    blocked anything (an inline script, handler or style) on any page it opened."""
+    blocked anything (an inline script, handler or style) on any page it opened, or if axe-core found
+    an accessibility violation on any page it opened (tests/browser/accessibility.py)."""
     contexts = []
+    axe = AxeChecker()
     violations: list[str] = []
 
     def on_console(message):
@@ -70,10 +73,13 @@ async def open_page(chromium):
                                              accept_downloads=True, **options)
         context.set_default_timeout(15_000)
         context.on("console", on_console)
+        await axe.watch(context, viewport)
         contexts.append(context)
         return await context.new_page()
 
     yield _open
+    await axe.finish()
     for context in contexts:
         await context.close()
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+    assert not axe.violations, "axe-core violations:\n" + "\n".join(axe.violations)

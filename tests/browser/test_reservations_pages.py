@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.browser.test_journeys import shot
 from tests.e2e.test_bookings import CARTEVILLE, MONTH, MONTH_END, MONTH_KEY, Api, new_family
 from tests.portal import open_activities
 
@@ -132,6 +133,8 @@ async def test_month_tool_recap_confirm_cancel_and_follow_up_on_a_desktop(portal
         await page.get_by_role("button", name=f"Annuler la réservation du {spoken(d)}").click()
         await expect(page.locator(f"td.jour[data-date='{d.isoformat()}']")).to_have_class(
             re.compile(r"\battente-cancel\b"))
+        # the focus is back on the day just clicked (keyboard users go on from there)
+        await expect(page.locator(f"td.jour[data-date='{d.isoformat()}'] button")).to_be_focused()
     await expect(page.locator("td.jour.attente-cancel")).to_have_count(2)
     await page.get_by_role("button", name="Valider", exact=True).click()
     cancellations = page.locator("table", has=page.locator("caption", has_text="Vos demandes d'annulations"))
@@ -232,6 +235,21 @@ async def test_day_view_hours_and_copy_to_a_second_child_on_a_phone(portal, acti
     await expect(page.locator("table.resultat tbody tr")).to_have_text(re.compile("Acceptée"))
     follow = await parent.call("GET", "/api/v1/booking/follow-up")
     assert [(line["arrival"], line["departure"]) for line in follow["lines"]] == [("07:35", "08:10")]
+
+    # the follow-up on a phone: stacked rows, every column with its name, nothing clipped
+    await page.goto(f"{portal.url}/reservations/suivi")
+    row = page.locator("table.suivi tbody tr").first
+    for label, cell in (("Date", 0), ("Activité", 1), ("Personne", 2), ("Heure Arr", 3), ("Heure Dép", 4),
+                        ("Coût*", 5), ("État", 6)):
+        td = row.locator("td").nth(cell)
+        await expect(td).to_be_visible()
+        assert await td.evaluate("td => getComputedStyle(td, '::before').content") == f'"{label} : "'
+        box = await td.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (label, box)
+    await expect(row).to_contain_text("07:35")
+    await expect(row).to_contain_text("Acceptée")
+    await no_horizontal_scroll(page, PHONE["width"])
+    await shot(page, "telephone-suivi.png")  # for the README
 
     # Léo's canteen month, copied to Marina's morning club: Thursdays and Fridays cannot be imported
     await page.goto(f"{portal.url}/reservations?mois={MONTH_KEY}&activite={ids['cantine']}")

@@ -55,6 +55,17 @@ class FakeStore:
     async def movements_for_update(self, _conn, family_id, structure_id):
         return [m for m in self.movements.get((family_id, structure_id), []) if m.event_id not in self.digested]
 
+    async def movements_of_pairs(self, conn, pairs):
+        found = {pair: await self.movements_for_update(conn, *pair) for pair in pairs}
+        return {pair: moves for pair, moves in found.items() if moves}
+
+    async def families_contacts(self, _conn, family_ids):
+        return {f: self.contacts[f] for f in family_ids if f in self.contacts}
+
+    async def insert_deliveries(self, conn, deliveries):
+        for delivery in deliveries:
+            await self.insert_delivery(conn, delivery)
+
     async def mark_digested(self, _conn, event_ids, run_id):
         self.digested.update(dict.fromkeys(event_ids, run_id))
 

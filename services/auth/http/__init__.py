@@ -37,8 +37,8 @@ def answering(handler):
 
 
 def routes(app: web.Application) -> None:
-    from services.auth.http import accounts, families, structures
+    from services.auth.http import accounts, families, family_search, structures
 
     app[HASHER] = PasswordHasher()
-    for method, path, handler in (*structures.ROUTES, *accounts.ROUTES, *families.ROUTES):
+    for method, path, handler in (*structures.ROUTES, *accounts.ROUTES, *families.ROUTES, *family_search.ROUTES):
         app.router.add_route(method, path, answering(handler))

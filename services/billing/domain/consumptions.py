@@ -1,4 +1,5 @@
-"""Consumption lines: what a transmitted booking costs (priced with contracts/pricing.py from the tariff
+"""Consumption lines: what a transmitted booking costs (the price its line carries, settled by booking's
+transmission with contracts/pricing.py: docs/adr/0003; else priced here with the same rule from the tariff
 of the day, the family's quotient and the child's rank), what its cancellation does (a line not yet
 invoiced goes away, an invoiced one is credited), and the event that tells other systems."""
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, time
 
 from contracts.billing import BillingConsumptionRecordedV1
-from contracts.pricing import Tariff, child_ranks, price
+from contracts.pricing import Price, Tariff, child_ranks, price
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class Booked:
     day: date
     arrival: time | None = None
     departure: time | None = None
+    price: Price | None = None  # the price the transmission settled (and the family's follow-up shows)
+
+
+def carried(line) -> Price | None:
+    """The price a transmitted line (or a republished booking state) carries; None when it carries none (a
+    day without a tariff at booking, an event of a producer before 0.2): the line is then priced here."""
+    if line.unit_price_cents is None or line.quantity is None or line.total_cents is None:
+        return None
+    return Price(line.unit_price_cents, line.quantity, line.total_cents)
 
 
 def is_charged(kind: str, outcome: str) -> bool:
@@ -71,9 +81,10 @@ def ranks(siblings: Sequence[Child]) -> dict[uuid.UUID, int]:
 
 def charge(booked: Booked, consumption_id: uuid.UUID, versions: Sequence[Tariff], quotient: int | None,
            rank: int) -> tuple[Consumption, bool]:
-    """The consumption line of an accepted booking, and whether a tariff priced it: without one for the
-    day, the line is recorded at 0 until staff publish one."""
-    found = price(versions, booked.day, quotient, rank, booked.arrival, booked.departure)
+    """The consumption line of an accepted booking, and whether it is priced: at the price its transmission
+    carries (the one the family was shown: one line, one price), else with the tariff of the day, the
+    quotient and the rank billing knows; without either, the line is recorded at 0 until staff publish one."""
+    found = booked.price or price(versions, booked.day, quotient, rank, booked.arrival, booked.departure)
     unit, quantity, total = found if found else (0, 1, 0)
     return Consumption(
         id=consumption_id, family_id=booked.family_id, structure_id=booked.structure_id, child_id=booked.child_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contracts.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 
 __all__ = ["AlreadyPaid", "BadRequest", "CallbackRefused", "Forbidden", "InvalidAmount", "InvalidMonth",
-           "NotConfirmed", "OnlinePaymentOff", "TariffExists", "Unknown", "UnknownPayment"]
+           "MonthNotClosed", "NotConfirmed", "OnlinePaymentOff", "TariffExists", "Unknown", "UnknownPayment"]
 
 
 class BadRequest(DomainError):
@@ -23,6 +23,12 @@ class InvalidMonth(DomainError, ValueError):
     """A month that is not AAAA-MM within the years billing knows; the message is French."""
 
     status, title = 400, "Mois invalide"
+
+
+class MonthNotClosed(Conflict):
+    """Invoices asked for a month that is not over yet (the current one or a later one)."""
+
+    title = "Mois non clos"
 
 
 class InvalidAmount(Invalid):

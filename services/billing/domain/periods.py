@@ -1,12 +1,12 @@
 """The months billing answers for: "AAAA-MM" read into its first and last days, the months around it, and
-the month the invoices are issued for (the one before today's)."""
+the month the invoices are issued for (a closed one: by default the one before today's)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
 
-from services.billing.domain.errors import InvalidMonth
+from services.billing.domain.errors import InvalidMonth, MonthNotClosed
 
 # A bound keeps every date computed around a month (the month before, the month after) a valid date,
 # and makes a typing error ("20266-01", "0000-00") a refusal, not a crash.
@@ -43,3 +43,17 @@ def neighbours(start: date) -> tuple[str, str]:
 def last_month(today: date) -> str:
     """The month invoiced by default: the one before today's."""
     return month_key(today.replace(day=1) - timedelta(days=1))
+
+
+def closed_month(month: str | None, today: date) -> tuple[str, date, date]:
+    """The month invoices are issued for and its first and last days: the one asked for, by default last
+    month; only once it is over (its last day is before `today`), so that an invoice bills days up to the end
+    of its month and never a day still to come. MonthNotClosed (French message) for the current month or a
+    later one; InvalidMonth for what is not a month."""
+    month = month or last_month(today)
+    start, end = month_range(month)
+    if end >= today:
+        opens = end + timedelta(days=1)
+        raise MonthNotClosed(f"Le mois {month} n'est pas terminé : ses factures ne peuvent être émises qu'à partir "
+                             f"du {opens:%d/%m/%Y} (par défaut, les factures sont celles du mois dernier).")
+    return month, start, end

@@ -22,9 +22,9 @@ log = get_logger(__name__)
 
 
 async def record_transmission(tx: Tx, outbox: Outbox, event: BookingTransmittedV1, event_id: uuid.UUID) -> None:
-    """Accepted → a consumption line priced with the tariff of the day, the family's quotient and the
-    child's rank; cancelled → the line removed, or credited if already invoiced; waiting list, refusal →
-    nothing to pay. A transmission received twice records nothing twice."""
+    """Accepted → a consumption line at the price the line carries (else priced with the tariff of the day,
+    the family's quotient and the child's rank); cancelled → the line removed, or credited if already
+    invoiced; waiting list, refusal → nothing to pay. A transmission received twice records nothing twice."""
     await tx.record_movements(event_id, [
         (line.booking_id, event.transmission_id, event.family_id, event.structure_id, line.child_id,
          line.activity_id, line.activity_name, line.date, line.kind, line.outcome) for line in event.lines])
@@ -35,11 +35,7 @@ async def record_transmission(tx: Tx, outbox: Outbox, event: BookingTransmittedV
         if rules.is_charged(line.kind, line.outcome):
             if line.activity_id not in versions:
                 versions[line.activity_id] = await tx.tariff_versions(event.structure_id, line.activity_id)
-            booked = rules.Booked(
-                booking_id=line.booking_id, family_id=event.family_id, structure_id=event.structure_id,
-                child_id=line.child_id, first_name=line.child_first_name, last_name=line.child_last_name,
-                activity_id=line.activity_id, activity_name=line.activity_name, day=line.date,
-                arrival=line.arrival, departure=line.departure)
+            booked = booked_line(event, line)
             charge, priced = rules.charge(booked, uuid.uuid4(), versions[line.activity_id], quotient,
                                           ranks.get(line.child_id, 1))
             if not priced:
@@ -49,6 +45,15 @@ async def record_transmission(tx: Tx, outbox: Outbox, event: BookingTransmittedV
                 await outbox.add(tx.conn, rules.recorded(charge))
         elif line.kind == "cancel":
             await cancel(tx, outbox, line.booking_id, event_id)
+
+
+def booked_line(event: BookingTransmittedV1, line) -> rules.Booked:
+    """A transmitted line as billing prices it (one by one here, in batches in consumption_batches.py)."""
+    return rules.Booked(
+        booking_id=line.booking_id, family_id=event.family_id, structure_id=event.structure_id,
+        child_id=line.child_id, first_name=line.child_first_name, last_name=line.child_last_name,
+        activity_id=line.activity_id, activity_name=line.activity_name, day=line.date,
+        arrival=line.arrival, departure=line.departure, price=rules.carried(line))
 
 
 async def cancel(tx: Tx, outbox: Outbox, booking_id: uuid.UUID, event_id: uuid.UUID) -> None:
@@ -85,7 +90,8 @@ async def repair(tx: Tx, outbox: Outbox, state: BookingStateV1, event_id: uuid.U
         booking_id=state.booking_id, family_id=state.family_id, structure_id=state.structure_id,
         child_id=state.child_id, first_name=child.first_name if child else "",
         last_name=child.last_name if child else "", activity_id=state.activity_id,
-        activity_name=state.activity_name, day=state.date, arrival=state.arrival, departure=state.departure)
+        activity_name=state.activity_name, day=state.date, arrival=state.arrival, departure=state.departure,
+        price=rules.carried(state))
     ranks = rules.ranks(await tx.children_of(state.family_id))
     charge, _priced = rules.charge(booked, uuid.uuid4(), await tx.tariff_versions(state.structure_id, state.activity_id),
                                    await tx.quotient(state.family_id), ranks.get(state.child_id, 1))

@@ -23,14 +23,17 @@ STATUS_LABELS = rules.STATUS_LABELS
 class IssueReport:
     invoices: int = 0
     total_cents: int = 0
+    month: str = ""
 
 
-async def issue_month(store: Store, outbox: Outbox, month: str, today: date, due_days: int = 30) -> IssueReport:
-    """One invoice per family and structure for the month's uninvoiced consumptions, each in its own
-    transaction. Run twice, it issues nothing twice (the lines are taken by the first run).
-    InvalidMonth for a month billing does not know."""
-    period = periods.month_range(month)
-    report = IssueReport()
+async def issue_month(store: Store, outbox: Outbox, month: str | None, today: date,
+                      due_days: int = 30) -> IssueReport:
+    """One invoice per family and structure for a closed month's uninvoiced consumptions (by default last
+    month's: periods.closed_month), each in its own transaction; only lines of the month's days are billed.
+    Run twice, it issues nothing twice (the lines are taken by the first run). InvalidMonth for a month
+    billing does not know, MonthNotClosed for one not over yet."""
+    month, *period = periods.closed_month(month, today)
+    report = IssueReport(month=month)
     async with store.reading() as tx:
         groups = await tx.uninvoiced_groups(*period)
     for family_id, structure_id in groups:
@@ -52,11 +55,10 @@ def may_issue(who: Identity) -> None:
     access.invoice_issuer(who)
 
 
-async def issue_requested(store: Store, outbox: Outbox, who: Identity, month: str, today: date,
+async def issue_requested(store: Store, outbox: Outbox, who: Identity, month: str | None, today: date,
                           due_days: int = 30) -> IssueReport:
-    """An administrator asks for a month's invoices."""
+    """An administrator asks for a closed month's invoices (last month's when none is named)."""
     may_issue(who)
-    periods.month_range(month)
     return await issue_month(store, outbox, month, today, due_days)
 
 

@@ -4,9 +4,10 @@ keeps a copy to show the same costs, ADR 0003)."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from contracts.billing import BillingTariffPublishedV1
-from contracts.pricing import Tariff
+from contracts.pricing import Tariff, current_tariff
 from kit.identity import Identity
 from services.billing import access
 from services.billing.domain.errors import TariffExists
@@ -31,3 +32,12 @@ async def save(tx: Tx, outbox: Outbox, structure_id: uuid.UUID, activity_name: s
     await outbox.add(tx.conn, BillingTariffPublishedV1(structure_id=structure_id, activity_name=activity_name,
                                                        tariff=tariff))
     return True
+
+
+async def history(store: Store, who: Identity, structure_id: uuid.UUID, activity_id: uuid.UUID,
+                  today: date) -> tuple[list[Tariff], Tariff | None]:
+    """The activity's versions published by the structure, newest first, and the one in force today."""
+    access.tariff_reader(who, structure_id)
+    async with store.reading() as tx:
+        versions = await tx.tariff_versions(structure_id, activity_id)
+    return sorted(versions, key=lambda v: v.effective_from, reverse=True), current_tariff(versions, today)

@@ -11,13 +11,16 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from services.billing.store.accounts import AccountQueries
+from services.billing.store.batches import BatchQueries
+from services.billing.store.online import OnlineQueries
 from services.billing.store.payments import PaymentQueries
 from services.billing.store.projections import ProjectionQueries
+from services.billing.store.tax import TaxQueries
 
 __all__ = ["Store", "Tx"]
 
 
-class Tx(ProjectionQueries, AccountQueries, PaymentQueries):
+class Tx(ProjectionQueries, AccountQueries, PaymentQueries, BatchQueries, TaxQueries):
     """The named queries of billing over one connection (in the caller's transaction, if any)."""
 
     def __init__(self, conn: asyncpg.Connection):

@@ -1,11 +1,10 @@
-"""The SQL of payments (at a desk or online), their allocations to invoices, and the local test
-provider's checkouts (a real provider keeps those on its side)."""
+"""The SQL of payments (at a desk or online) and their allocations to invoices (an online payment's
+transaction with its backend: services/billing/store/online.py)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -14,21 +13,6 @@ from services.billing.domain.payments import Payment
 
 _PAYMENT = """SELECT id, family_id, structure_id, amount_cents, method, reference, status, provider_ref, invoice_id,
                      received_at FROM payments"""
-
-
-@dataclass(frozen=True)
-class TestCheckout:
-    """A checkout of the test provider: what the family is asked to pay, and where to go afterwards."""
-
-    id: str
-    amount_cents: int
-    description: str
-    return_url: str
-    callback_url: str
-    cancel_url: str | None = None
-    status: str = "open"  # "open" | "paid" | "cancelled"
-
-    __test__ = False  # (for pytest: not a test)
 
 
 class PaymentQueries:
@@ -70,20 +54,3 @@ class PaymentQueries:
         rows = await self.conn.fetch(f"{_PAYMENT} WHERE family_id = $1 AND status = 'received' "
                                      "ORDER BY received_at DESC", family_id)
         return [Payment(**r) for r in rows]
-
-    # -- the test provider's checkouts -------------------------------------------------------------------
-    async def insert_checkout(self, checkout: TestCheckout) -> None:
-        await self.conn.execute(
-            """INSERT INTO test_provider_checkouts (id, amount_cents, description, return_url, callback_url,
-                   cancel_url) VALUES ($1, $2, $3, $4, $5, $6)""",
-            checkout.id, checkout.amount_cents, checkout.description, checkout.return_url, checkout.callback_url,
-            checkout.cancel_url)
-
-    async def checkout(self, ref: str, *, for_update: bool = False) -> TestCheckout | None:
-        row = await self.conn.fetchrow(
-            "SELECT id, amount_cents, description, return_url, callback_url, cancel_url, status "
-            "FROM test_provider_checkouts WHERE id = $1" + (" FOR UPDATE" if for_update else ""), ref)
-        return TestCheckout(**row) if row else None
-
-    async def set_checkout_status(self, ref: str, status: str) -> None:
-        await self.conn.execute("UPDATE test_provider_checkouts SET status = $2 WHERE id = $1", ref, status)

@@ -1,8 +1,9 @@
-"""Suivi des réservations: which of a family's requests a filter shows, and the state each is told in."""
+"""Suivi des réservations: which of a family's requests a filter shows, the state each is told in, and the
+cost it shows."""
 
 from __future__ import annotations
 
-__all__ = ["TYPES", "state_label", "visible"]
+__all__ = ["TYPES", "line_cost", "state_label", "visible"]
 
 TYPES = ("pending", "waitlisted", "refused", "accepted", "transmitted", "not_transmitted")
 
@@ -24,3 +25,12 @@ def visible(status: str, transmitted: bool, types: set[str]) -> bool:
     kind_ok = status in types
     sent_ok = ("transmitted" if transmitted else "not_transmitted") in types
     return kind_ok and (sent_ok or status == "pending")
+
+
+def line_cost(status: str, charged_cents: int | None, priced_now: int | None) -> int | None:
+    """An accepted booking whose acceptance was transmitted costs what it was charged (the price its line
+    carried to billing: docs/adr/0003); any other line, what the rule gives today (the guide's « Le coût
+    peut évoluer en fonction de la date de révision des tarifs »)."""
+    if status == "accepted" and charged_cents is not None:
+        return charged_cents
+    return priced_now

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, time
 
-from contracts.pricing import Tariff, price
+from contracts.pricing import Price, Tariff, price
 
 __all__ = ["Pricer"]
 
@@ -16,13 +16,18 @@ class Pricer:
                  ranks: dict[uuid.UUID, int]):
         self.versions, self.family_quotient, self.ranks = versions, family_quotient, ranks
 
-    def cents(self, activity_id: uuid.UUID, child_id: uuid.UUID, day: date, arrival: time | None = None,
-              departure: time | None = None) -> int | None:
+    def price(self, activity_id: uuid.UUID, child_id: uuid.UUID, day: date, arrival: time | None = None,
+              departure: time | None = None) -> Price | None:
+        """Unit price, quantity and total of one booking; None when no tariff applies that day."""
         versions = self.versions.get(activity_id)
         if not versions:
             return None
         try:
-            found = price(versions, day, self.family_quotient, self.ranks.get(child_id, 1), arrival, departure)
+            return price(versions, day, self.family_quotient, self.ranks.get(child_id, 1), arrival, departure)
         except ValueError:  # a time-entry activity before its hours are chosen: the price of one unit
-            found = price(versions, day, self.family_quotient, self.ranks.get(child_id, 1), time(0), time(0, 1))
+            return price(versions, day, self.family_quotient, self.ranks.get(child_id, 1), time(0), time(0, 1))
+
+    def cents(self, activity_id: uuid.UUID, child_id: uuid.UUID, day: date, arrival: time | None = None,
+              departure: time | None = None) -> int | None:
+        found = self.price(activity_id, child_id, day, arrival, departure)
         return found.total_cents if found else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.booking.http import parents, staff
+from services.booking.http import activities, admission, family_month, parents, roster, staff, status
 
 
 def routes(app: web.Application) -> None:
@@ -17,7 +17,9 @@ def routes(app: web.Application) -> None:
     r.add_post("/v1/basket/copy", parents.copy)
     r.add_post("/v1/basket/recap", parents.recap)
     r.add_post("/v1/basket/confirm", parents.confirm_basket)
+    admission.routes(app)  # the waiting room: POST /v1/basket/requests, GET /v1/basket/requests/{id}
     r.add_get("/v1/follow-up", parents.follow_up)
+    r.add_get("/v1/staff/families/{family_id}/bookings", family_month.family_month)
     r.add_post("/v1/feed", parents.create_feed)
     r.add_delete("/v1/feed", parents.revoke_feed)
     r.add_get("/v1/feed/{token}", parents.read_feed)
@@ -32,3 +34,6 @@ def routes(app: web.Application) -> None:
     r.add_get("/v1/requests", staff.pending_requests)
     r.add_post("/v1/requests/{booking_id}/decision", staff.decide)
     r.add_post("/v1/transmissions", staff.run_transmission)
+    activities.routes(app)  # changing an existing activity, its enrolments
+    roster.routes(r)
+    status.routes(r)

@@ -13,7 +13,7 @@ from kit.clock import utc_now
 from kit.http import identity_of, json_response, path_uuid, read_model
 from services.booking import access
 from services.booking.http.parents import db, query_uuid
-from services.booking.service import catalog, confirm, transmission
+from services.booking.service import activities, catalog, confirm, transmission
 
 
 def _required_structure(request: web.Request) -> uuid.UUID:
@@ -59,7 +59,8 @@ async def add_closure(request: web.Request) -> web.Response:
 async def set_capacity(request: web.Request) -> web.Response:
     session_id = path_uuid(request, "session_id", "Séance")
     body = await read_model(request, CapacityIn)
-    promoted = await catalog.set_capacity(db(request), identity_of(request), session_id, body.capacity, utc_now())
+    promoted = await activities.set_day_capacity(db(request), identity_of(request), session_id, body.capacity,
+                                                 utc_now())
     return json_response({"promoted": promoted})
 
 

@@ -1,11 +1,11 @@
 """What staff configure, as transaction scripts: activities (and their incompatibilities), their opening days
-(sessions), school holidays and closures, a day's capacity (extra places go to the waiting list), enrolments;
+(sessions), school holidays and closures, enrolments (a day's places and later changes: service/activities.py);
 and the lists staff read (activities, a period's figures, the requests waiting for a decision)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -15,7 +15,6 @@ from kit.identity import Identity
 from services.booking import access
 from services.booking.domain.deadlines import DeadlineRule
 from services.booking.domain.openings import OpeningRule, Period, opening_days, public_holidays
-from services.booking.service.confirm import promote_waitlist
 from services.booking.store.bookings import PendingRequest, SessionFigures
 from services.booking.store.catalog import NewActivity
 
@@ -145,19 +144,6 @@ async def add_closure(db, who: Identity, structure_id: uuid.UUID, body: PeriodIn
         await store.insert_closure(structure_id, body.activity_id, body.period())
         await store.delete_unbooked_sessions(structure_id, body.activity_id, body.start, body.end)
         return await store.count_sessions(structure_id, body.activity_id, body.start, body.end)
-
-
-async def set_capacity(db, who: Identity, session_id: uuid.UUID, capacity: int | None, now: datetime) -> int:
-    """Change a day's number of places; extra places go to the waiting list at once (how many moved)."""
-    async with db.transaction() as store:
-        await access.require_session(store, who, session_id)
-        if not await store.lock_session(session_id):
-            raise NotFound(access.SESSION_NOT_FOUND)
-        taken = await store.accepted_count(session_id)
-        if capacity is not None and capacity < taken:
-            raise Conflict(f"{taken} places sont déjà réservées : le nombre de places ne peut pas être inférieur")
-        await store.set_places(session_id, capacity, taken)
-        return await promote_waitlist(store, session_id, now)
 
 
 async def enrol(db, who: Identity, child_id: uuid.UUID, activity_id: uuid.UUID) -> None:

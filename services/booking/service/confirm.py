@@ -1,11 +1,14 @@
 """Recording a basket and answering requests: everything is checked again under lock; a place is held at
 confirmation; when the last place is gone the request goes on the waiting list (if allowed) or is refused
-(domain.states.request_outcome, the one ladder). Two parents can never get the same last place: the place is
-taken by one conditional UPDATE on the session row. A freed place goes to the waiting list at once."""
+(domain.states.request_outcome, the one ladder, applied to a whole basket by domain.places). Two parents can
+never get the same last place: the sessions with limited places are locked in one global order before their
+counts are read, and the CHECK on `sessions.taken` refuses any overbooking. A freed place goes to the
+waiting list at once."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,9 +18,12 @@ from kit.identity import Identity
 from kit.metrics import BOOKINGS
 from services.booking import access
 from services.booking.domain.basket import Line, plan
+from services.booking.domain.places import decide_reservations, promotions
+from services.booking.domain.refusal import staff_refusal_reason
 from services.booking.domain.sessions import SessionView, view_of
 from services.booking.domain.states import BookingStatus, request_outcome
 from services.booking.service import OUTBOX
+from services.booking.store.baskets import NewBooking
 
 
 @dataclass(frozen=True)
@@ -45,86 +51,91 @@ class EmptyBasket(Invalid):
     title = "Panier vide"
 
 
+class RuleMismatch(RuntimeError):
+    """The set-based statement decided otherwise than the domain: the basket is rolled back whole."""
+
+
 async def confirm(db, who: Identity, lines: list[Line], now: datetime, outbox=OUTBOX) -> list[LineResult]:
-    """Record the family's basket in one transaction: cancellations, then reservations, each answered."""
-    family_id = access.require_family(who)
-    if not lines:
-        raise EmptyBasket("Aucune réservation ni annulation à valider.")
-    results: list[LineResult] = []
+    """Record the family's basket in one transaction (see `record`), each line answered."""
     async with db.transaction() as store:
-        # One family's confirmations run one at a time (two tabs cannot book the same day twice).
-        await access.require_own_children(store, who, {line.child_id for line in lines}, lock=True)
-        # Sessions with a limited number of places are locked first, in one global order: the places
-        # read below stay true.
-        await store.lock_limited_sessions([line.activity_id for line in lines], [line.date for line in lines])
-        views = await load_views(store, lines, now)
-        declared = await store.declared_incompatibilities({line.activity_id for line in lines})
-        freed: list[uuid.UUID] = []
-        for line, view, check in plan(lines, views, declared):
-            name = view.activity.name if view else None
-            if not check.ok:
-                results.append(LineResult(line, "rejected", check.reason, activity_name=name))
-            elif line.action == "cancel":
-                if await cancel(store, view, family_id):
-                    freed.append(view.session_id)
-                results.append(LineResult(line, "cancelled", booking_id=view.booking_id, activity_name=name))
-            else:
-                results.append(await reserve(store, line, view, family_id))
-        for session_id in freed:
-            await promote_waitlist(store, session_id, now, outbox)
-    for result in results:
-        BOOKINGS.labels(result.outcome).inc()
+        results = await record(store, who, lines, now, outbox)
+    count(results)
     return results
 
 
-async def cancel(store, view: SessionView, family_id: uuid.UUID) -> bool:
-    """Cancel the child's booking of the day; True when it freed a counted place."""
-    was = await store.lock_booking_status(view.booking_id)
-    await store.set_status(view.booking_id, "cancelled")
-    await store.record_movement(view.booking_id, family_id, "cancel", "cancelled")
-    if was == BookingStatus.ACCEPTED and view.capacity is not None:
-        await store.release_place(view.session_id)
-        return True
-    return False
+def count(results: list[LineResult]) -> None:
+    for result in results:
+        BOOKINGS.labels(result.outcome).inc()
 
 
-async def reserve(store, line: Line, view: SessionView, family_id: uuid.UUID) -> LineResult:
-    """Ask for the day: a staff decision when the activity needs one, else the ladder."""
-    if view.activity.needs_approval:
-        outcome, reason = BookingStatus.PENDING, None
-    else:
-        place = view.capacity is None or await store.take_place(view.session_id)
-        outcome, reason = request_outcome(place, view.activity.waitlist_allowed)
-    booking_id = uuid.uuid4()
-    times = view.activity.kind == "time_entry"
-    request_seq = await store.insert_booking(
-        booking_id, view.session_id, view.activity.id, line.child_id, family_id, line.date,
-        line.arrival if times else None, line.departure if times else None, outcome.value, reason)
-    await store.record_movement(booking_id, family_id, "reserve", outcome.value)
-    position = (await store.waitlist_position(view.session_id, request_seq)
-                if outcome == BookingStatus.WAITLISTED else None)
-    return LineResult(line, outcome.value, reason, booking_id, position, view.activity.name)
+async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=OUTBOX,
+                 locked: Callable[[], Awaitable[None]] | None = None) -> list[LineResult]:
+    """Record a basket in the caller's transaction and a handful of statements whatever its size: the
+    cancellations together, then the reservations together (decided from the locked places), then the
+    waiting lists the freed places promote. `locked` is awaited once the basket holds every lock it needs
+    (the waiting room opens its gate to the next basket then)."""
+    family_id = access.require_family(who)
+    if not lines:
+        raise EmptyBasket("Aucune réservation ni annulation à valider.")
+    # One family's confirmations run one at a time (two tabs cannot book the same day twice).
+    await access.require_own_children(store, who, {line.child_id for line in lines}, lock=True)
+    # Sessions with a limited number of places are locked first, in one global order: the places
+    # read below stay true.
+    await store.lock_limited_sessions([line.activity_id for line in lines], [line.date for line in lines])
+    if locked is not None:
+        await locked()
+    views = await load_views(store, lines, now)
+    declared = await store.declared_incompatibilities({line.activity_id for line in lines})
+    results: list[LineResult | None] = []
+    cancels: list[tuple[int, Line, SessionView]] = []
+    reserves: list[tuple[int, Line, SessionView, NewBooking]] = []
+    for line, view, check in plan(lines, views, declared):
+        name = view.activity.name if view else None
+        results.append(None)
+        if not check.ok:
+            results[-1] = LineResult(line, "rejected", check.reason, activity_name=name)
+        elif line.action == "cancel":
+            cancels.append((len(results) - 1, line, view))
+        else:
+            times = view.activity.kind == "time_entry"
+            reserves.append((len(results) - 1, line, view, NewBooking(
+                uuid.uuid4(), view.session_id, view.activity.id, line.child_id, line.date,
+                line.arrival if times else None, line.departure if times else None)))
+    freed = await store.cancel_bookings(family_id, [view.booking_id for _, _, view in cancels])
+    for i, line, view in cancels:
+        results[i] = LineResult(line, "cancelled", booking_id=view.booking_id, activity_name=view.activity.name)
+    recorded = await store.record_reservations(family_id, [new for *_, new in reserves])
+    decisions = decide_reservations([(new.session_id, r.place)
+                                     for (*_, new), r in zip(reserves, recorded, strict=True)])
+    for (i, line, view, new), r, decision in zip(reserves, recorded, decisions, strict=True):
+        if (r.status, r.position) != (decision.status.value, decision.position):
+            raise RuleMismatch(f"{new.session_id}: statement {r.status}/{r.position}, domain {decision}")
+        results[i] = LineResult(line, r.status, decision.reason, new.booking_id, r.position, view.activity.name)
+    await promote_waitlists(store, freed, now, outbox)
+    return results
 
 
 async def promote_waitlist(store, session_id: uuid.UUID, now: datetime, outbox=OUTBOX) -> int:
-    """Give freed places to the waiting list, first requested first. Returns how many were promoted."""
-    promoted = 0
-    while True:
-        waiting = await store.first_waitlisted(session_id)
-        if waiting is None or not await store.take_place(session_id):
-            return promoted
-        await store.set_status(waiting.id, "accepted")
-        await store.record_movement(waiting.id, waiting.family_id, "reserve", "accepted")
-        child = (await store.children_by_id([waiting.child_id]))[waiting.child_id]
-        activity = await store.activity_brief(waiting.activity_id)
+    """Give a session's free places to its waiting list, first requested first. Returns how many were promoted."""
+    return await promote_waitlists(store, [session_id], now, outbox)
+
+
+async def promote_waitlists(store, session_ids: list[uuid.UUID], now: datetime, outbox=OUTBOX) -> int:
+    """The same for several sessions at once: how many each promotes is domain.places.promotions of its
+    locked places; the promotions are one statement, and each promoted family is told (outbox)."""
+    if not session_ids:
+        return 0
+    places = await store.lock_places(session_ids)
+    promoted = await store.promote_waitlisted(
+        {sid: promotions(p.capacity, p.taken, p.waiting) for sid, p in places.items()})
+    for p in promoted:
         private = BookingWaitlistPromotedV1(
-            booking_id=waiting.id, family_id=waiting.family_id, structure_id=activity.structure_id,
-            child_id=waiting.child_id, child_first_name=child.first_name, child_last_name=child.last_name,
-            activity_id=waiting.activity_id, activity_name=activity.name, date=waiting.day,
-            arrival=waiting.arrival, departure=waiting.departure, promoted_at=now)
+            booking_id=p.id, family_id=p.family_id, structure_id=p.structure_id, child_id=p.child_id,
+            child_first_name=p.first_name, child_last_name=p.last_name, activity_id=p.activity_id,
+            activity_name=p.activity_name, date=p.day, arrival=p.arrival, departure=p.departure, promoted_at=now)
         await outbox.add(store.conn, private)  # the child's name, for the family's mail
         await outbox.add(store.conn, BookingWaitlistPromotedV2.of(private))
-        promoted += 1
+    return len(promoted)
 
 
 async def decide(db, who: Identity, booking_id: uuid.UUID, accept: bool, reason: str | None) -> str:
@@ -138,8 +149,8 @@ async def decide(db, who: Identity, booking_id: uuid.UUID, accept: bool, reason:
             raise Conflict("Cette demande a déjà reçu une réponse.")
         if accept:
             outcome, reason = request_outcome(await store.take_place(request.session_id), request.waitlist_allowed)
-        else:
-            outcome = BookingStatus.REFUSED
+        else:  # a refusal says why: the family reads it in its follow-up
+            outcome, reason = BookingStatus.REFUSED, staff_refusal_reason(reason)
         await store.set_status(booking_id, outcome.value, reason, keep_reason=False)
         await store.record_movement(booking_id, request.family_id, "reserve", outcome.value)
         return outcome.value

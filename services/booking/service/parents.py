@@ -16,7 +16,7 @@ from services.booking import access
 from services.booking.domain.basket import Check, Line, pending_map, plan, recap_note
 from services.booking.domain.compat import Slot
 from services.booking.domain.copying import CopyTarget, NotImported, plan_copy
-from services.booking.domain.followup import visible
+from services.booking.domain.followup import line_cost, visible
 from services.booking.domain.pricing import Pricer
 from services.booking.domain.quick import Cell, quick_toggle, same_weekday, toggle_day, week_of
 from services.booking.domain.sessions import SessionView, day_of_month, month_days, view_of
@@ -217,7 +217,8 @@ async def follow_up(db, who: Identity, child_id: uuid.UUID | None, activity_id: 
     for r in rows:
         if not visible(r.status, r.transmitted, types):
             continue
-        cost = pricer.cents(r.activity_id, r.child_id, r.day, r.arrival, r.departure)
+        cost = line_cost(r.status, r.charged_cents, pricer.cents(r.activity_id, r.child_id, r.day, r.arrival,
+                                                                 r.departure))
         if r.status == "accepted" and cost is not None:
             total += cost
         lines.append((r, cost))

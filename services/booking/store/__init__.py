@@ -10,19 +10,28 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from services.booking.store.activities import ActivityQueries
+from services.booking.store.admission import AdmissionQueries
+from services.booking.store.baskets import BasketQueries
 from services.booking.store.bookings import BookingQueries
 from services.booking.store.catalog import CatalogQueries
 from services.booking.store.children import Child, ChildQueries
+from services.booking.store.closures import ClosureQueries
 from services.booking.store.family import FamilyQueries
+from services.booking.store.family_month import FamilyMonthQueries
 from services.booking.store.projections import ProjectionQueries
+from services.booking.store.roster import RosterQueries
 from services.booking.store.sessions import SESSIONS_SQL, SessionQueries
+from services.booking.store.status import StatusQueries
 from services.booking.store.transmission import MOVEMENTS_SQL, TransmissionQueries
 
 __all__ = ["MOVEMENTS_SQL", "SESSIONS_SQL", "Child", "Database", "Store"]
 
 
-class Store(BookingQueries, CatalogQueries, ChildQueries, FamilyQueries, ProjectionQueries, SessionQueries,
-            TransmissionQueries):
+class Store(ActivityQueries, BookingQueries, CatalogQueries, ChildQueries, FamilyQueries, ProjectionQueries,
+            SessionQueries,
+            TransmissionQueries, RosterQueries, BasketQueries, FamilyMonthQueries, StatusQueries, AdmissionQueries,
+            ClosureQueries):
     """booking's queries on one connection."""
 
     def __init__(self, conn: asyncpg.Connection):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import date
+from datetime import date, datetime
 
 import asyncpg
 
@@ -29,7 +29,9 @@ DOSSIER_FACTS = {
     "house_rules": """SELECT h.structure_id, h.child_id::text || ':' || h.structure_id::text, v.version
                       FROM house_rules_signed h
                       LEFT JOIN projection_versions v ON v.kind = 'house_rules'
-                           AND v.key = h.child_id::text || ':' || h.structure_id::text""",
+                           AND v.key = h.child_id::text || ':' || h.structure_id::text
+                      WHERE NOT EXISTS (SELECT 1 FROM house_rules_versions r WHERE r.structure_id = h.structure_id
+                                        AND r.school_year = h.school_year AND r.version > coalesce(h.version, 0))""",
 }
 NAMES = "SELECT id, name FROM structures"
 
@@ -41,6 +43,16 @@ class ProjectionQueries:
         await self.conn.execute("DELETE FROM family_structures WHERE family_id = $1", family_id)
         await self.conn.executemany("INSERT INTO family_structures (family_id, structure_id) VALUES ($1, $2) "
                                     "ON CONFLICT DO NOTHING", [(family_id, s) for s in structure_ids])
+
+    async def save_house_rules_version(self, structure_id: uuid.UUID, school_year: str, version: int,
+                                       published_at: datetime) -> None:
+        """The latest version of a structure's règlement for a school year (an older one changes nothing)."""
+        await self.conn.execute(
+            """INSERT INTO house_rules_versions (structure_id, school_year, version, published_at)
+               VALUES ($1, $2, $3, $4) ON CONFLICT (structure_id, school_year) DO UPDATE
+               SET version = EXCLUDED.version, published_at = EXCLUDED.published_at
+               WHERE house_rules_versions.version < EXCLUDED.version""", structure_id, school_year, version,
+            published_at)
 
     async def upsert_tariff(self, tariff_id: uuid.UUID, activity_id: uuid.UUID, effective_from: date,
                             body_json: str) -> None:

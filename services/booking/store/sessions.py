@@ -24,7 +24,12 @@ SELECT s.id AS session_id, s.day, s.start_time, s.end_time, s.capacity, s.taken,
        (   (NOT a.enrolment_required OR EXISTS (SELECT 1 FROM enrolments e
                                                 WHERE e.child_id = c.id AND e.activity_id = a.id))
        AND (NOT a.requires_house_rules OR EXISTS (SELECT 1 FROM house_rules_signed h
-                                                  WHERE h.child_id = c.id AND h.structure_id = a.structure_id))
+                                                  WHERE h.child_id = c.id AND h.structure_id = a.structure_id
+                                                  -- a newer version of the signed year's règlement: sign again
+                                                  AND NOT EXISTS (SELECT 1 FROM house_rules_versions r
+                                                                  WHERE r.structure_id = h.structure_id
+                                                                  AND r.school_year = h.school_year
+                                                                  AND r.version > coalesce(h.version, 0))))
        ) AS enrolled,
        b.id AS booking_id, b.status, b.arrival, b.departure
 FROM children c
@@ -32,6 +37,7 @@ JOIN activities a ON a.structure_id = c.structure_id
 JOIN sessions s ON s.activity_id = a.id
 LEFT JOIN bookings b ON b.session_id = s.id AND b.child_id = c.id AND b.status <> 'cancelled'
 WHERE c.id = $1 AND s.day BETWEEN $2 AND $3 AND ($4::uuid IS NULL OR a.id = $4)
+  AND s.closed_by IS NULL  -- a day of a mass closure is not open (store/closures.py)
 ORDER BY s.day, s.start_time, a.name
 """
 

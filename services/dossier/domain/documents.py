@@ -33,6 +33,7 @@ __all__ = [
     "SHEET_OF",
     "DocumentKind",
     "UploadRefused",
+    "check_file",
     "check_upload",
     "display_name",
     "format_size",
@@ -87,6 +88,12 @@ def check_upload(kind: DocumentKind, files_already: int, content: bytes) -> str:
         raise ValueError("files_already must not be negative")
     if files_already >= MAX_FILES_PER_PIECE:
         raise UploadRefused(TOO_MANY_FILES)
+    return check_file(content)
+
+
+def check_file(content: bytes) -> str:
+    """The MIME type of a file of accepted size and type (PDF, JPEG or PNG by its magic bytes);
+    UploadRefused otherwise. Every file the dossier keeps passes here (a piece, a règlement intérieur)."""
     if not content:
         raise UploadRefused(EMPTY_FILE)
     if len(content) > MAX_FILE_BYTES:

@@ -56,7 +56,7 @@ async def resync(pool: asyncpg.Pool, outbox: Producer, family_id: uuid.UUID | No
             continue
         payloads.append(DossierHouseRulesSignedV1(family_id=s.family_id, child_id=s.child_id,
                                                   structure_id=s.structure_id, school_year=s.school_year,
-                                                  signed_at=s.signed_at))
+                                                  signed_at=s.signed_at, version=s.version))
         signatures += 1
     for start in range(0, len(payloads), PER_TRANSACTION):
         async with pool.acquire() as conn, conn.transaction():

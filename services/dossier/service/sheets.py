@@ -19,7 +19,7 @@ from services.dossier.domain import campaign as campaigns
 from services.dossier.domain import states
 from services.dossier.domain.documents import missing_documents
 from services.dossier.domain.sheets import SheetKind, missing_for_submission, parse, read_saved
-from services.dossier.store import Campaign, Child, Document, NewSheet, Sheet, Store, Tx
+from services.dossier.store import Campaign, Child, Document, HouseRules, NewSheet, Sheet, Store, Tx
 
 from .errors import Incomplete, Invalid, NotFound, Refused
 
@@ -47,6 +47,14 @@ class SheetDetail:
     view: SheetView
     documents: list[Document]
     editable: bool
+    house_rules: HouseRules | None = None  # a règlement sheet: the version to read before signing
+
+
+async def current_rules(tx: Tx, sheet: Sheet) -> HouseRules | None:
+    """The règlement published for a règlement sheet's structure and school year (its latest version)."""
+    if sheet.kind is not SheetKind.REGLEMENT or sheet.structure_id is None:
+        return None
+    return await tx.current_house_rules(sheet.structure_id, sheet.school_year)
 
 
 async def current_campaign(tx: Tx) -> Campaign:
@@ -111,7 +119,7 @@ async def sheet(store: Store, who: Identity, sheet_id: uuid.UUID) -> SheetDetail
         found = await own_sheet(tx, who, sheet_id)
         children = {c.id: c for c in await tx.children(found.family_id)}
         return SheetDetail(await view_of(tx, found, children), await tx.documents_of_sheet(found.id),
-                           states.can_edit(found.state))
+                           states.can_edit(found.state), await current_rules(tx, found))
 
 
 def checked(kind: SheetKind, data: dict) -> BaseModel:
@@ -170,9 +178,12 @@ async def submit(store: Store, outbox: Producer, who: Identity, sheet_id: uuid.U
                 family_id=found.family_id, sheet_id=found.id, sheet_kind=found.kind.value, child_id=found.child_id,
                 school_year=found.school_year, submitted_at=now))
             if found.kind is SheetKind.REGLEMENT:  # signed: booking opens to this child in this structure
+                rules = await current_rules(tx, found)  # the version on the page the family signed
+                version = rules.version if rules else None
+                await tx.set_house_rules_version(found.id, version)
                 await outbox.add(tx.conn, DossierHouseRulesSignedV1(
                     family_id=found.family_id, child_id=found.child_id, structure_id=found.structure_id,
-                    school_year=found.school_year, signed_at=now))
+                    school_year=found.school_year, signed_at=now, version=version))
     if refusal is not None:  # raised once the typed data is committed
         raise refusal
     return new_state

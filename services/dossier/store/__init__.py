@@ -14,7 +14,9 @@ import asyncpg
 
 from services.dossier.domain.crypto import Sealer
 
+from .campaign import CampaignQueries, FamilyProgress, HouseRules, SignedRules
 from .documents import DocumentQueries
+from .family_index import FamilyIndexQueries
 from .people import PeopleQueries
 from .records import (
     Campaign,
@@ -29,6 +31,7 @@ from .records import (
     Sheet,
     SheetDocument,
 )
+from .roster import RosterQueries
 from .sheets import SheetQueries
 
 __all__ = [
@@ -36,19 +39,22 @@ __all__ = [
     "Child",
     "Contact",
     "Document",
+    "FamilyProgress",
     "HealthRead",
+    "HouseRules",
     "Insurer",
     "NewSheet",
     "PreviousSheet",
     "ReviewItem",
     "Sheet",
     "SheetDocument",
+    "SignedRules",
     "Store",
     "Tx",
 ]
 
 
-class Tx(SheetQueries, DocumentQueries, PeopleQueries):
+class Tx(SheetQueries, DocumentQueries, PeopleQueries, RosterQueries, FamilyIndexQueries, CampaignQueries):
     """The queries of dossier on one connection (``conn``, also what the outbox writes with)."""
 
     def __init__(self, conn: asyncpg.Connection, sealer: Sealer | None = None) -> None:

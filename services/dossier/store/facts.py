@@ -17,7 +17,7 @@ QUOTIENTS = """SELECT DISTINCT ON (family_id) family_id, data, reviewed_at FROM 
                ORDER BY family_id, reviewed_at DESC"""
 # The latest signature of each child's règlement intérieur per structure (dossier.house_rules_signed).
 HOUSE_RULES = """SELECT DISTINCT ON (s.child_id, s.structure_id) s.family_id, s.child_id, s.structure_id,
-                        c.school_year, s.submitted_at
+                        c.school_year, s.submitted_at, s.house_rules_version
                  FROM sheets s JOIN campaigns c ON c.id = s.campaign_id
                  WHERE s.kind = 'reglement' AND s.submitted_at IS NOT NULL AND s.child_id IS NOT NULL
                    AND s.structure_id IS NOT NULL
@@ -58,6 +58,7 @@ class Signature:
     structure_id: uuid.UUID
     school_year: str
     signed_at: datetime
+    version: int | None = None
 
 
 async def families_of_structure(pool: asyncpg.Pool, structure_id: uuid.UUID) -> set[uuid.UUID]:
@@ -77,5 +78,5 @@ async def current_quotients(pool: asyncpg.Pool) -> list[Quotient]:
 
 
 async def latest_signatures(pool: asyncpg.Pool) -> list[Signature]:
-    return [Signature(r["family_id"], r["child_id"], r["structure_id"], r["school_year"], r["submitted_at"])
-            for r in await pool.fetch(HOUSE_RULES)]
+    return [Signature(r["family_id"], r["child_id"], r["structure_id"], r["school_year"], r["submitted_at"],
+                      r["house_rules_version"]) for r in await pool.fetch(HOUSE_RULES)]

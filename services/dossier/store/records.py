@@ -40,6 +40,7 @@ class Sheet:
     data: dict = field(default_factory=dict)
     refusal_reason: str | None = None
     submitted_at: datetime | None = None
+    house_rules_version: int | None = None  # a signed règlement: the version signed
 
 
 @dataclass(frozen=True)

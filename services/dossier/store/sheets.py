@@ -34,7 +34,7 @@ class SheetQueries:
                      family_id=row["family_id"], kind=SheetKind(row["kind"]), child_id=row["child_id"],
                      structure_id=row["structure_id"], subject_key=row["subject_key"],
                      state=SheetState(row["state"]), data=self._open(row), refusal_reason=row["refusal_reason"],
-                     submitted_at=row["submitted_at"])
+                     submitted_at=row["submitted_at"], house_rules_version=row.get("house_rules_version"))
 
     # -- campaigns ------------------------------------------------------------------------------------------
     async def current_campaign(self) -> Campaign | None:

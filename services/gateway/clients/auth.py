@@ -85,3 +85,22 @@ class AuthClient(OperatedService):
 
     async def publish_legal(self, who: Identity, kind: str, title: str, body_html: str) -> dict:
         return await self.post(path("/v1/legal/{}", kind), who, {"title": title, "body_html": body_html})
+
+    # -- finding a family (staff) -----------------------------------------------------------------------
+    async def search_families(self, who: Identity, structure_id: str | None, q: str, page: str,
+                              address_matches: list[str] = ()) -> dict:
+        """A page of the structure's families matching `q` (or whose address dossier matched): `families`,
+        `total`, `page`, `pages`, `has_previous`, `has_next`."""
+        return await self.post("/v1/staff/families/search", who, {
+            "structure_id": structure_id, "q": q, "page": page, "address_matches": list(address_matches)})
+
+    async def staff_family(self, who: Identity, family_id: str) -> dict:
+        """A family of the caller's structures: identifiant, guardians, children, structures, e-mails."""
+        return await self.get(path("/v1/staff/families/{}", family_id), who)
+
+    async def lookup_families(self, who: Identity, family_ids: list[str]) -> dict[str, dict]:
+        """Of these families, those the caller may see, by id."""
+        if not family_ids:
+            return {}
+        found = (await self.post("/v1/staff/families/lookup", who, {"family_ids": family_ids}))["families"]
+        return {f["id"]: f for f in found}

@@ -57,6 +57,16 @@ class BillingClient(OperatedService):
     async def publish_tariff(self, who: Identity, tariff: dict[str, Any]) -> dict:
         return await self.post("/v1/tariffs", who, tariff)
 
-    async def issue_invoices(self, who: Identity, month: str) -> dict:
+    async def tariffs(self, who: Identity, structure_id: str, activity_id: str) -> list[dict]:
+        """An activity's tariff versions, newest first, each `state`: in_force, upcoming or past."""
+        return (await self.get(path("/v1/tariffs", structure_id=structure_id, activity_id=activity_id),
+                               who))["versions"]
+
+    async def issue_invoices(self, who: Identity, month: str | None) -> dict:
+        """A closed month's invoices; None: billing's default, last month."""
         return await self.post("/v1/invoices/issue", who, {"month": month})
 
+    # -- a family's page (staff) -------------------------------------------------------------------------
+    async def family_account(self, who: Identity, family_id: str) -> dict:
+        """The family's invoices, payments and balance in the caller's structures."""
+        return await self.get(path("/v1/invoices", family_id=family_id), who)

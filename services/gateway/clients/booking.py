@@ -58,6 +58,16 @@ class BookingClient(OperatedService):
     async def confirm(self, who: Identity, basket: Basket) -> list[dict]:
         return (await self.post("/v1/basket/confirm", who, {"lines": list(basket)}))["results"]
 
+    # the waiting room (docs/adr/0008): a confirmation admitted in arrival order, then its state
+    async def submit_basket(self, who: Identity, request_id: str, basket: Basket) -> dict:
+        """The basket's confirmation admitted under `request_id` (the same id again is the same request): its
+        state, `status` done (with `results`), queued (with `position` and `eta_seconds`) or failed (`problem`)."""
+        return await self.post("/v1/basket/requests", who, {"id": request_id, "lines": list(basket)})
+
+    async def basket_request(self, who: Identity, request_id: str) -> dict:
+        """A confirmation's state, as `submit_basket` answers it; another family's is NotFound."""
+        return await self.get(path("/v1/basket/requests/{}", request_id), who)
+
     async def follow_up(self, who: Identity, types: list[str], child_id: str | None = None,
                         activity_id: str | None = None, start: date | None = None, end: date | None = None) -> dict:
         rest = path("", child_id=child_id, activity_id=activity_id,
@@ -113,3 +123,58 @@ class BookingClient(OperatedService):
 
     async def transmit(self, who: Identity) -> dict:
         return await self.post("/v1/transmissions", who)
+
+    # -- staff: changing an activity, its enrolments ---------------------------------------------------------
+    async def activity_settings(self, who: Identity, activity_id: str) -> dict:
+        return await self.get(path("/v1/activities/{}", activity_id), who)
+
+    async def change_activity(self, who: Identity, activity_id: str, settings: dict, apply: bool) -> list[str]:
+        """What the change does to the days and bookings (French sentences); applied when `apply`."""
+        if apply:
+            answer = await self.call("PUT", path("/v1/activities/{}", activity_id), who, json=settings)
+        else:
+            answer = await self.post(path("/v1/activities/{}/preview", activity_id), who, settings)
+        return answer["effects"]
+
+    async def change_capacity(self, who: Identity, activity_id: str, change: dict, apply: bool) -> dict:
+        """The places of a range of days: `sentences` (the preview), `changed`, `over`, `promoted`."""
+        if apply:
+            return await self.call("PUT", path("/v1/activities/{}/capacity", activity_id), who, json=change)
+        return await self.post(path("/v1/activities/{}/capacity/preview", activity_id), who, change)
+
+    async def enrolments(self, who: Identity, activity_id: str) -> dict:
+        """The structure's children: `enrolled` in the activity and the `others`."""
+        return await self.get(path("/v1/activities/{}/enrolments", activity_id), who)
+
+    async def enrol(self, who: Identity, activity_id: str, child_ids: list[str]) -> int:
+        return (await self.post(path("/v1/activities/{}/enrolments", activity_id), who,
+                                {"child_ids": child_ids}))["enrolled"]
+
+    async def unenrol(self, who: Identity, activity_id: str, child_id: str) -> None:
+        await self.call("DELETE", path("/v1/activities/{}/enrolments/{}", activity_id, child_id), who)
+
+    async def match_class_list(self, who: Identity, activity_id: str, text: str) -> list[dict]:
+        """Each line of the list with the children it names (`status`: recognised, homonyms, unknown)."""
+        return (await self.post(path("/v1/activities/{}/enrolments/match", activity_id), who,
+                                {"text": text}))["lines"]
+
+    # -- staff: rosters (listes de présence) ------------------------------------------------------------------
+    async def roster(self, who: Identity, activity_id: str, day: date) -> dict:
+        """An activity's day: the activity, whether it opens, its places and the children in three groups
+        (expected, waiting list in order, requests waiting for a decision)."""
+        return await self.get(path("/v1/roster", activity_id=activity_id, date=day.isoformat()), who)
+
+    async def structure_day(self, who: Identity, structure_id: str, day: date) -> list[dict]:
+        """Each activity of the structure on the day: opened, serves a meal, the expected children's ids,
+        how many wait on the list or for a decision."""
+        return (await self.get(path("/v1/roster/structure", structure_id=structure_id, date=day.isoformat()),
+                               who))["activities"]
+
+    # -- a family's page (staff) -------------------------------------------------------------------------
+    async def family_month(self, who: Identity, family_id: str, month: str) -> list[dict]:
+        """The family's bookings of the month in the caller's structures' activities."""
+        return (await self.get(path("/v1/staff/families/{}/bookings", family_id, month=month), who))["bookings"]
+
+    async def transmission_status(self, who: Identity, structure_id: str) -> dict:
+        """The transmission's latest run and the structure's movements sent or waiting (its staff may see it)."""
+        return await self.get(path("/v1/transmissions/status", structure_id=structure_id), who)

@@ -83,3 +83,56 @@ class DossierClient(OperatedService):
 
     async def open_campaign(self, who: Identity, school_year: str) -> dict:
         return await self.post("/v1/campaigns", who, {"school_year": school_year})
+
+    # -- staff: rosters (listes de présence) ------------------------------------------------------------------
+    async def roster_flags(self, who: Identity, structure_id: str, child_ids: list[str]) -> dict[str, dict]:
+        """The flags a roster shows of each child of the structure (PAI, diets, image rights, who may pick
+        the child up, who to call), by child id; dossier audits the health reads. A child it does not know
+        as one of the structure's is absent."""
+        if not child_ids:
+            return {}
+        body = await self.post("/v1/staff/roster-flags", who, {"structure_id": structure_id, "child_ids": child_ids})
+        return {c["child_id"]: c for c in body["children"]}
+
+    async def day_summary(self, who: Identity, structure_id: str, groups: list[dict]) -> dict:
+        """The day's counts (meals, « sans porc », vegetarian, PAI; per activity too) from booking's groups
+        ({key, serves_meal, child_ids})."""
+        return await self.post("/v1/staff/day-summary", who, {"structure_id": structure_id, "groups": groups})
+
+    # -- a family's page (staff) -------------------------------------------------------------------------
+    async def family_sheets(self, who: Identity, family_id: str) -> dict:
+        """The state of each sheet of the family (current campaign) and its transmitted address."""
+        return await self.get(path("/v1/staff/families/{}/sheets", family_id), who)
+
+    async def families_at_address(self, who: Identity, q: str) -> list[str]:
+        """The families of the caller's structures whose transmitted address contains `q`."""
+        return (await self.get(path("/v1/staff/family-addresses", q=q), who))["family_ids"]
+
+    # -- staff: the campaign's follow-up, the reminders, the règlement intérieur (issue 16) -------------------
+    async def campaign_progress(self, who: Identity, structure_id: str) -> dict | None:
+        """Per sheet kind, the structure's families in each state, and those that have not started; None
+        when no campaign is open."""
+        try:
+            return await self.get(path("/v1/staff/campaign", structure_id=structure_id), who)
+        except NotFound as exc:
+            if exc.detail_given and "campagne" in exc.detail_given:
+                return None
+            raise
+
+    async def remind(self, who: Identity, structure_id: str) -> dict:
+        """Remind the families that have not started: how many were mailed, how many already were today."""
+        return await self.post("/v1/staff/campaign/reminders", who, {"structure_id": structure_id})
+
+    async def house_rules(self, who: Identity, structure_id: str) -> list[dict]:
+        return (await self.get(path("/v1/staff/house-rules", structure_id=structure_id), who))["house_rules"]
+
+    async def upload_house_rules(self, who: Identity, structure_id: str, school_year: str, content: bytes,
+                                 filename: str) -> dict:
+        """A new version of the règlement: its number and how many signed families must sign again."""
+        return await self.post(path("/v1/staff/house-rules", structure_id=structure_id, school_year=school_year),
+                               who, data=content, content_type="application/octet-stream",
+                               extra_headers={"X-Filename": filename})
+
+    async def house_rules_file(self, request: web.Request, who: Identity, rules_id: object) -> web.StreamResponse:
+        """A règlement's PDF, relayed as it arrives (its structure's staff, a family that signs it)."""
+        return await file_or_error(request, self, path("/v1/house-rules/{}", rules_id), who)

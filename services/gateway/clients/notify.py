@@ -14,3 +14,19 @@ class NotifyClient(OperatedService):
 
     async def send_digests(self, who: Identity) -> dict:
         return await self.post("/v1/digests", who)
+
+    # -- staff: a family's mails, the failed ones, sending one again ---------------------------------------
+    async def family_mails(self, who: Identity, family_id: str) -> list[dict]:
+        """The family's mails about the caller's structures, each with its state (`status_label`)."""
+        return (await self.get(path("/v1/families/{}/mails", family_id), who))["mails"]
+
+    async def failed_mails(self, who: Identity, structure_id: str | None) -> list[dict]:
+        """The failed mails of the structure: recipients, subject, `smtp_answer`, `resendable`."""
+        return (await self.get(path("/v1/mails/failed", structure_id=structure_id), who))["mails"]
+
+    async def resend(self, who: Identity, delivery_id: int | str) -> None:
+        await self.post(path("/v1/mails/{}/resend", delivery_id), who)
+
+    async def digest_status(self, who: Identity, structure_id: str) -> dict:
+        """The morning digest's latest run and the structure's part of it (its staff may see it)."""
+        return await self.get(path("/v1/digests/status", structure_id=structure_id), who)

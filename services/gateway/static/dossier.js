@@ -13,5 +13,15 @@
       input.setCustomValidity(message);
       if (message) input.reportValidity();
     });
+    // the sheet's form is sent without the browser's checks (novalidate): its upload button checks the file
+    var button = input.parentNode.querySelector("button[name=piece]");
+    if (button) {
+      button.addEventListener("click", function (event) {
+        if (!input.checkValidity()) {
+          event.preventDefault();
+          input.reportValidity();
+        }
+      });
+    }
   });
 })();

@@ -16,24 +16,43 @@
       list.querySelectorAll("[data-regle]").forEach(function (item) {
         var ok = met(item, input.value);
         item.classList.toggle("respectee", ok);
-        item.setAttribute("aria-checked", ok ? "true" : "false");
+        var state = item.querySelector("[data-etat]");
+        if (state) state.textContent = ok ? " (respectée)" : " (non respectée)";
       });
     }
     input.addEventListener("input", update);
     update();
   });
-  // Choosing another structure in the header applies it at once (a button stands in without JavaScript).
-  document.querySelectorAll("select[data-envoi-auto]").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
+  // A list that sends its form once chosen with the mouse or a finger, never on the arrow keys that move
+  // through it (a keyboard user sends with Entrée or the form's button).
+  function autoSubmit(select) {
+    var byKey = false;
+    select.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit();
+      } else if (event.key !== "Tab") {
+        byKey = true;
+      }
+    });
+    select.addEventListener("pointerdown", function () { byKey = false; });
+    select.addEventListener("change", function () {
+      if (!byKey) select.form.submit();
+      byKey = false;
+    });
+  }
+  // The structure in the header, the child and activity of Réservations (a button stands in without JavaScript).
+  document.querySelectorAll("select[data-envoi-auto]").forEach(autoSubmit);
   // The print page's button.
   document.querySelectorAll("[data-imprimer]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
-  // On a phone or a tablet the menu opens from the button at the top right.
+  // On a phone or a tablet the menu opens from the button at the top right (without JavaScript it stays open).
   var button = document.querySelector(".menu-bouton");
   var menu = document.getElementById("menu");
   if (button && menu) {
+    document.documentElement.classList.add("js");
+    button.hidden = false;
     button.addEventListener("click", function () {
       var open = menu.classList.toggle("ouvert");
       button.setAttribute("aria-expanded", open ? "true" : "false");

@@ -24,13 +24,10 @@
     }
   }
 
-  // Choosing a child or an activity shows its calendar at once.
+  // Choosing a child or an activity with the mouse or a finger shows its calendar at once; with the arrow keys
+  // nothing is sent until the "Afficher" button (or Entrée) is pressed: portail.js (run after this file).
   document.querySelectorAll("form[data-auto]").forEach(function (form) {
-    var button = form.querySelector(".afficher");
-    if (button) button.hidden = true;
-    form.querySelectorAll("select").forEach(function (select) {
-      select.addEventListener("change", function () { form.submit(); });
-    });
+    form.querySelectorAll("select").forEach(function (select) { select.setAttribute("data-envoi-auto", ""); });
   });
 
   // Copy screen: the activities offered are those of the chosen child.

@@ -26,6 +26,7 @@ class FamilyMail:
 WAITLIST_PROMOTED = FamilyMail("waitlist_promoted")
 SHEET_REVIEWED = FamilyMail("sheet_reviewed")
 PAYMENT_TICKET = FamilyMail("payment_ticket", first_only=True)
+DOSSIER_REMINDER = FamilyMail("dossier_reminder")
 
 
 def recipients(mail: FamilyMail, emails: list[str]) -> list[str]:

@@ -64,3 +64,7 @@ def payment_ticket_params(amount_cents: int, method: str, received_at: datetime,
             "method": mail_choice.PAYMENT_METHODS[method],
             "date": received_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"), "reference": reference,
             "structure": structure}
+
+
+def dossier_reminder_params(structure: str, school_year: str, portal_url: str) -> dict:
+    return {"structure": structure, "school_year": school_year, "lien": f"{portal_url}dossier"}

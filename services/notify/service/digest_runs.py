@@ -1,6 +1,10 @@
 """The morning digest run: one mail per family and structure whose bookings moved in the night.
-Each family in its own transaction: its movements are marked digested with the delivery recorded,
-so a second run (or two at once) sends nothing twice.
+
+Set-wise (docs/adr/0009): the run takes the (family, structure) pairs waiting in chunks of CHUNK, and
+each chunk in one transaction and a handful of statements: its movements (locked, SKIP LOCKED) and its
+families' addresses read in one query each, its digests built and rendered in memory, recorded in one
+INSERT and its movements marked in one UPDATE. A chunk's deliveries and marks commit together, so a
+second run (or two at once) sends nothing twice.
 
 Crash-safe: a run holds a session advisory lock on its id while it works. A run left unfinished whose
 lock is free was interrupted (SIGKILL, lost node): `resume_interrupted` (called when notify starts,
@@ -25,6 +29,7 @@ from services.notify.templates import render_digest
 
 log = get_logger(__name__)
 WORKERS = 4
+CHUNK = 250  # (family, structure) pairs per transaction
 RESUME_CHECK_SECONDS = 60.0
 
 
@@ -36,28 +41,42 @@ class DigestReport:
     waiting: int = 0
 
 
-async def digest_family(conn, store, run_id: uuid.UUID, family_id: uuid.UUID, structure_id: uuid.UUID,
-                        portal_url: str, report: DigestReport) -> None:
-    """In the caller's transaction: the family's digest on this structure recorded, its movements marked;
-    kept for a later run when its addresses are not known yet."""
-    movements = await store.movements_for_update(conn, family_id, structure_id)
-    if not movements:
-        return
-    contacts = await store.family_contacts(conn, family_id)
-    if contacts is None:
-        report.waiting += 1  # kept for the next run, once auth has told us the addresses
-        return
+def build_digest(run_id: uuid.UUID, family_id: uuid.UUID, structure_id: uuid.UUID, movements, contacts,
+                 portal_url: str) -> NewDelivery | None:
+    """The digest of a family on a structure from its movements (in the order received), or None when
+    they cancel out or the family has no address."""
     events = [BookingTransmittedV1.model_validate_json(m.payload) for m in movements]
     layout = digest_layout(contacts.greeting, events[-1].structure_name,
                            [line for event in events for line in event.lines])
-    if layout is not None and contacts.emails:
-        mail = render_digest(layout, portal_url)
-        await store.insert_delivery(conn, NewDelivery(
-            uuid.uuid5(movements[0].event_id, "digest"), "digest", list(contacts.emails), mail.subject, mail.text,
-            mail.html, family_id, structure_id, digest_run_id=run_id))
-        report.mails += 1
-    await store.mark_digested(conn, [m.event_id for m in movements], run_id)
-    report.families += 1
+    if layout is None or not contacts.emails:
+        return None
+    mail = render_digest(layout, portal_url)
+    return NewDelivery(uuid.uuid5(movements[0].event_id, "digest"), "digest", list(contacts.emails), mail.subject,
+                       mail.text, mail.html, family_id, structure_id, digest_run_id=run_id)
+
+
+async def digest_pairs(conn, store, run_id: uuid.UUID, pairs: list[tuple[uuid.UUID, uuid.UUID]], portal_url: str,
+                       report: DigestReport) -> None:
+    """In the caller's transaction: the digests of these (family, structure) pairs recorded, their movements
+    marked; a family whose addresses are not known yet is kept for a later run."""
+    movements = await store.movements_of_pairs(conn, pairs)
+    if not movements:
+        return
+    contacts = await store.families_contacts(conn, list({family for family, _ in movements}))
+    new, done = [], []
+    for (family_id, structure_id), moves in movements.items():
+        known = contacts.get(family_id)
+        if known is None:
+            report.waiting += 1  # kept for the next run, once auth has told us the addresses
+            continue
+        delivery = build_digest(run_id, family_id, structure_id, moves, known, portal_url)
+        if delivery is not None:
+            new.append(delivery)
+        done.extend(m.event_id for m in moves)
+        report.families += 1
+    await store.insert_deliveries(conn, new)
+    await store.mark_digested(conn, done, run_id)
+    report.mails += len(new)
 
 
 async def _work(store, run_id: uuid.UUID, portal_url: str) -> DigestReport:
@@ -65,18 +84,20 @@ async def _work(store, run_id: uuid.UUID, portal_url: str) -> DigestReport:
     run at the same time: those are skipped)."""
     report = DigestReport(run_id)
     async with store.connection() as conn:
-        queue = list(await store.pending_pairs(conn))
+        pairs = list(await store.pending_pairs(conn))
+    chunks = [pairs[i:i + CHUNK] for i in range(0, len(pairs), CHUNK)]
+    chunks.reverse()  # popped from the end: in order
 
     async def worker() -> None:
-        # one connection per worker for the whole run; a few workers share the commits' fsyncs
+        # one connection per worker for the whole run: one worker renders while another's SQL runs
         async with store.connection() as conn:
-            while queue:
-                family_id, structure_id = queue.pop()
+            while chunks:
+                chunk = chunks.pop()
                 async with store.begin(conn):
-                    await digest_family(conn, store, run_id, family_id, structure_id, portal_url, report)
+                    await digest_pairs(conn, store, run_id, chunk, portal_url, report)
 
     # the run's lock holds one of the pool's connections
-    workers = min(WORKERS, max(1, store.max_connections() - 1), max(1, len(queue)))
+    workers = min(WORKERS, max(1, store.max_connections() - 1), max(1, len(chunks)))
     await asyncio.gather(*(worker() for _ in range(workers)))
     return report
 

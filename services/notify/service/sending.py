@@ -1,5 +1,6 @@
-"""The sender: hands the recorded deliveries to SMTP, woken by NOTIFY; retries with a growing delay;
-never loses one; a sent mail is told as notify.mail_sent."""
+"""The sender: hands the recorded deliveries to SMTP over a pool of persistent sessions sending in
+parallel (each session one mail at a time, many mails per session) under the relay's rate limit, woken by
+NOTIFY; retries with a growing delay; never loses one; a sent mail is told as notify.mail_sent."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from kit.logging import get_logger
 from kit.metrics import MAILS
 from kit.outbox import Producer
 from services.notify.domain.mail_choice import SECRET_BODY_NOTE, SECRET_TEMPLATES
-from services.notify.mailer import Mailer, build_message, is_permanent, message_id, smtp_answer
+from services.notify.mailer import Mailer, RateLimit, build_message, is_permanent, message_id, smtp_answer
 from services.notify.store import DATABASE_ERRORS, Store
 from services.notify.store.sending import Attempt
 
@@ -41,12 +42,18 @@ class DeliverySender:
     is handed to SMTP, while a session advisory lock on the delivery shows the sender is alive. After a
     crash (SIGKILL, lost machine) the lock is gone with the connection, and the next sender sends the
     mail again with the same Message-ID, counting the repeat (MAIL_REPEATS, `deliveries.repeats`).
-    A sender has one mail in flight at a time, so a crash repeats at most one mail per sender."""
+    Each SMTP session has one mail in flight at a time, so a crash repeats at most one mail per session.
+
+    `sessions` SMTP sessions send in parallel (`mailer` and copies of it), each kept open while there is
+    mail, all under one `RateLimit` of `rate_per_second` hand-offs (0: none)."""
 
     def __init__(self, pool, dsn: str, mailer: Mailer, mail_from: str, poll_seconds: float = 5,
-                 retry_delays: tuple[float, ...] = RETRY_DELAYS, *, store=None, clock: Clock = utc_now):
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS, *, store=None, clock: Clock = utc_now,
+                 sessions: int = 1, rate_per_second: float = 0):
         self.store = store or Store(pool)
         self.dsn, self.mailer, self.mail_from = dsn, mailer, mail_from
+        self.mailers = [mailer] + [mailer.copy() for _ in range(max(1, sessions) - 1)]
+        self.rate = RateLimit(rate_per_second)
         self.poll_seconds, self.retry_delays, self.clock = poll_seconds, retry_delays, clock
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -56,9 +63,7 @@ class DeliverySender:
         try:
             while not self._stopping.is_set():
                 try:
-                    while await self.send_due() and not self._stopping.is_set():
-                        pass
-                    await self.mailer.close()  # nothing left to send: do not keep the session idle
+                    await self.drain()
                     await self.purge_old_bodies()
                 except DATABASE_ERRORS as exc:
                     log.warning("delivery loop error, will retry", error=repr(exc))
@@ -68,8 +73,24 @@ class DeliverySender:
                     pass
                 self._wake.clear()
         finally:
-            await self.mailer.close()
+            await self.close()
             await listener.close()
+
+    async def drain(self) -> None:
+        """Every session sends due deliveries until none is left (or stopping), then closes its session:
+        nothing left to send, no idle session kept. A database error in one stops them all (raised)."""
+        async def session(mailer: Mailer) -> None:
+            try:
+                while not self._stopping.is_set() and await self.send_due(mailer):
+                    pass
+            finally:
+                await mailer.close()
+
+        await asyncio.gather(*(session(m) for m in self.mailers))
+
+    async def close(self) -> None:
+        for mailer in self.mailers:
+            await mailer.close()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -80,20 +101,21 @@ class DeliverySender:
         async with self.store.connection() as conn:
             await self.store.purge_old_bodies(conn, keep_days)
 
-    async def send_due(self) -> int:
-        """Send one due delivery (or one interrupted by a crash). Returns how many were handled."""
+    async def send_due(self, mailer: Mailer | None = None) -> int:
+        """Send one due delivery (or one interrupted by a crash) on `mailer`'s session (by default the
+        first). Returns how many were handled."""
         async with self.store.connection() as conn:
             attempt = await self.store.claim(conn)
             if attempt is None:
                 return 0
             try:
-                return await self._send(conn, attempt)
+                return await self._send(conn, attempt, mailer or self.mailer)
             finally:
                 # the pool's reset also unlocks; a broken connection has released it already
                 with contextlib.suppress(*DATABASE_ERRORS):
                     await self.store.unlock(conn, attempt.delivery.id)
 
-    async def _send(self, conn, attempt: Attempt) -> int:
+    async def _send(self, conn, attempt: Attempt, mailer: Mailer) -> int:
         d, attempts = attempt.delivery, attempt.attempts
         if attempt.repeat:
             MAIL_REPEATS.inc()
@@ -105,7 +127,8 @@ class DeliverySender:
         try:
             with tracer.start_as_current_span("smtp send", context=parent, kind=SpanKind.CLIENT,
                                               attributes={"mail.template": d.template}):
-                answer = await self.mailer.send(message)
+                await self.rate.wait()
+                answer = await mailer.send(message)
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             failures = attempts - attempt.repeats  # attempts cut short by a crash are not SMTP failures
             final = is_permanent(exc) or failures > len(self.retry_delays)

@@ -11,12 +11,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 
+from contracts.pricing import Price, Tariff
 from services.booking.domain.deadlines import DeadlineRule
+from services.booking.domain.places import Place
 from services.booking.domain.sessions import Activity, SessionRow
-from services.booking.domain.transmission import Movement
+from services.booking.domain.transmission import WAITING_FOR_ANSWER, Movement
 from services.booking.store import Child
+from services.booking.store.baskets import NewBooking, Promoted, Recorded
 from services.booking.store.bookings import Request, Waitlisted
 from services.booking.store.sessions import ActivityBrief, PriceFacts
+from services.booking.store.transmission import FamiliesPriceFacts
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # a Tuesday morning of the rentrée
 STRUCTURE = uuid.UUID(int=1)
@@ -47,6 +51,7 @@ class Booking:
     reason: str | None
     request_seq: int
     transmitted: bool = False
+    charged: Price | None = None
 
 
 @dataclass
@@ -69,6 +74,8 @@ class FakeStore:
     incompatible: set[frozenset[uuid.UUID]] = field(default_factory=set)
     transmissions: list[tuple[uuid.UUID, int, int]] = field(default_factory=list)
     structure_names: dict[uuid.UUID, str] = field(default_factory=dict)
+    tariffs: dict[uuid.UUID, list[Tariff]] = field(default_factory=dict)  # billing's, by activity
+    quotients: dict[uuid.UUID, int] = field(default_factory=dict)  # dossier's, by family
     conn: None = None
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -152,7 +159,7 @@ class FakeStore:
         return {pair for pair in self.incompatible if pair & set(activity_ids)}
 
     async def price_facts(self, family_id: uuid.UUID, structure_ids: Collection[uuid.UUID]) -> PriceFacts:
-        return PriceFacts({}, None)
+        return PriceFacts(dict(self.tariffs), self.quotients.get(family_id))
 
     async def activity_structure(self, activity_id: uuid.UUID) -> uuid.UUID | None:
         a = self.activities.get(activity_id)
@@ -218,14 +225,73 @@ class FakeStore:
         a = self.activities[b.activity_id]
         return Request(b.id, b.family_id, b.session_id, b.status, a.structure_id, a.waitlist_allowed)
 
+    # -- the set-based basket (store/baskets.py), written here row after row like the old confirmation -------------
+    def _place(self, session_id: uuid.UUID) -> Place:
+        s = self.sessions[session_id]
+        a = self.activities[s.activity_id]
+        waiting = sum(1 for b in self.bookings.values() if b.session_id == session_id and b.status == "waitlisted")
+        return Place(s.capacity, s.taken, waiting if s.capacity is not None else 0, a.waitlist_allowed,
+                     a.needs_approval)
+
+    async def record_reservations(self, family_id: uuid.UUID, lines: Sequence[NewBooking]) -> list[Recorded]:
+        before = {x.session_id: self._place(x.session_id) for x in lines}
+        recorded = []
+        for x in lines:
+            place = before[x.session_id]
+            if place.needs_approval:
+                status, reason = "pending", None
+            elif await self.take_place(x.session_id):
+                status, reason = "accepted", None
+            else:
+                status, reason = ("waitlisted", None) if place.waitlist_allowed else ("refused",
+                                                                                       "plus de place disponible")
+            seq = await self.insert_booking(x.booking_id, x.session_id, x.activity_id, x.child_id, family_id, x.day,
+                                            x.arrival, x.departure, status, reason)
+            await self.record_movement(x.booking_id, family_id, "reserve", status)
+            position = await self.waitlist_position(x.session_id, seq) if status == "waitlisted" else None
+            recorded.append(Recorded(x.booking_id, status, position, place))
+        return recorded
+
+    async def cancel_bookings(self, family_id: uuid.UUID, booking_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        freed = []
+        for booking_id in booking_ids:
+            b = self.bookings[booking_id]
+            was = b.status
+            await self.set_status(booking_id, "cancelled")
+            await self.record_movement(booking_id, family_id, "cancel", "cancelled")
+            if was == "accepted" and self.sessions[b.session_id].capacity is not None:
+                await self.release_place(b.session_id)
+                freed.append(b.session_id)
+        return list(dict.fromkeys(freed))
+
+    async def lock_places(self, session_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Place]:
+        return {s: self._place(s) for s in session_ids if s in self.sessions}
+
+    async def promote_waitlisted(self, counts: dict[uuid.UUID, int]) -> list[Promoted]:
+        promoted = []
+        for session_id, n in counts.items():
+            for _ in range(n):
+                w = await self.first_waitlisted(session_id)
+                if w is None:
+                    break
+                if self.sessions[session_id].capacity is not None:
+                    self.sessions[session_id].taken += 1
+                await self.set_status(w.id, "accepted")
+                await self.record_movement(w.id, w.family_id, "reserve", "accepted")
+                c, a = self.children[w.child_id], self.activities[w.activity_id]
+                promoted.append(Promoted(w.id, w.family_id, w.child_id, w.activity_id, w.day, w.arrival, w.departure,
+                                         c.first_name, c.last_name, a.name, a.structure_id))
+        return promoted
+
     # -- the transmission -------------------------------------------------------------------------------------------
     async def families_to_transmit(self) -> list[uuid.UUID]:
-        return sorted({m.family_id for m in self.movements if m.transmission_id is None and m.outcome != "pending"})
+        return sorted({m.family_id for m in self.movements
+                       if m.transmission_id is None and m.outcome not in WAITING_FOR_ANSWER})
 
     async def pick_movements(self, transmission_id: uuid.UUID, families: Collection[uuid.UUID]) -> list[Movement]:
         picked = []
         for m in self.movements:
-            if m.transmission_id is None and m.outcome != "pending" and m.family_id in families:
+            if m.transmission_id is None and m.outcome not in WAITING_FOR_ANSWER and m.family_id in families:
                 m.transmission_id = transmission_id
                 b = self.bookings[m.booking_id]
                 a, c = self.activities[b.activity_id], self.children[b.child_id]
@@ -237,8 +303,17 @@ class FakeStore:
 
     async def mark_bookings_transmitted(self, booking_ids: Collection[uuid.UUID]) -> None:
         for booking_id in booking_ids:
-            if all(m.transmission_id for m in self.movements if m.booking_id == booking_id):
+            if all(m.transmission_id for m in self.movements
+                   if m.booking_id == booking_id and m.outcome not in WAITING_FOR_ANSWER):
                 self.bookings[booking_id] = replace(self.bookings[booking_id], transmitted=True)
+
+    async def families_price_facts(self, families: Collection[uuid.UUID]) -> FamiliesPriceFacts:
+        kids = {f: [(c.id, c.birth_date) for c in self.children.values() if c.family_id == f] for f in families}
+        return FamiliesPriceFacts(dict(self.tariffs), {f: self.quotients.get(f) for f in families}, kids)
+
+    async def record_charged_prices(self, prices: dict[uuid.UUID, Price]) -> None:
+        for booking_id, found in prices.items():
+            self.bookings[booking_id] = replace(self.bookings[booking_id], charged=found)
 
     async def insert_transmission(self, transmission_id: uuid.UUID, started_at, families: int, lines: int) -> None:
         self.transmissions.append((transmission_id, families, lines))

@@ -9,7 +9,7 @@ from datetime import date, time
 import pytest
 
 from contracts.booking import BookingWaitlistPromotedV1, BookingWaitlistPromotedV2
-from contracts.errors import Conflict, Forbidden, NotFound
+from contracts.errors import Conflict, Forbidden, Invalid, NotFound
 from kit.identity import Identity
 from services.booking.domain.basket import Line
 from services.booking.service import confirm
@@ -164,3 +164,17 @@ async def test_a_request_elsewhere_is_not_found_and_families_may_not_decide(worl
     with pytest.raises(Forbidden):
         await confirm.decide(store, parent(family), request, True, None)
     assert store.bookings[request].status == "pending"
+
+
+async def test_a_refusal_without_a_reason_is_refused_in_french_and_changes_nothing(world):
+    store, outbox = world
+    stage = store.activity("Stage danse", time(14), time(17), approval=True)
+    store.open(stage, MONDAY, capacity=2)
+    family, [child] = store.family("Léa")
+    request = (await book(store, outbox, family, child, stage)).booking_id
+    for blank in (None, "", "   "):
+        with pytest.raises(Invalid, match="Indiquez le motif du refus"):
+            await confirm.decide(store, STAFF, request, False, blank)
+    assert store.bookings[request].status == "pending"
+    assert await confirm.decide(store, STAFF, request, False, "  Groupe complet  ") == "refused"
+    assert store.bookings[request].reason == "Groupe complet"

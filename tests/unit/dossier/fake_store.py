@@ -28,6 +28,7 @@ from services.dossier.store import (
     Sheet,
     SheetDocument,
 )
+from tests.unit.dossier.fake_campaign import FakeCampaignQueries
 
 MOMENT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 
@@ -45,7 +46,7 @@ class Data:
     health_reads: list[tuple[uuid.UUID | None, HealthRead]] = field(default_factory=list)
 
 
-class FakeStore:
+class FakeStore(FakeCampaignQueries):
     def __init__(self) -> None:
         self.data = Data()
         self.conn = object()  # what the outbox is handed

@@ -11,6 +11,8 @@ from services.gateway.web.guards import CONSENTS_PATH, FIRST_LOGIN_PATH, signed_
 from services.gateway.web.render import render
 from services.gateway.web.session import Account
 
+SAVED_PATH = FIRST_LOGIN_PATH + "/mot-de-passe-enregistre"
+
 
 @signed_in(allow_pending=True)
 async def required_password_page(request: web.Request, account: Account) -> web.Response:
@@ -30,9 +32,17 @@ async def required_password_submit(request: web.Request, account: Account) -> we
             raise web.HTTPSeeOther("/") from None
         return render(request, "password_required.html", status=422, rules=await password_rules(request),
                       errors=exc.messages(fields=False))
+    raise web.HTTPSeeOther(SAVED_PATH)
+
+
+@signed_in(allow_pending=True)
+async def password_saved_page(request: web.Request, account: Account) -> web.Response:
+    if account.must_change_password:
+        raise web.HTTPSeeOther(FIRST_LOGIN_PATH)
     return render(request, "password_saved.html", next_url=CONSENTS_PATH if account.pending_consents else "/")
 
 
 def routes(app: web.Application) -> None:
     app.router.add_get(FIRST_LOGIN_PATH, required_password_page)
     app.router.add_post(FIRST_LOGIN_PATH, required_password_submit)
+    app.router.add_get(SAVED_PATH, password_saved_page)

@@ -10,6 +10,8 @@ from services.gateway.web.csrf import checked_form
 from services.gateway.web.render import render
 from services.gateway.web.session import drop_session_cookie
 
+SENT_PATH, DONE_PATH = "/reinitialisation/demande-envoyee", "/reinitialisation/mot-de-passe-enregistre"
+
 
 async def reset_request_page(request: web.Request) -> web.Response:
     return render(request, "reset_request.html")
@@ -26,6 +28,10 @@ async def reset_request_submit(request: web.Request) -> web.Response:
     except Refused:
         return render(request, "reset_request.html", status=400, identifiant=login, courriel=email,
                       error="Votre demande n'a pas pu être enregistrée. Vérifiez votre saisie.")
+    raise web.HTTPSeeOther(SENT_PATH)
+
+
+async def reset_sent_page(request: web.Request) -> web.Response:
     return render(request, "reset_sent.html")
 
 
@@ -47,14 +53,21 @@ async def reset_form_submit(request: web.Request) -> web.Response:
             return render(request, "reset_invalid.html", status=410)
         return render(request, "reset_form.html", status=422, rules=await password_rules(request), token=token,
                       errors=exc.messages(fields=False))
-    response = render(request, "reset_done.html")
+    response = web.HTTPSeeOther(DONE_PATH)
     drop_session_cookie(response)
     return response
+
+
+async def reset_done_page(request: web.Request) -> web.Response:
+    return render(request, "reset_done.html")
 
 
 def routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/reinitialisation", reset_request_page)
     r.add_post("/reinitialisation", reset_request_submit)
+    # the pages after a change (POST/redirect/GET), declared before the token's path that would take them
+    r.add_get(SENT_PATH, reset_sent_page)
+    r.add_get(DONE_PATH, reset_done_page)
     r.add_get("/reinitialisation/{token}", reset_form_page)
     r.add_post("/reinitialisation/{token}", reset_form_submit)

@@ -62,7 +62,8 @@ def month_of(raw: str | None) -> str:
 
 async def calendar_page(request: web.Request, account: Account, child_id: str | None, activity_id: str | None,
                         month: str | None, basket: list[dict], message: str | None = None,
-                        status: int = 200, reprise_possible: bool = False) -> web.Response:
+                        status: int = 200, reprise_possible: bool = False,
+                        focus_day: date | None = None) -> web.Response:
     children = await family_children(request, account)
     child = pick_child(children, child_id)
     activity = pick_activity(child, activity_id)
@@ -79,7 +80,8 @@ async def calendar_page(request: web.Request, account: Account, child_id: str | 
                   has_limit=bool(activity) and any(d["remaining"] is not None for d in data["days"]),
                   basket=basket, panier=basket_json(basket), pending_total=len(basket),
                   pending_here=sum(1 for line in basket if line["child_id"] == child["id"]),
-                  message=message, reprise_possible=reprise_possible)
+                  message=message, reprise_possible=reprise_possible,
+                  focus_day=focus_day.isoformat() if focus_day else None)
 
 
 @parent_page
@@ -118,8 +120,9 @@ async def toggle_day(request: web.Request, account: Account) -> web.Response:
         return await day_page(request, account, children, child, day, basket, form.get("mois"),
                               open_times=activity["id"])
     basket, message = toggled(basket, child["id"], entry, actions)
+    # the focus comes back to the day just clicked (its button has autofocus)
     return await calendar_page(request, account, child["id"], activity["id"], form.get("mois"), basket,
-                               message=message)
+                               message=message, focus_day=day)
 
 
 def _scope(tool: str) -> dict:

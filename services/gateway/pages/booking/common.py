@@ -51,11 +51,14 @@ async def family_children(request: web.Request, account: Account) -> list[dict]:
 
 def pick_child(children: list[dict], raw: str | None, required: bool = False) -> dict:
     if not children:
-        raise PageError(404, "Aucun enfant", "Aucun enfant de votre famille n'est inscrit pour les réservations.")
+        raise PageError(404, "Aucun enfant", "Aucun enfant de votre famille n'est inscrit pour les réservations. "
+                        "Complétez votre Dossier Famille puis demandez à votre structure d'inscrire vos enfants "
+                        "aux activités.")
     if not raw:
         if required:
             raise PageError(400, "Enfant manquant", "Choisissez l'enfant concerné.")
-        return children[0]
+        # the first page shows a child who has something to book
+        return next((c for c in children if c["activities"]), children[0])
     child = next((c for c in children if c["id"] == raw), None)
     if child is None:
         raise PageError(404, "Enfant introuvable", "Cet enfant ne fait pas partie de votre famille.")

@@ -38,26 +38,39 @@ async def follow_page(request: web.Request, account: Account, params, feed_url: 
                   feed_url=feed_url, feed_message=feed_message)
 
 
+# After a change the page is shown by a redirect (POST/redirect/GET). The new private link, shown once, rides
+# along in a short-lived HttpOnly cookie of this page only: never in an address (history, logs).
+FOLLOW_PATH, FEED_COOKIE, FEED_SECONDS = "/reservations/suivi", "portail_lien_prive", 600
+FEED_DONE = {"lien-cree": "Votre lien privé a été créé. Tout ancien lien ne fonctionne plus.",
+             "lien-supprime": "Votre lien privé a été supprimé : il ne fonctionne plus."}
+
+
 @parent_page
 async def follow_get(request: web.Request, account: Account) -> web.Response:
-    return await follow_page(request, account, request.query)
+    done = request.query.get("fait", "")
+    token = request.cookies.get(FEED_COOKIE, "") if done == "lien-cree" else ""
+    base = request.app[SETTINGS].public_url.rstrip("/")
+    feed_url = f"{base}/calendrier/{token}.ics" if token.replace("-", "").replace("_", "").isalnum() else None
+    return await follow_page(request, account, request.query, feed_url=feed_url, feed_message=FEED_DONE.get(done))
 
 
 @parent_page
 async def feed_create(request: web.Request, account: Account) -> web.Response:
     await checked_form(request)
     token = await clients_of(request).booking.create_feed(account.identity)
-    base = request.app[SETTINGS].public_url.rstrip("/")
-    return await follow_page(request, account, request.query, feed_url=f"{base}/calendrier/{token}.ics",
-                             feed_message="Votre lien privé a été créé. Tout ancien lien ne fonctionne plus.")
+    response = web.HTTPSeeOther(f"{FOLLOW_PATH}?fait=lien-cree#titre-ical")
+    response.set_cookie(FEED_COOKIE, token, path=FOLLOW_PATH, max_age=FEED_SECONDS, httponly=True, samesite="Lax",
+                        secure=request.app[SETTINGS].cookie_secure)
+    raise response
 
 
 @parent_page
 async def feed_revoke(request: web.Request, account: Account) -> web.Response:
     await checked_form(request)
     await clients_of(request).booking.revoke_feed(account.identity)
-    return await follow_page(request, account, request.query,
-                             feed_message="Votre lien privé a été supprimé : il ne fonctionne plus.")
+    response = web.HTTPSeeOther(f"{FOLLOW_PATH}?fait=lien-supprime#titre-ical")
+    response.del_cookie(FEED_COOKIE, path=FOLLOW_PATH)
+    raise response
 
 
 async def calendar_feed(request: web.Request) -> web.Response:

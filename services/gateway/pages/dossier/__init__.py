@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.gateway.pages.dossier import contacts, documents, overview, sheet
+from services.gateway.pages.dossier import contacts, documents, house_rules, overview, sheet
 
 
 def routes(app: web.Application) -> None:
-    for screen in (overview, sheet, documents, contacts):
+    for screen in (overview, sheet, documents, contacts, house_rules):
         screen.routes(app)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import unicodedata
 
 from aiohttp import web
+from pydantic import ValidationError
 
-from contracts.dossier_sheets import DocumentKind
+from contracts.dossier_sheets import DocumentKind, SheetKind, parse
+from kit.clock import paris_today
 from services.gateway.clients import Refused, clients_of
 from services.gateway.pages.dossier.common import detail
+from services.gateway.pages.dossier.forms import data_from_form, french_errors
 from services.gateway.pages.dossier.sheet import sheet_page_of
 from services.gateway.pages.files import file_page
 from services.gateway.web.csrf import checked_form, checked_post
@@ -27,23 +30,49 @@ def ascii_name(name: str) -> str:
     return plain or "document"
 
 
+async def _keep_typed(request: web.Request, account: Account, sheet_id, typed: dict[str, str]) -> list[str]:
+    """Saves as a draft what the parent typed on the sheet before sending a file; the refusals, if any."""
+    dossier = clients_of(request).dossier
+    sheet = await dossier.sheet(account.identity, sheet_id)
+    if not sheet["editable"]:
+        return []
+    kind = SheetKind(sheet["kind"])
+    data = data_from_form(kind, typed)
+    try:
+        parse(kind, data, today=paris_today())
+        await dossier.save_draft(account.identity, sheet_id, data)
+    except ValidationError as exc:
+        return french_errors(kind, exc)
+    except Refused as exc:
+        return [detail(exc, "La fiche n'a pas pu être enregistrée.")]
+    return []
+
+
 @signed_in(roles=PARENT)
 async def upload(request: web.Request, account: Account) -> web.Response:
+    """A file sent with the sheet's form: the file is added, then what was typed on the sheet is saved as a
+    draft, so nothing typed before the upload is lost (POST/redirect/GET when both went through)."""
     sheet_id = uuid_or_404(request.match_info["sheet_id"])
     form = await checked_post(request)
     kind = form.get("piece")
     if not isinstance(kind, str) or kind not in KINDS:
         raise FormError("Type de pièce inconnu.", title="Requête invalide")
-    field = form.get("fichier")
+    typed = {k: v for k, v in form.items() if isinstance(v, str)}
+    values = typed if any(k.startswith("f.") for k in typed) else None  # the sheet's fields came along
+    field = form.get(f"fichier-{kind}") or form.get("fichier")
     if field is None or isinstance(field, str) or not getattr(field, "filename", None):
-        return await sheet_page_of(request, account, sheet_id, status=422,
+        return await sheet_page_of(request, account, sheet_id, status=422, values=values,
                                    upload_errors={kind: "Choisissez un fichier à envoyer."})
     try:
         await clients_of(request).dossier.upload(account.identity, sheet_id, kind, field.file.read(),
                                                  ascii_name(field.filename))
     except Refused as exc:
         return await sheet_page_of(request, account, sheet_id, status=413 if exc.status == 413 else 422,
-                                   upload_errors={kind: detail(exc, "Le fichier a été refusé.")})
+                                   values=values, upload_errors={kind: detail(exc, "Le fichier a été refusé.")})
+    refused = await _keep_typed(request, account, sheet_id, values) if values is not None else []
+    if refused:
+        kept = "Le fichier a été ajouté. Vos saisies sont conservées ci-dessous mais la fiche n'est pas encore enregistrée :"
+        return await sheet_page_of(request, account, sheet_id, status=422, values=values, errors=[kept, *refused])
     raise web.HTTPSeeOther(f"/dossier/fiche/{sheet_id}?fait=piece#piece-{kind}")
 
 

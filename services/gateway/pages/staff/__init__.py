@@ -9,14 +9,28 @@ from aiohttp import web
 from services.gateway.pages.staff import (
     activities,
     activity,
+    activity_edit,
+    campaign,
     dashboard,
+    enrolments,
     families,
+    family,
+    house_rules,
+    mail_failures,
     operations,
     requests,
+    rosters,
     sheets,
 )
 
 
 def routes(app: web.Application) -> None:
     for screen in (dashboard, activities, activity, requests, sheets, families, operations):
+        screen.routes(app)
+    rosters.routes(app)
+    for screen in (activity_edit, enrolments):  # changing an activity, enrolments (issue 16)
+        screen.routes(app)
+    for screen in (family, mail_failures):  # a family's page, the failed mails
+        screen.routes(app)
+    for screen in (campaign, house_rules):  # the campaign's follow-up, the règlement intérieur
         screen.routes(app)

@@ -1,5 +1,5 @@
 """Gestion: one activity, its sessions over a period (places taken, waiting list), opening sessions,
-changing a session's places, and publishing its tariff."""
+changing a session's places, its tariff in force and their history, and publishing a tariff."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ UNITS = {"session": "par séance", "half_hour": "par demi-heure", "hour": "par h
 BRACKET_ROWS = 5
 
 
-async def _activity(request: web.Request, account: Account) -> dict:
+async def activity_of(request: web.Request, account: Account) -> dict:
     activity_id = str(uuid_or_404(request.match_info["activity_id"]))
     activity = next((a for a in await structure_activities(request, account) if a["id"] == activity_id), None)
     if activity is None:
@@ -47,15 +47,18 @@ def period_shown(query, today: date) -> tuple[date, date]:
 
 
 async def _activity_page(request: web.Request, account: Account, status: int = 200, **extra) -> web.Response:
-    activity = await _activity(request, account)
+    activity = await activity_of(request, account)
     start, end = period_shown(request.query, paris_today())
     sessions = await clients_of(request).booking.sessions(account.identity, activity["id"], start, end)
     for s in sessions:
         day = date.fromisoformat(s["date"])
         s["label"] = f"{WEEKDAYS[day.weekday()]} {day.strftime('%d/%m/%Y')}"
+    tariffs = await clients_of(request).billing.tariffs(account.identity, activity["structure_id"], activity["id"])
+    for t in tariffs:
+        t["from_label"] = date.fromisoformat(t["effective_from"]).strftime("%d/%m/%Y")
     return render(request, "gestion_activite.html", status=status, section="activites", activity=activity,
-                  sessions=sessions, start=start.isoformat(), end=end.isoformat(), weekdays=WEEKDAYS, periods=PERIODS,
-                  units=UNITS, kinds=KINDS, hhmm=hhmm, bracket_rows=BRACKET_ROWS, done=done_message(request),
+                  tariffs=tariffs, sessions=sessions, start=start.isoformat(), end=end.isoformat(), weekdays=WEEKDAYS,
+                  periods=PERIODS, units=UNITS, kinds=KINDS, hhmm=hhmm, bracket_rows=BRACKET_ROWS, done=done_message(request),
                   opened=request.query.get("ouvertes") if request.query.get("ouvertes", "").isdigit() else None,
                   form=extra.pop("form", {}), **extra)
 
@@ -68,7 +71,7 @@ async def activity_page(request: web.Request, account: Account) -> web.Response:
 @signed_in(roles=STAFF)
 async def openings_submit(request: web.Request, account: Account) -> web.Response:
     form = await checked_form(request)
-    activity = await _activity(request, account)
+    activity = await activity_of(request, account)
     posted = await request.post()
     try:
         weekdays = sorted({int(v) for k, v in posted.items() if k == "jour" and isinstance(v, str) and v.isdigit()
@@ -88,7 +91,7 @@ async def openings_submit(request: web.Request, account: Account) -> web.Respons
 @signed_in(roles=STAFF)
 async def capacity_submit(request: web.Request, account: Account) -> web.Response:
     form = await checked_form(request)
-    activity = await _activity(request, account)
+    activity = await activity_of(request, account)
     session_id = str(uuid_or_404(request.match_info["session_id"]))
     try:
         capacity = forms.integer(form, "places", "Nombre de places")
@@ -120,7 +123,7 @@ def _brackets(form: dict) -> list[dict]:
 @signed_in(roles=STAFF)
 async def tariff_submit(request: web.Request, account: Account) -> web.Response:
     form = await checked_form(request)
-    activity = await _activity(request, account)
+    activity = await activity_of(request, account)
     try:
         body = {"structure_id": activity["structure_id"], "activity_id": activity["id"],
                 "activity_name": activity["name"], "brackets": _brackets(form),

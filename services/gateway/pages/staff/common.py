@@ -18,11 +18,15 @@ DONE = {
     "vacances": "✓ Les vacances scolaires ont bien été enregistrées",
     "fermeture": "✓ La fermeture a bien été enregistrée",
     "places": "✓ Le nombre de places a bien été modifié",
+    "modifiee": "✓ L'activité a bien été modifiée",
+    "inscription": "✓ Les inscriptions ont bien été enregistrées",
+    "desinscription": "✓ L'enfant a bien été désinscrit",
     "tarif": "✓ Le tarif a bien été publié",
     "decision": "✓ La décision a bien été enregistrée",
     "securite": "✓ La famille devra choisir un nouveau mot de passe à sa prochaine connexion",
     "paiement": "✓ Le paiement a bien été enregistré",
     "dossier": "✓ La décision sur la fiche a bien été enregistrée",
+    "renvoi": "✓ Le courriel va être renvoyé : son état se met à jour dans quelques instants",
 }
 
 # Service field names → French, for the validation errors a service returns.

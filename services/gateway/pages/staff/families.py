@@ -1,16 +1,15 @@
-"""Gestion: families, created one at a time or imported from a CSV file, asked to choose a new password;
-and the payments received at the structure's desk."""
+"""Gestion: the structure's families, found with a search (identifiant, a guardian's or a child's name,
+address, e-mail) a page at a time, each opening its page (pages/staff/family.py: payments, security update,
+mails); families created one at a time or imported from a CSV file."""
 
 from __future__ import annotations
 
 import re
-import uuid
 
 from aiohttp import web
 
-from contracts.billing import PAYMENT_METHODS
 from services.gateway.clients import clients_of
-from services.gateway.pages.staff.common import REFUSED, done_message, messages_of, redirect, structure_id
+from services.gateway.pages.staff.common import REFUSED, done_message, messages_of, structure_id
 from services.gateway.web import forms
 from services.gateway.web.csrf import checked_form, checked_post
 from services.gateway.web.forms import FormError
@@ -18,20 +17,32 @@ from services.gateway.web.guards import STAFF, signed_in
 from services.gateway.web.render import render
 from services.gateway.web.session import Account
 
-METHODS = dict(PAYMENT_METHODS)
 CHILD_ROWS = 3
 LOGIN_RE = re.compile(r"[A-Za-z0-9._-]{3,64}")
 
 
-def _families_page(request: web.Request, status: int = 200, **extra) -> web.Response:
-    return render(request, "gestion_familles.html", status=status, section="familles", methods=METHODS,
-                  child_rows=CHILD_ROWS, done=done_message(request), form=extra.pop("form", {}), **extra)
+async def _families_page(request: web.Request, account: Account, status: int = 200, **extra) -> web.Response:
+    search = await family_search(request, account)
+    return render(request, "gestion_familles.html", status=status, section="familles", child_rows=CHILD_ROWS,
+                  done=done_message(request), form=extra.pop("form", {}), search=search, **extra)
+
+
+async def family_search(request: web.Request, account: Account) -> dict:
+    """The page of the structure's families the search asks for (`?q=…&page=…`): auth searches its families
+    (identifiant, names, e-mails) and adds those whose address dossier matched (ADR 0013)."""
+    sid = structure_id(account)
+    q = " ".join(request.query.get("q", "").split())[:200]
+    clients = clients_of(request)
+    at_address = await clients.dossier.families_at_address(account.identity, q) if q else []
+    found = await clients.auth.search_families(account.identity, sid, q, request.query.get("page", "1")[:12],
+                                               at_address)
+    found["q"] = q
+    return found
 
 
 @signed_in(roles=STAFF)
 async def families_page(request: web.Request, account: Account) -> web.Response:
-    structure_id(account)
-    return _families_page(request)
+    return await _families_page(request, account)
 
 
 def _children(form: dict) -> list[dict]:
@@ -76,8 +87,8 @@ async def family_create(request: web.Request, account: Account) -> web.Response:
     try:
         created = await clients_of(request).auth.create_family(account.identity, family_from_form(form, sid))
     except REFUSED as exc:
-        return _families_page(request, status=422, family_errors=messages_of(exc), form=form)
-    return _families_page(request, created_family=created)
+        return await _families_page(request, account, status=422, family_errors=messages_of(exc), form=form)
+    return await _families_page(request, account, created_family=created)
 
 
 @signed_in(roles=STAFF)
@@ -92,46 +103,8 @@ async def family_import(request: web.Request, account: Account) -> web.Response:
             raise FormError("Le fichier d'import est vide.")
         report = await clients_of(request).auth.import_families(account.identity, data)
     except REFUSED as exc:
-        return _families_page(request, status=422, import_errors=messages_of(exc))
-    return _families_page(request, report=report, filename=upload.filename)
-
-
-def _family_id(raw: str) -> str:
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise FormError(f"Numéro de famille invalide : « {raw[:40]} ».") from None
-
-
-@signed_in(roles=STAFF)
-async def security_update(request: web.Request, account: Account) -> web.Response:
-    form = await checked_form(request)
-    try:
-        family_id = _family_id(form.get("famille", "").strip())
-        await clients_of(request).auth.require_new_password(account.identity, family_id)
-    except REFUSED as exc:
-        return _families_page(request, status=422, security_errors=messages_of(exc), form=form)
-    raise redirect("/gestion/familles", "securite")
-
-
-@signed_in(roles=STAFF)
-async def payment_submit(request: web.Request, account: Account) -> web.Response:
-    form = await checked_form(request)
-    sid = structure_id(account)
-    try:
-        family_id = _family_id(form.get("paiement_famille", "").strip())
-        method = form.get("moyen")
-        if method not in METHODS:
-            raise FormError("Choisissez le moyen de paiement.")
-        amount = form.get("montant", "").strip()
-        if not amount:
-            raise FormError("Montant : à renseigner.")
-        paid = await clients_of(request).billing.record_payment(account.identity, {
-            "family_id": family_id, "structure_id": sid, "amount": amount, "method": method,
-            "reference": forms.text(form, "reference", 80)})
-    except REFUSED as exc:
-        return _families_page(request, status=422, payment_errors=messages_of(exc), form=form)
-    return _families_page(request, payment=paid)
+        return await _families_page(request, account, status=422, import_errors=messages_of(exc))
+    return await _families_page(request, account, report=report, filename=upload.filename)
 
 
 def routes(app: web.Application) -> None:
@@ -139,5 +112,3 @@ def routes(app: web.Application) -> None:
     r.add_get("/gestion/familles", families_page)
     r.add_post("/gestion/familles", family_create)
     r.add_post("/gestion/familles/import", family_import)
-    r.add_post("/gestion/familles/securite", security_update)
-    r.add_post("/gestion/paiements", payment_submit)

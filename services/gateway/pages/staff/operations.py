@@ -4,18 +4,19 @@ checked across services."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from urllib.parse import urlencode
 
 from aiohttp import web
 
-from kit.clock import paris_today
 from services.gateway.clients import Unavailable, clients_of
 from services.gateway.pages.staff.common import REFUSED, messages_of
 from services.gateway.web import forms
 from services.gateway.web.csrf import checked_form
 from services.gateway.web.forms import FormError
-from services.gateway.web.guards import ADMIN, signed_in
+from services.gateway.web.guards import ADMIN, STAFF, signed_in
 from services.gateway.web.render import render
 from services.gateway.web.session import Account
 
@@ -35,16 +36,49 @@ async def _consistency_verdicts(request: web.Request, account: Account) -> list[
     return verdicts
 
 
+async def _night_status(request: web.Request, account: Account) -> dict:
+    """The transmission's and the digest's status for the current structure (its staff see it; a service
+    that does not answer is said so)."""
+    sid, clients, found = account.current_structure_id, clients_of(request), {}
+    if not sid:
+        return found
+    for name, read in (("transmission", clients.booking.transmission_status),
+                       ("digest", clients.notify.digest_status)):
+        try:
+            found[name] = await read(account.identity, sid)
+        except (Unavailable, *REFUSED):
+            found[name] = None
+    return found
+
+
 async def _operations_page(request: web.Request, account: Account, status: int = 200, **extra) -> web.Response:
+    night = await _night_status(request, account)
+    if account.role != "admin":  # agents see their structure's status; running anything stays the admin's
+        return render(request, "gestion_exploitation.html", status=status, section="exploitation", night=night,
+                      deliveries=[], form={}, verdicts=[], **extra)
     deliveries = await clients_of(request).notify.deliveries(account.identity, status="failed")
     return render(request, "gestion_exploitation.html", status=status, section="exploitation",
-                  deliveries=deliveries, month=paris_today().strftime("%Y-%m"), form=extra.pop("form", {}),
+                  deliveries=deliveries, form=extra.pop("form", {}), night=night,
                   verdicts=await _consistency_verdicts(request, account), **extra)
 
 
-@signed_in(roles=ADMIN)
+ACTIONS = ("transmission", "synthese", "factures", "campagne", "resynchronisation", "coherence", "legal")
+
+
+def _shown_result(query) -> dict:
+    """The outcome of the action just run, carried by the redirect's address (figures, never secrets)."""
+    if query.get("fait") not in ACTIONS:
+        return {}
+    try:
+        result = json.loads(query.get("resultat", "{}"))
+    except ValueError:
+        result = None
+    return {"action": query["fait"], "result": result if isinstance(result, dict) else {}}
+
+
+@signed_in(roles=STAFF)
 async def operations_page(request: web.Request, account: Account) -> web.Response:
-    return await _operations_page(request, account)
+    return await _operations_page(request, account, **_shown_result(request.query))
 
 
 async def _run(request: web.Request, account: Account, action: str, form: dict) -> dict:
@@ -55,9 +89,9 @@ async def _run(request: web.Request, account: Account, action: str, form: dict) 
         return await clients.notify.send_digests(who)
     if action == "factures":
         month = form.get("mois", "").strip()
-        if not re.fullmatch(r"\d{4}-\d{2}", month):
+        if month and not re.fullmatch(r"\d{4}-\d{2}", month):
             raise FormError(f"Mois invalide (« {month[:10]} »), format attendu AAAA-MM.")
-        return await clients.billing.issue_invoices(who, month)
+        return await clients.billing.issue_invoices(who, month or None)  # empty: billing's default, last month
     if action == "campagne":
         year = form.get("annee", "").strip()
         if not re.fullmatch(r"\d{4}-\d{4}", year):
@@ -94,7 +128,9 @@ async def operations_submit(request: web.Request, account: Account) -> web.Respo
         result = await _run(request, account, action, form)
     except REFUSED as exc:
         return await _operations_page(request, account, status=422, errors=messages_of(exc), action=action, form=form)
-    return await _operations_page(request, account, action=action, result=result or {}, form=form)
+    # POST/redirect/GET: reloading the page shows the outcome again, it never runs the action twice
+    query = urlencode({"fait": action, "resultat": json.dumps(result or {}, separators=(",", ":"))})
+    raise web.HTTPSeeOther(f"/gestion/exploitation?{query}")
 
 
 def routes(app: web.Application) -> None:

@@ -1,0 +1,118 @@
+"""The waiting room (docs/adr/0008-waiting-room.md): a confirmation is admitted at once in arrival order
+(one sequence for every replica), then recorded by booking's workers in that order, and its answer kept for
+the parent's result page. The order decides who gets the last places: a worker takes the oldest queued
+confirmation and its locks (children, sessions with limited places) behind a gate that only one worker of
+any replica passes at a time; once a basket holds its locks the gate opens for the next one, so baskets
+that share no session are recorded side by side and a later basket never takes a place before an earlier
+one. The request row, the bookings and the answer are written in one transaction: a worker that dies
+leaves the confirmation queued, never half-recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.errors import DomainError, NotFound
+from kit.identity import Identity
+from kit.logging import get_logger
+from services.booking import access
+from services.booking.domain.admission import eta_seconds
+from services.booking.domain.basket import Line
+from services.booking.service import OUTBOX
+from services.booking.service.confirm import EmptyBasket, LineResult, count, record
+from services.booking.store.admission import RequestState
+
+log = get_logger(__name__)
+
+NOT_FOUND = "Demande introuvable."
+FAILED = "Vos demandes n'ont pas pu être enregistrées. Réessayez dans un instant."
+
+
+@dataclass(frozen=True)
+class State:
+    """What the parent's page shows: the answer once recorded, else the position and the wait."""
+
+    id: uuid.UUID
+    status: str  # queued | done | failed
+    position: int | None
+    eta_seconds: int | None
+    results: list[dict] | None
+    problem: str | None
+
+
+async def admit(db, who: Identity, request_id: uuid.UUID, lines: list[Line]) -> None:
+    """Queue a family's confirmation behind every one admitted before (nothing else is checked here: the
+    basket is checked again under lock when its turn comes). Admitting the same id again changes nothing."""
+    family_id = access.require_family(who)
+    if not lines:
+        raise EmptyBasket("Aucune réservation ni annulation à valider.")
+    async with db.transaction() as store:
+        await store.admit(request_id, family_id, who.subject, lines)
+
+
+async def state(db, who: Identity, request_id: uuid.UUID) -> State:
+    """A family's confirmation as it stands; another family's is not found."""
+    family_id = access.require_family(who)
+    async with db.reading() as store:
+        found: RequestState | None = await store.request_state(request_id, family_id)
+        if found is None:
+            raise NotFound(NOT_FOUND)
+        if found.status != "queued":
+            return State(found.id, found.status, None, None, found.results, found.problem)
+        rate = await store.recent_rate()
+    return State(found.id, found.status, found.position, eta_seconds(found.position, rate), None, None)
+
+
+class Gate:
+    """The admission gate on one connection: passed by one worker of any replica at a time (a PostgreSQL
+    advisory lock) and, inside one process, by one of its workers at a time (so the others do not hold
+    connections waiting for it)."""
+
+    def __init__(self, local: asyncio.Lock, store) -> None:
+        self.local, self.store, self.held = local, store, False
+
+    async def enter(self) -> None:
+        await self.local.acquire()
+        try:
+            await self.store.gate()
+        except BaseException:
+            self.local.release()
+            raise
+        self.held = True
+
+    async def open(self) -> None:
+        if self.held:
+            self.held = False
+            try:
+                await self.store.open_gate()
+            except Exception:  # noqa: BLE001 - an aborted transaction: the pool resets the connection, unlocking it
+                log.warning("admission gate left to the connection reset")
+            finally:
+                self.local.release()
+
+
+async def record_next(db, local_gate: asyncio.Lock, now: Callable[[], datetime],
+                      render: Callable[[list[LineResult]], list[dict]], outbox=OUTBOX) -> uuid.UUID | None:
+    """Record the oldest queued confirmation, if any, with its answer (one transaction). Returns its id."""
+    async with db.transaction() as store:
+        gate = Gate(local_gate, store)
+        await gate.enter()
+        try:
+            claimed = await store.claim_next()
+            if claimed is None:
+                return None
+            who = Identity(subject=claimed.subject, role="parent", family_id=claimed.family_id)
+            try:
+                async with store.transaction():  # a savepoint: a refused basket leaves nothing behind
+                    results = await record(store, who, claimed.lines, now(), outbox, locked=gate.open)
+            except DomainError as exc:
+                await store.finish(claimed.id, "failed", None, exc.detail or FAILED)
+                return claimed.id
+        finally:
+            await gate.open()
+        await store.finish(claimed.id, "done", render(results), None)
+    count(results)
+    return claimed.id

@@ -1,0 +1,106 @@
+"""The waiting room's table (`basket_requests`): admitting a confirmation in arrival order, handing the oldest
+to a worker, keeping its answer, and what a parent's result page reads (status, position, recent rate)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+
+import asyncpg
+
+from services.booking.domain.basket import Line
+
+# one key for the admission gate (pg_advisory_lock): booking's workers, in every replica, take their
+# next confirmation and its locks one at a time, so the oldest always locks first
+GATE_KEY = 0x626F6F6B  # "book"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    family_id: uuid.UUID
+    subject: str
+    seq: int
+    lines: list[Line]
+
+
+@dataclass(frozen=True)
+class RequestState:
+    id: uuid.UUID
+    status: str  # queued | done | failed
+    seq: int
+    position: int | None  # among the confirmations still queued (1 = next); None once recorded
+    results: list[dict] | None
+    problem: str | None
+
+
+def _line_json(line: Line) -> dict:
+    return {"child_id": str(line.child_id), "activity_id": str(line.activity_id), "date": line.date.isoformat(),
+            "action": line.action, "arrival": line.arrival and line.arrival.isoformat(),
+            "departure": line.departure and line.departure.isoformat()}
+
+
+def _line(d: dict) -> Line:
+    return Line(uuid.UUID(d["child_id"]), uuid.UUID(d["activity_id"]), date.fromisoformat(d["date"]), d["action"],
+                d["arrival"] and time.fromisoformat(d["arrival"]), d["departure"] and time.fromisoformat(d["departure"]))
+
+
+class AdmissionQueries:
+    conn: asyncpg.Connection
+
+    async def admit(self, request_id: uuid.UUID, family_id: uuid.UUID, subject: str, lines: Sequence[Line]) -> bool:
+        """Queue a confirmation behind every one admitted before; False when this id was already admitted
+        (a form posted twice is one request)."""
+        seq = await self.conn.fetchval(
+            """INSERT INTO basket_requests (id, family_id, subject, lines) VALUES ($1, $2, $3, $4::jsonb)
+               ON CONFLICT (id) DO NOTHING RETURNING seq""",
+            request_id, family_id, subject, json.dumps([_line_json(x) for x in lines]))
+        return seq is not None
+
+    async def gate(self) -> None:
+        """Wait for the admission gate (released by `open_gate`, or when the connection goes back to the pool)."""
+        await self.conn.execute("SELECT pg_advisory_lock($1)", GATE_KEY)
+
+    async def open_gate(self) -> None:
+        await self.conn.execute("SELECT pg_advisory_unlock($1)", GATE_KEY)
+
+    async def claim_next(self) -> Claimed | None:
+        """The oldest confirmation still queued, locked until the end of the transaction."""
+        r = await self.conn.fetchrow(
+            """SELECT id, family_id, subject, seq, lines::text AS lines FROM basket_requests
+               WHERE status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED""")
+        if r is None:
+            return None
+        return Claimed(r["id"], r["family_id"], r["subject"], r["seq"], [_line(d) for d in json.loads(r["lines"])])
+
+    async def finish(self, request_id: uuid.UUID, status: str, results: list[dict] | None,
+                     problem: str | None) -> None:
+        await self.conn.execute(
+            """UPDATE basket_requests SET status = $2, results = $3::jsonb, problem = $4, finished_at = now()
+               WHERE id = $1""", request_id, status, json.dumps(results) if results is not None else None, problem)
+
+    async def request_state(self, request_id: uuid.UUID, family_id: uuid.UUID) -> RequestState | None:
+        """A family's confirmation (None for another family's: it does not exist for them)."""
+        r = await self.conn.fetchrow(
+            """SELECT id, status, seq, results::text AS results, problem,
+                      CASE WHEN status = 'queued' THEN
+                          (SELECT count(*) FROM basket_requests q WHERE q.status = 'queued' AND q.seq <= r.seq)
+                      END AS position
+               FROM basket_requests r WHERE id = $1 AND family_id = $2""", request_id, family_id)
+        if r is None:
+            return None
+        return RequestState(r["id"], r["status"], r["seq"], r["position"],
+                            json.loads(r["results"]) if r["results"] else None, r["problem"])
+
+    async def recent_rate(self, seconds: int = 20) -> float | None:
+        """Confirmations recorded per second over the last ``seconds`` (None when none was)."""
+        n = await self.conn.fetchval(
+            "SELECT count(*) FROM basket_requests WHERE finished_at > now() - make_interval(secs => $1)", seconds)
+        return n / seconds if n else None
+
+    async def queue_depth(self) -> int:
+        """Confirmations admitted and not yet recorded (the metric the autoscaler follows)."""
+        return await self.conn.fetchval("SELECT count(*) FROM basket_requests WHERE status = 'queued'")

@@ -1,0 +1,131 @@
+"""The waiting room (docs/adr/0008): confirmations admitted at once and recorded in their order of arrival
+(the first admitted get the last places, the waiting list follows the same order), a parent told their
+position while the service is busy, the answer kept for a reload, a form posted twice recorded once, and
+another family's request not found."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, time, timedelta
+
+import aiohttp
+import asyncpg
+
+from kit import identity as ident
+from services.booking.app import service as booking
+from services.booking.service import catalog
+from services.booking.store import Store
+from tests.conftest import SECRET, database_url
+
+PLACES = 10
+
+
+async def seed(dsn: str, parents: int) -> tuple[uuid.UUID, date, list[tuple[uuid.UUID, uuid.UUID]]]:
+    structure = uuid.uuid4()
+    day = date.today() + timedelta(days=40)  # well before its booking deadline, whatever today is
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            activity = await catalog.create_activity(Store(conn), catalog.ActivityIn(
+                structure_id=structure, name=f"ALSH Mercredi {uuid.uuid4().hex[:6]}", start_time=time(9),
+                end_time=time(17), capacity=PLACES, waitlist_allowed=True))
+            await conn.execute("INSERT INTO sessions (id, activity_id, day, start_time, end_time, capacity) "
+                               "VALUES ($1, $2, $3, '09:00', '17:00', $4)", uuid.uuid4(), activity, day, PLACES)
+            families = [(uuid.uuid4(), uuid.uuid4()) for _ in range(parents)]
+            await conn.executemany(
+                "INSERT INTO children (id, family_id, first_name, last_name, birth_date, structure_id) "
+                "VALUES ($1, $2, 'Enfant', 'TEST', '2018-01-01', $3)",
+                [(child, family, structure) for family, child in families])
+    finally:
+        await conn.close()
+    return activity, day, families
+
+
+def headers(family: uuid.UUID) -> dict[str, str]:
+    return {ident.HEADER: ident.issue(ident.Identity(subject=f"parent-{family}", role="parent", family_id=family),
+                                      SECRET)}
+
+
+def body(request_id: uuid.UUID, child: uuid.UUID, activity: uuid.UUID, day: date) -> dict:
+    return {"id": str(request_id), "lines": [{"child_id": str(child), "activity_id": str(activity),
+                                              "date": day.isoformat(), "action": "reserve"}]}
+
+
+async def until_recorded(http, url: str, family: uuid.UUID, request_id: uuid.UUID) -> dict:
+    for _ in range(600):
+        async with http.get(f"{url}/v1/basket/requests/{request_id}", headers=headers(family)) as resp:
+            assert resp.status == 200, await resp.text()
+            state = await resp.json()
+        if state["status"] != "queued":
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{request_id} still queued")
+
+
+async def test_the_first_admitted_get_the_places_and_the_list_follows_arrival_order(run_service, db_prefix):
+    parents = 60
+    async with run_service(booking, admission_wait_seconds=0.0, admission_workers=3) as url:
+        dsn = database_url(db_prefix, "booking")
+        activity, day, families = await seed(dsn, parents)
+        ids = [uuid.uuid4() for _ in families]
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=parents)) as http:
+            async def submit(i: int) -> dict:
+                family, child = families[i]
+                async with http.post(f"{url}/v1/basket/requests", headers=headers(family),
+                                     json=body(ids[i], child, activity, day)) as resp:
+                    assert resp.status in (200, 202), await resp.text()
+                    return await resp.json()
+
+            first = await asyncio.gather(*(submit(i) for i in range(parents)))
+            assert all(s["status"] == "done" or (s["position"] >= 1 and s["eta_seconds"] >= 1) for s in first)
+            states = await asyncio.gather(*(until_recorded(http, url, f, r) for (f, _), r in zip(families, ids)))
+        conn = await asyncpg.connect(dsn)
+        try:
+            order = [r["id"] for r in await conn.fetch("SELECT id FROM basket_requests ORDER BY seq")]
+            taken = await conn.fetchval("SELECT taken FROM sessions WHERE activity_id = $1", activity)
+        finally:
+            await conn.close()
+    answer = {r: s["results"][0] for r, s in zip(ids, states)}
+    assert taken == PLACES
+    assert [answer[r]["outcome"] for r in order] == ["accepted"] * PLACES + ["waitlisted"] * (parents - PLACES)
+    assert [answer[r]["waitlist_position"] for r in order[PLACES:]] == list(range(1, parents - PLACES + 1))
+
+
+async def test_a_busy_service_shows_the_position_then_the_answer_kept_for_reloads(run_service, db_prefix):
+    async with run_service(booking, admission_wait_seconds=0.3) as url:
+        dsn = database_url(db_prefix, "booking")
+        activity, day, [(family, child), (other, _)] = await seed(dsn, 2)
+        request_id = uuid.uuid4()
+        holder = await asyncpg.connect(dsn)
+        try:
+            tx = holder.transaction()
+            await tx.start()  # staff changing the day's places: the confirmation has to wait for the row
+            await holder.execute("SELECT 1 FROM sessions WHERE activity_id = $1 FOR UPDATE", activity)
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{url}/v1/basket/requests", headers=headers(family),
+                                     json=body(request_id, child, activity, day)) as resp:
+                    assert resp.status == 202
+                    waiting = await resp.json()
+                assert (waiting["status"], waiting["position"], waiting["results"]) == ("queued", 1, None)
+                assert waiting["eta_seconds"] >= 1
+                # the same form posted again is the same request
+                async with http.post(f"{url}/v1/basket/requests", headers=headers(family),
+                                     json=body(request_id, child, activity, day)) as resp:
+                    assert resp.status == 202
+                # another family does not even learn it exists
+                async with http.get(f"{url}/v1/basket/requests/{request_id}", headers=headers(other)) as resp:
+                    assert resp.status == 404
+                await tx.rollback()
+                done = await until_recorded(http, url, family, request_id)
+                again = await until_recorded(http, url, family, request_id)
+        finally:
+            await holder.close()
+    assert done["status"] == "done" and done["results"][0]["outcome"] == "accepted"
+    assert again == done  # a reload shows the same answer, never « déjà réservé »
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM bookings WHERE child_id = $1", child) == 1
+        assert await conn.fetchval("SELECT count(*) FROM basket_requests WHERE id = $1", request_id) == 1
+    finally:
+        await conn.close()
