@@ -1,6 +1,7 @@
 """An example subscriber for another municipal system: the central kitchen counts tomorrow's meals
 per structure from the portal's public `booking.transmitted.v2` events (identifiers and facts only: the
-kitchen counts meals, it never learns whose).
+kitchen counts meals, it never learns whose), and stops counting the meals of the bookings a mass closure
+(strike, weather, a closed school: `booking.closed.v1`) cancelled, without waiting for the night.
 
 It shows what docs/integration.md describes: a queue of its own bound to the `portail.events` topic
 exchange, at-least-once delivery handled by remembering each `event_id` (SQLite here), and only the
@@ -23,6 +24,7 @@ import aio_pika
 EXCHANGE = "portail.events"
 PARIS = ZoneInfo("Europe/Paris")
 ROUTING_KEY = "booking.transmitted.v2"
+CLOSED_KEY = "booking.closed.v1"
 MEAL_WORDS = ("restauration", "repas", "cantine")
 
 
@@ -41,6 +43,12 @@ class MealCounts:
             except sqlite3.IntegrityError:
                 return False
             payload = envelope["payload"]
+            if envelope["type"] == "booking.closed":
+                # a closure cancelled these bookings: their meals are not cooked (the night's transmission
+                # repeats the cancellations later; deleting twice changes nothing)
+                self.db.executemany("DELETE FROM meals WHERE booking_id = ?",
+                                    [(b,) for b in payload["cancelled_booking_ids"]])
+                return True
             for line in payload["lines"]:
                 if not any(word in line["activity_name"].lower() for word in MEAL_WORDS):
                     continue
@@ -66,6 +74,7 @@ async def consume(amqp_url: str, counts: MealCounts, queue_name: str = "kitchen.
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(queue_name, durable=True, arguments={"x-queue-type": "quorum"})
         await queue.bind(exchange, routing_key=ROUTING_KEY)
+        await queue.bind(exchange, routing_key=CLOSED_KEY)
         async with queue.iterator() as messages:
             async for message in messages:
                 async with message.process(requeue=True):

@@ -33,7 +33,7 @@ class ServiceSettings(CommonSettings):
     database_url: str
     # RabbitMQ with its credentials (a secret, like the database URL): required, no default.
     amqp_url: str = Field(min_length=1)
-    outbox_batch_size: int = Field(default=200, ge=1, le=5000)
+    outbox_batch_size: int = Field(default=1000, ge=1, le=5000)  # rows per relay batch (docs/adr/0009)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     bus_delivery_limit: int = Field(default=5, ge=1, le=100)
     # Deliveries in flight per queue, applied in batches of up to bus_batch_size events per transaction,

@@ -126,12 +126,17 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         gateway_url = f"http://127.0.0.1:{gateway_socket.getsockname()[1]}"
         stack.callback(gateway_socket.close)
         billing_url = await stack.enter_async_context(running(
-            billing, amqp_url, db_prefix, public_url=gateway_url, test_payment_provider=True))
+            billing, amqp_url, db_prefix, public_url=gateway_url, development=True))
         from services.dossier.domain.crypto import Sealer
 
         dossier_url = await stack.enter_async_context(running(
             dossier, amqp_url, db_prefix, dossier_key=Sealer.generate_key(), documents_dir=tmp_path / "documents"))
         auth_url = await stack.enter_async_context(running(auth, amqp_url, db_prefix, **auth_overrides))
+        # as `make run` does: the demo structure pays online through eopayment's dummy backend (development)
+        billing_db = await asyncpg.connect(database_url(db_prefix, "billing"))
+        await billing_db.execute("INSERT INTO payment_backends (structure_id, backend, options) "
+                                 "VALUES ($1, 'dummy', '{}'::jsonb) ON CONFLICT DO NOTHING", demo.DEMO_STRUCTURE_ID)
+        await billing_db.close()
         pool = await asyncpg.create_pool(database_url(db_prefix, "auth"), min_size=1, max_size=2)
         await demo.load(None, pool)
         # The demo staff and admin as past their first sign-in: the tests call the API with their demo
@@ -142,7 +147,7 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
         settings = GatewaySettings(identity_secret=SECRET, auth_url=auth_url, notify_url=notify_url,
                                    booking_url=booking_url, billing_url=billing_url, dossier_url=dossier_url,
                                    cookie_secure=False, amqp_url=amqp_url, public_url=gateway_url,
-                                   metrics_token=METRICS_TOKEN, test_payment_provider=True)
+                                   metrics_token=METRICS_TOKEN, development=True)
         runner = web.AppRunner(build_app(settings), shutdown_timeout=2)
         await runner.setup()
         site = web.SockSite(runner, gateway_socket)

@@ -17,8 +17,8 @@ Environment (all optional):
   PORTAIL_IDENTITY_SECRET, PORTAIL_PAYMENT_PROVIDER_SECRET, PORTAIL_METRICS_TOKEN
                             random for each run unless set; PORTAIL_DOSSIER_KEY kept in var/dossier.key
 
-The services have no default secret: this dev stack generates them. It also turns on the local test
-payment provider (PORTAIL_TEST_PAYMENT_PROVIDER=1), which exists for development only.
+The services have no default secret: this dev stack generates them. It also allows eopayment's
+payment backend `dummy` (PORTAIL_DEVELOPMENT=1: development only), and the demo data configure it for the demo structure.
 
 `python -m tools.devstack compose-env` writes a `.env` with random secrets for `docker compose up`
 (once: an existing file is kept).
@@ -98,10 +98,10 @@ class DevStack:
         """One process's secrets and development-only settings, by settings field name."""
         extra: dict[str, str] = {}
         if name == "billing":
-            extra.update(payment_provider_secret=self.payment_secret, test_payment_provider="1",
+            extra.update(payment_provider_secret=self.payment_secret, development="1",
                          public_url=self.public_url)
         if name == "gateway":
-            extra.update(metrics_token=self.metrics_token, test_payment_provider="1")
+            extra.update(metrics_token=self.metrics_token, development="1")
         if name == "dossier":
             extra["dossier_key"] = self.env.get("PORTAIL_DOSSIER_KEY") or self.dossier_key()
         return extra

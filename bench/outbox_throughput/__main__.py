@@ -5,8 +5,8 @@ floor measured in the same run?
    consume-with-inbox, same guarantees, no portal code;
 2. the relay alone: N booking.transmitted events written into a scratch booking outbox, published by the
    real relay (no consumer running);
-3. the consumer alone: billing's real subscription (batched, set-wise effect, `--partitions` queues)
-   applying those N events;
+3. the consumer alone: billing's real subscription (batched, set-wise effect, `--partitions` queues),
+   in a process of its own as the billing service runs it (consumer.py), applying those N events;
 4. end to end: N more events, relay and consumer running together, until billing's inbox holds them all;
 5. lag: `--lag-rate` events/s written for `--lag-seconds`, relay and consumer running; the time from each
    outbox row to its inbox row (p50, p99).
@@ -45,6 +45,16 @@ from services.billing.service import consumptions as billing_consumptions
 PG = "postgresql://postgres@127.0.0.1:5432"
 ROOT = Path(__file__).resolve().parents[2]
 STALL_S = 60  # a wait gives up when its count has not moved for this long
+
+
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), 30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -104,9 +114,15 @@ async def main(args: argparse.Namespace) -> int:
         figures["relay_s"] = time.perf_counter() - t0
         report.check(published, f"the relay stopped publishing (nothing sent for {STALL_S} s)")
 
-        # 3. the consumer alone (the relay idles: nothing left to publish)
+        # 3. the consumer alone, in its own process (the relay idles: nothing left to publish), timed from
+        # its first event applied (not its start-up)
+        broker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.outbox_throughput.consumer", amqp, consumer_dsn, str(args.partitions),
+            str(args.prefetch), str(args.batch), cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+        assert broker.stdout is not None
+        await asyncio.wait_for(broker.stdout.readline(), 60)  # "ready"
+        await portal.wait_until(lambda: consumer.fetchval("SELECT count(*) FROM inbox"), lambda c: c > 0, STALL_S)
         t0 = time.perf_counter()
-        broker = await portal.start_consumer(amqp, consumer, args.partitions, args.prefetch, args.batch)
         consumed = await portal.wait_until(lambda: consumer.fetchval("SELECT count(*) FROM inbox"),
                                            lambda c: c >= n, STALL_S)
         figures["consume_s"] = time.perf_counter() - t0
@@ -135,7 +151,7 @@ async def main(args: argparse.Namespace) -> int:
 
         await relay.stop()
         relay = None
-        await broker.stop()
+        await stop_process(broker)
         broker = None
         audit = await portal.audit(producer, consumer)
         total = 2 * n + sent
@@ -158,7 +174,7 @@ async def main(args: argparse.Namespace) -> int:
             except Exception as exc:  # noqa: BLE001 - cleaning up after a failure: go on removing things
                 print(f"relay stop: {exc!r}", file=sys.stderr)
         if broker is not None:
-            await broker.stop()
+            await stop_process(broker)
         for pool in (producer, consumer):
             if pool is not None:
                 await pool.close()

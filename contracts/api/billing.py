@@ -124,15 +124,73 @@ class PaymentRecorded(BaseModel):
 
 class OnlineIn(BaseModel):
     invoice_id: uuid.UUID
-    return_url: str = Field(max_length=500, description="Une page du portail.")
-    cancel_url: str | None = Field(default=None, max_length=500, description="Par défaut : l'adresse de retour.")
+    email: str = Field(default="", max_length=200,
+                       description="L'adresse de la famille, transmise au module de paiement (PayFiP en demande une).")
 
 
 class OnlineOut(BaseModel):
-    redirect_url: str
+    redirect_url: str = Field(description="La page du module de paiement de la structure (eopayment).")
 
 
-class CallbackIn(BaseModel):
-    """The provider's signed notice (its exact form is the provider's; signed in X-Signature)."""
+class PaymentBackendQuery(BaseModel):
+    backend: str | None = Field(default=None, max_length=40, description="Le module dont afficher les paramètres.")
+
+
+class PaymentBackendIn(BaseModel):
+    backend: str = Field(min_length=1, max_length=40, description="Un module d'eopayment (payfip_ws, tipi, "
+                                                                  "systempayv2, … ; dummy en développement).")
+    options: dict[str, str] = Field(default_factory=dict, max_length=40,
+                                    description="Ses paramètres ; un secret laissé vide garde la valeur enregistrée.")
+
+
+class PaymentBackendParameter(BaseModel):
+    name: str
+    caption: str
+    required: bool
+    default: str
+    choices: list[str]
+    kind: Literal["str", "bool", "int"]
+    secret: bool
+    value: str | bool | int = Field(description="La valeur enregistrée ; un secret n'est jamais rendu en clair.")
+
+
+class PaymentBackendChoice(BaseModel):
+    name: str
+    caption: str
+
+
+class PaymentBackendOut(BaseModel):
+    backend: str | None = Field(description="Le module en service ; nul : aucun.")
+    chosen: str
+    backends: list[PaymentBackendChoice]
+    parameters: list[PaymentBackendParameter]
+
+
+class OnlineTransactionOut(BaseModel):
+    payment_id: uuid.UUID
+    structure_id: uuid.UUID
+    structure_name: str
+    family_id: uuid.UUID
+    family: str
+    backend: str
+    transaction_id: str
+    invoice_number: str
+    amount_cents: int
+    amount: str
+    state: Literal["pending", "paid", "denied", "cancelled", "expired", "error"]
+    state_label: str
+    bank_status: str
+    notifications: int
+    created_at: str | None
+    updated_at: str | None
+
+
+class OnlineTransactionsOut(BaseModel):
+    transactions: list[OnlineTransactionOut]
+
+
+class NotificationIn(BaseModel):
+    """A payment backend's notification: its form (or query string) as the backend sends it, parsed and
+    checked by eopayment."""
 
     model_config = ConfigDict(extra="allow")

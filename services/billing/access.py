@@ -8,8 +8,9 @@ is given back; nothing here reads the database.
   there, never those of its other structures. A family with nothing in their structures does not exist
   for them. They publish tariffs and record payments for their structures only, and a payment is
   allocated only to the invoices of its structure (services/billing/domain/payments.py).
-- Nobody signed in is needed for the payment provider's callback: its signature is the credential
-  (verified by the provider before anything changes).
+- Nobody signed in is needed for a payment backend's notification or the return from the bank: what
+  eopayment checks (signed, PAID, the amount) is the credential. A structure's backend and options are
+  its staff's (or an administrator's); staff see the online transactions of their structures only.
 
 Refusals are French: 404 where telling that something exists would already say too much, 403 where the
 caller knows what they asked for (their own structure, their role).
@@ -146,15 +147,55 @@ def payable_invoice(who: Identity, found: Invoice | None) -> Invoice:
     return found
 
 
-def checkout_payer(who: Identity, owner: uuid.UUID | None) -> Identity:
-    """The test provider's page and its "Payer"/"Annuler" buttons: only for the family that started
-    the payment (`owner`), signed in."""
+def bank_notification(who: Identity) -> Identity:
+    """A payment backend's notification (server to server) or the family's return from the bank: no
+    account needed; trusted only once eopayment has checked it (signed, PAID, the amount right)."""
+    return who
+
+
+# -- online payment (issue 19) --------------------------------------------------------------------------
+def backend_configurer(who: Identity, structure_id: uuid.UUID) -> Identity:
+    """A structure's payment backend and its options: set and read (secrets masked) by its staff, or an
+    administrator."""
+    _caller(who, *STAFF_ROLES)
+    if not who.may_manage_structure(structure_id):
+        raise Forbidden(NOT_YOURS)
+    return who
+
+
+def online_transactions_reader(who: Identity) -> tuple[uuid.UUID, ...] | None:
+    """The online transactions staff see: their structures' (an administrator's: all, None)."""
+    _caller(who, *STAFF_ROLES)
+    return None if who.role == "admin" else tuple(who.structures)
+
+
+# -- tax certificates (issue 19) -------------------------------------------------------------------------
+def tax_staff(who: Identity, structure_id: uuid.UUID) -> Identity:
+    """A structure's certificates (its eligible activities, its details, issuing a year, the year's list and
+    their PDF in bulk): its staff, or an administrator."""
+    _caller(who, *STAFF_ROLES)
+    if not who.may_manage_structure(structure_id):
+        raise Forbidden(NOT_YOURS)
+    return who
+
+
+def tax_family(who: Identity) -> uuid.UUID:
+    """A family reads its own certificates, those of the years its structures issued."""
     _caller(who, "parent")
-    if owner is None or who.family_id is None or owner != who.family_id:
-        raise Unknown("Paiement introuvable ou terminé.")
-    return who
+    if who.family_id is None:
+        raise Forbidden("Compte sans famille.")
+    return who.family_id
 
 
-def provider_callback(who: Identity) -> Identity:
-    """The provider's server-to-server callback: no account; trusted only once its signature is checked."""
-    return who
+def tax_certificate(who: Identity, family_id: uuid.UUID | None, structure_id: uuid.UUID) -> None:
+    """One child's certificate: its family's, or the staff of the structure's (or an administrator's).
+    `family_id` None: no such child; told as not found."""
+    _caller(who, "parent", *STAFF_ROLES)
+    if family_id is None or not sees(who, family_id, structure_id):
+        raise Unknown("Attestation introuvable.")
+
+
+def tax_year_visible(who: Identity, issued: bool) -> None:
+    """A family sees a year's certificate once staff issued the year; staff see it before, to check it."""
+    if who.role == "parent" and not issued:
+        raise Unknown("Attestation introuvable.")

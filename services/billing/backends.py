@@ -87,8 +87,11 @@ class Backends:
 
     async def status(self, config: rules.BackendConfig, transaction: rules.OnlineTransaction) -> rules.BankAnswer:
         """Ask the backend where a pending transaction stands (only where it can: has_status)."""
-        r = await asyncio.to_thread(lambda: self._payment(config).payment_status(
-            transaction.transaction_id, transaction_date=transaction.created_at))
+        try:
+            r = await asyncio.to_thread(lambda: self._payment(config).payment_status(
+                transaction.transaction_id, transaction_date=transaction.created_at))
+        except Exception as exc:  # the bank's web service: asked again next time
+            raise OnlinePaymentOff("Le module de paiement n'a pas répondu.") from exc
         answer = _answer(r)
         return rules.BankAnswer(transaction.transaction_id, answer.result, answer.signed, answer.amount_cents,
                                 answer.bank_status)

@@ -1,4 +1,5 @@
-"""Demo tariffs for the demo activities (published, so booking shows the same costs)."""
+"""Demo tariffs for the demo activities (published, so booking shows the same costs), and, in development
+only, eopayment's `dummy` payment backend for the demo structure (its page: the gateway's /paiement-dummy/)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import uuid
 from datetime import date
 
 from contracts.pricing import Bracket, Tariff
+from kit.clock import utc_now
+from services.billing.domain.online import DUMMY, BackendConfig
 from services.billing.service import OUTBOX, tariffs
 from services.billing.store import Store
 
@@ -30,3 +33,6 @@ async def load(_settings, pool) -> None:
                                       Bracket(qf_max=None, price_cents=high,
                                               reduced_price_cents=reduced[1] if reduced else None)])
             await tariffs.save(tx, OUTBOX, CARTEVILLE, name, tariff)
+        if getattr(_settings, "development", False) and await tx.backend_config(CARTEVILLE) is None:
+            await tx.save_backend_config(BackendConfig(CARTEVILLE, DUMMY, {"origin": "Mairie de CarteVille"}), "demo",
+                                         utc_now())

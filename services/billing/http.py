@@ -1,6 +1,6 @@
 """billing's internal API, thin: parse the request, call the service layer (services/billing/service/),
 write the answer (amounts and dates in French with kit.fr). Tariffs (staff), consumptions history and its
-exports, invoices, payments, balance, and the online payment flow. Refusals are raised by the service
+exports, invoices, payments, balance (the online payment: services/billing/http_online.py). Refusals are raised by the service
 layer and answered by the kit's problem middleware."""
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from kit import clock
 from kit.fr import euros, month_year
 from kit.http import identity_of, json_response, path_uuid, read_model
 from kit.service import APP_KEY
+from services.billing import http_online
 from services.billing.exports import csv_bytes, filter_rows, row_of
 from services.billing.pdf import InvoiceDoc, InvoiceLine, consumptions_pdf, invoice_pdf
 from services.billing.service import OUTBOX, consumptions, invoices, payments, tariffs
 from services.billing.store import Store
-
-PROVIDER = web.AppKey("provider", object)  # a PaymentProvider, or None: no online payment
 
 
 def _store(request: web.Request) -> Store:
@@ -115,18 +114,21 @@ async def invoices_page(request: web.Request) -> web.Response:
     account = await invoices.account(_store(request), identity_of(request), request.query.get("family_id"),
                                      clock.paris_today())
     balance = account.balance
+    usable = request.app[http_online.BACKENDS].usable()
+    online = {s for s, b in account.online_backends.items() if b in usable}  # where paying online is offered
     return json_response({
         "invoices": [{"id": str(i.id), "number": i.number, "period": period_label(i.period_start),
                       "period_start": i.period_start.isoformat(), "issued_on": i.issued_on.isoformat(),
                       "due_on": i.due_on.isoformat(), "total_cents": i.total_cents, "paid_cents": i.paid_cents,
                       "remaining_cents": max(i.remaining_cents, 0), "status": status,
                       "status_label": invoices.STATUS_LABELS[status], "total": euros(i.total_cents),
-                      "remaining": euros(max(i.remaining_cents, 0))}
+                      "remaining": euros(max(i.remaining_cents, 0)), "online_payment": i.structure_id in online}
                      for i, status in account.invoices],
         "payments": [{"id": str(p.id), "amount": euros(p.amount_cents), "amount_cents": p.amount_cents,
                       "method": p.method, "reference": p.reference, "received_at": p.received_at.isoformat()}
                      for p in account.payments],
-        "online_payment": request.app[PROVIDER] is not None,
+        "online_payment": bool(online),
+        "online_transactions": [http_online.transaction_json(t) for t in account.online],
         "invoiced_cents": balance.invoiced_cents, "paid_cents": balance.paid_cents,
         "balance_cents": balance.balance_cents, "balance": euros(balance.balance_cents)})
 
@@ -176,48 +178,6 @@ async def record_payment(request: web.Request) -> web.Response:
     return json_response({"payment_id": str(payment.id), "reference": payment.reference}, status=201)
 
 
-class OnlineIn(BaseModel):
-    invoice_id: uuid.UUID
-    return_url: str = Field(max_length=500)
-    cancel_url: str | None = Field(default=None, max_length=500)  # default: the return URL
-
-
-async def start_online_payment(request: web.Request) -> web.Response:
-    body = await read_model(request, OnlineIn)
-    settings = _settings(request)
-    callback = settings.payment_callback_url or f"{request.url.origin()}/v1/payments/callback"
-    checkout = await payments.start_online(
-        _store(request), request.app[PROVIDER], identity_of(request),
-        payments.OnlineStart(body.invoice_id, body.return_url, body.cancel_url, callback), settings.public_url)
-    return json_response({"redirect_url": checkout.redirect_url}, status=201)
-
-
-async def payment_callback(request: web.Request) -> web.Response:
-    """The provider calls back, server to server: trusted only with a valid signature."""
-    provider = request.app[PROVIDER]
-    body = await request.read() if provider is not None else b""
-    await payments.provider_called_back(_store(request), OUTBOX, provider, identity_of(request), body,
-                                        request.headers.get("X-Signature", ""), clock.utc_now())
-    return web.Response(status=204)
-
-
-# -- the local test provider (development and tests only: PORTAIL_TEST_PAYMENT_PROVIDER) ----------------
-async def provider_page(request: web.Request) -> web.Response:
-    """What the provider's page shows (the gateway renders it): for the paying family only."""
-    ref = request.match_info["ref"]
-    checkout = await payments.checkout_page(_store(request), request.app[PROVIDER], identity_of(request), ref)
-    return json_response({"ref": ref, "description": checkout.description,
-                          "amount": euros(checkout.amount_cents), "amount_cents": checkout.amount_cents})
-
-
-async def provider_settle(request: web.Request) -> web.Response:
-    """The paying family pressed "Payer" or "Annuler" on the provider's page."""
-    target = await payments.settle_checkout(
-        _store(request), request.app[PROVIDER], identity_of(request), request.match_info["ref"],
-        request.match_info["action"] == "payer", _settings(request).identity_secret)
-    return json_response({"redirect_url": target})
-
-
 def routes(app: web.Application) -> None:
     r = app.router
     r.add_post("/v1/tariffs", publish_tariff)
@@ -229,8 +189,4 @@ def routes(app: web.Application) -> None:
     r.add_get("/v1/invoices/{invoice_id}/pdf", invoice_document)
     r.add_post("/v1/invoices/issue", issue_invoices)
     r.add_post("/v1/payments", record_payment)
-    r.add_post("/v1/payments/online", start_online_payment)
-    r.add_post("/v1/payments/callback", payment_callback)
-    if app[APP_KEY].settings.test_payment_provider:
-        r.add_get("/v1/test-provider/{ref}", provider_page)
-        r.add_post("/v1/test-provider/{ref}/{action:payer|annuler}", provider_settle)
+    http_online.routes(app)

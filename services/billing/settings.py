@@ -1,4 +1,5 @@
-"""billing's settings: the portal's public address, the payment provider's secret and switch, invoice terms."""
+"""billing's settings: the portal's public address, the payment provider's secret, development mode (the
+`dummy` payment backend), online payment expiry, invoice terms."""
 
 from pydantic import Field
 
@@ -11,8 +12,10 @@ class BillingSettings(ServiceSettings):
     # Shared with the payment provider, signs its callbacks: no default, ever (start refuses without it).
     payment_provider_secret: str = Field(min_length=32)
     payment_callback_url: str | None = None  # default: this service's own callback route
-    # The local test payment provider (pages under /paiement-test/ in the gateway): development and tests
-    # only. Off, there is no provider to pay with and its routes do not exist.
-    test_payment_provider: bool = False
+    # Development mode (make run, the tests): only there may a structure use eopayment's `dummy` backend
+    # (whose page is the gateway's /paiement-dummy/). Never on Kubernetes.
+    development: bool = False
+    # An online transaction no backend has answered for expires after this delay (reconcile-payments).
+    payment_expiry_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
     invoice_due_days: int = Field(default=30, ge=1, le=120)
     invoice_month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")  # for the issue-invoices command

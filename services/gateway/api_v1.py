@@ -174,24 +174,27 @@ def guarded(route: public_api.Route, handler):
     return wrapper
 
 
-async def payment_callback(request: web.Request) -> web.Response:
-    """A real provider calls the portal back here (signed; verified by billing)."""
-    body = await request.read()
-    if len(body) > 64 * 1024:
-        return problem(413, "Contenu trop volumineux", "Le rappel dépasse 64 Ko.")
-    status, answer = await clients_of(request).billing.provider_callback(body, request.headers.get("X-Signature", ""))
-    if status == 204:
-        return web.Response(status=204)
+async def payment_notification(request: web.Request) -> web.Response:
+    """A payment backend notifies the portal here, server to server (GET query or POST form): relayed to
+    billing, which has eopayment parse and check it; the bank gets the answer it expects, if any."""
+    query = request.query_string.encode() if request.method == "GET" else await request.read()
+    if len(query) > 64 * 1024:
+        return problem(413, "Contenu trop volumineux", "La notification dépasse 64 Ko.")
+    status, answer = await clients_of(request).billing.bank_answer("notification",
+                                                                   request.match_info["structure_id"], query)
+    if status == 200 and isinstance(answer, dict):
+        content = answer.get("return_content")
+        return web.Response(text=content if isinstance(content, str) else "OK", content_type="text/plain")
     if 400 <= status < 500 and isinstance(answer, dict):
         return json_response(answer, status=status)
-    return problem(502, "Erreur", "Le rappel n'a pas pu être traité. Réessayez plus tard.")
+    return problem(502, "Erreur", "La notification n'a pas pu être traitée. Réessayez plus tard.")
 
 
 def routes(app: web.Application) -> None:
     r = app.router
     # /api/v1: the declared routes (services/gateway/public_api.py), and nothing else
     local = {"open_session": open_session, "current_session": current_session, "close_session": close_session,
-             "payment_callback": payment_callback, "status": api_status,
+             "payment_notification": payment_notification, "status": api_status,
              "openapi": openapi.serve_document, "docs": openapi.serve_docs}
     for route in public_api.ROUTES:
         handler = forward(route) if route.service else guarded(route, local[route.local])

@@ -20,8 +20,10 @@ from contracts.api import Created
 from contracts.api import account as acc
 from contracts.api import billing as bil
 from contracts.api import booking as boo
+from contracts.api import closures as clo
 from contracts.api import dossier as dos
 from contracts.api import notify as nfy
+from contracts.api import tax_certificates as tax
 
 ANONYMOUS, FAMILY, STAFF, ADMIN = "anonymous", "family", "staff", "admin"
 ROLES = (ANONYMOUS, FAMILY, STAFF, ADMIN)
@@ -118,11 +120,16 @@ ROUTES: tuple[Route, ...] = (
        download=("application/json",)),
     _r("GET", "/docs", EVERYONE, "La documentation lisible de l'API (HTML)", PORTAL, local="docs",
        download=("text/html",)),
-    _r("POST", "/payments/callback", EVERYONE, "Rappel du prestataire de paiement en ligne (signé)", BILLING,
-       local="payment_callback", request=bil.CallbackIn, status=204,
-       headers=(("X-Signature", "La signature du prestataire."),),
-       description="Appelé de serveur à serveur par le prestataire ; la signature est vérifiée par la "
-                   "facturation avant tout changement."),
+    _r("GET", "/payments/notification/{structure_id}", EVERYONE,
+       "Notification d'un module de paiement (eopayment), par la requête", BILLING, local="payment_notification",
+       query=bil.NotificationIn,
+       description="Appelé de serveur à serveur par le module de paiement de la structure ; la réponse est "
+                   "analysée et vérifiée par eopayment (signée, payée, du bon montant) avant tout changement. "
+                   "Une notification répétée n'enregistre le paiement qu'une fois."),
+    _r("POST", "/payments/notification/{structure_id}", EVERYONE,
+       "Notification d'un module de paiement (eopayment), par formulaire", BILLING, local="payment_notification",
+       body="application/x-www-form-urlencoded",
+       description="Comme la précédente, le formulaire dans le corps (PayFiP, SystemPay, …)."),
     # -- structures, families, staff (auth) ----------------------------------------------------------------------
     _r("POST", "/structures", (ADMIN,), "Créer une structure", STRUCTURES, "auth /v1/structures",
        request=acc.StructureIn, response=Created, status=201),
@@ -170,6 +177,17 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/booking/structures/{structure_id}/closures", STAFF_AND_ADMIN,
        "Fermer une structure (ou une activité) sur une période", BOOKING,
        "booking /v1/structures/{structure_id}/closures", request=boo.PeriodIn, response=boo.ClosureOut, status=201),
+    # mass closures (issue 19): every booking of the days cancelled, one mail per family, re-opened before the day
+    _r("POST", "/booking/structures/{structure_id}/mass-closures", STAFF_AND_ADMIN,
+       "Fermeture exceptionnelle (grève, intempéries) : annuler toutes les réservations des jours fermés", BOOKING,
+       "booking /v1/structures/{structure_id}/mass-closures", request=clo.MassClosureIn, response=clo.MassClosureOut,
+       status=201),
+    _r("GET", "/booking/structures/{structure_id}/mass-closures", STAFF_AND_ADMIN,
+       "Les fermetures d'une structure à venir ou en cours", BOOKING,
+       "booking /v1/structures/{structure_id}/mass-closures", response=clo.MassClosuresOut),
+    _r("DELETE", "/booking/mass-closures/{closure_id}", STAFF_AND_ADMIN,
+       "Lever une fermeture exceptionnelle avant son premier jour", BOOKING, "booking /v1/mass-closures/{closure_id}",
+       status=204),
     _r("PUT", "/booking/sessions/{session_id}/capacity", STAFF_AND_ADMIN, "Changer le nombre de places d'une séance",
        BOOKING, "booking /v1/sessions/{session_id}/capacity", request=boo.CapacityIn, response=boo.CapacityOut),
     _r("GET", "/booking/sessions", STAFF_AND_ADMIN, "Les séances d'une activité : places prises, attente, demandes",
@@ -199,8 +217,37 @@ ROUTES: tuple[Route, ...] = (
        "billing /v1/invoices/issue", request=bil.IssueIn, response=bil.IssueOut),
     _r("POST", "/billing/payments", STAFF_AND_ADMIN, "Enregistrer un paiement reçu au guichet", BILLING,
        "billing /v1/payments", request=bil.PaymentIn, response=bil.PaymentRecorded, status=201),
-    _r("POST", "/billing/payments/online", (FAMILY,), "Payer une facture en ligne (adresse du prestataire)", BILLING,
-       "billing /v1/payments/online", request=bil.OnlineIn, response=bil.OnlineOut, status=201),
+    _r("POST", "/billing/payments/online", (FAMILY,), "Payer une facture en ligne (adresse du module de paiement)",
+       BILLING, "billing /v1/payments/online", request=bil.OnlineIn, response=bil.OnlineOut, status=201,
+       description="Le paiement est enregistré en attente avant la redirection ; la notification du module le "
+                   "confirme."),
+    _r("GET", "/billing/payments/online", STAFF_AND_ADMIN, "Les paiements en ligne des structures et leur état",
+       BILLING, "billing /v1/payments/online", response=bil.OnlineTransactionsOut),
+    _r("GET", "/billing/payment-backends/{structure_id}", STAFF_AND_ADMIN,
+       "Le module de paiement d'une structure et ses paramètres (secrets masqués)", BILLING,
+       "billing /v1/payment-backends/{structure_id}", query=bil.PaymentBackendQuery, response=bil.PaymentBackendOut),
+    _r("PUT", "/billing/payment-backends/{structure_id}", STAFF_AND_ADMIN,
+       "Choisir le module de paiement d'une structure (PayFiP, …) et ses paramètres", BILLING,
+       "billing /v1/payment-backends/{structure_id}", request=bil.PaymentBackendIn, status=204,
+       description="Le module « dummy » n'est accepté qu'en développement."),
+    # -- the « attestations de frais de garde » (issue 19) --------------------------------------------------------
+    _r("GET", "/billing/tax-certificates", (FAMILY,), "Les attestations de frais de garde de la famille", BILLING,
+       "billing /v1/tax-certificates", response=tax.FamilyCertificatesOut),
+    _r("GET", "/billing/tax-certificates/{structure_id}/{year}/{child_id}/pdf", SIGNED_IN,
+       "L'attestation de frais de garde d'un enfant pour une année, en PDF", BILLING,
+       "billing /v1/tax-certificates/{structure_id}/{year}/{child_id}/pdf", download=("application/pdf",)),
+    _r("GET", "/billing/tax-certificates/staff", STAFF_AND_ADMIN,
+       "Les attestations d'une année, les activités éligibles et les coordonnées de la structure", BILLING,
+       "billing /v1/tax-certificates/staff", query=tax.StructureQuery, response=tax.StructureCertificatesOut),
+    _r("GET", "/billing/tax-certificates/staff/pdf", STAFF_AND_ADMIN,
+       "Toutes les attestations d'une année en un PDF (une page par enfant)", BILLING,
+       "billing /v1/tax-certificates/staff/pdf", query=tax.StructureQuery, download=("application/pdf",)),
+    _r("PUT", "/billing/tax-certificates/settings", STAFF_AND_ADMIN,
+       "Choisir les activités éligibles et les coordonnées imprimées sur les attestations", BILLING,
+       "billing /v1/tax-certificates/settings", request=tax.SettingsIn, status=204),
+    _r("POST", "/billing/tax-certificates/issue", STAFF_AND_ADMIN,
+       "Émettre les attestations d'une année (les familles peuvent alors les télécharger)", BILLING,
+       "billing /v1/tax-certificates/issue", request=tax.IssueIn, response=tax.IssueOut),
     # -- the family dossier --------------------------------------------------------------------------------------------
     _r("GET", "/dossier/dossier", (FAMILY,), "Le dossier famille de la campagne en cours", DOSSIER,
        "dossier /v1/dossier", response=dos.DossierOut),

@@ -1,5 +1,5 @@
 """The gateway's settings: where each service answers, its public address, cookies, trusted proxies, the
-metrics token and the local test payment provider."""
+metrics token and development mode (the dummy payment backend's local page)."""
 
 import json
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -30,8 +30,9 @@ class GatewaySettings(CommonSettings):
     # Prometheus scrapes /metrics with this bearer token (the gateway is reachable from outside): no
     # default, start refuses without it.
     metrics_token: str = Field(min_length=32)
-    # The local test payment provider's pages (/paiement-test/...): development and tests only.
-    test_payment_provider: bool = False
+    # Development mode (make run, the tests): serves /paiement-dummy/, the local page of eopayment's `dummy`
+    # payment backend (whose own page is unreachable). Never on Kubernetes.
+    development: bool = False
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from contracts import BookingTransmittedV1, Envelope, NotifySendV1
 from contracts.auth import AuthFamilyContactsV1
 from contracts.billing import BillingPaymentReceivedV1
 from contracts.booking import BookingWaitlistPromotedV1
+from contracts.closures import BookingClosureNoticeV1
 from contracts.consistency import AuthFactsDigestV1
 from contracts.dossier import DossierReminderV1, DossierSheetReviewedV1
 from kit import consistency, projection
@@ -115,6 +116,19 @@ def reminder_effect(settings: Callable[[], NotifySettings]):
     return on_dossier_reminder
 
 
+def closure_effect(settings: Callable[[], NotifySettings]):
+    """A mass closure: the family's one mail listing its children's cancelled days (booking sends one notice
+    per family and closure; the inbox keeps a redelivered one from making a second mail)."""
+
+    async def on_closure_notice(conn: asyncpg.Connection, envelope: Envelope[BookingClosureNoticeV1]) -> None:
+        e = envelope.payload
+        params = deliveries.closure_notice_params(e.structure_name, e.label, e.days, settings().portal_url)
+        await _rendered(envelope, "closure_notice", deliveries.family_delivery(
+            conn, STORE, envelope.event_id, e.family_id, mail_choice.CLOSURE_NOTICE, params, e.structure_id))
+
+    return on_closure_notice
+
+
 def subscriptions(settings: Callable[[], NotifySettings]) -> list[Subscription]:
     on_waitlist_promoted, on_sheet_reviewed, on_payment_received = family_mail_effects(settings)
     return [
@@ -126,4 +140,5 @@ def subscriptions(settings: Callable[[], NotifySettings]) -> list[Subscription]:
         Subscription(BillingPaymentReceivedV1, on_payment_received),
         Subscription(AuthFactsDigestV1, check_auth),
         Subscription(DossierReminderV1, reminder_effect(settings)),
+        Subscription(BookingClosureNoticeV1, closure_effect(settings)),
     ]

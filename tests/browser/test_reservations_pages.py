@@ -249,6 +249,7 @@ async def test_day_view_hours_and_copy_to_a_second_child_on_a_phone(portal, acti
     await expect(row).to_contain_text("07:35")
     await expect(row).to_contain_text("Acceptée")
     await no_horizontal_scroll(page, PHONE["width"])
+    await page.locator("table.suivi").scroll_into_view_if_needed()
     await shot(page, "telephone-suivi.png")  # for the README
 
     # Léo's canteen month, copied to Marina's morning club: Thursdays and Fridays cannot be imported

@@ -71,6 +71,7 @@ NOBODY: frozenset[str] = frozenset()
 ADMIN_ONLY = frozenset({"admin"})
 INVOICED_MONTH = "2026-02"  # fixed: the test does not depend on the day it runs
 CLOSED_DAY = "2020-01-06"   # a closure in a past month: no session of the test is removed
+FAR_DAY = "2099-01-05"      # a mass closure before which there is time to re-open it
 HEALTH = {"vaccinated": True, "vaccinations": [{"name": "DT Polio", "last_date": "2024-03-01"}],
           "allergies": "Pollen", "pai": False, "treatment": "Ventoline", "doctor_name": "Dr Lune"}
 RULES = {"acknowledged": True, "signer_name": "Inès MOREAU", "place": "CarteVille", "signed_on": "2025-09-01",
@@ -212,6 +213,16 @@ CASES: dict[str, Case | tuple[Case, ...]] = {
         # the side's structure, the other structure's activity
         Case(owner=NOBODY, label="of the other structure's activity", complete=True,
              params=lambda w: {"structure_id": w["structure"]}, body=lambda w, c: _closure(w, w["other"]["activity"]))),
+    # mass closures (a past day: no booking of the test is cancelled) and their re-opening
+    "POST /api/v1/booking/structures/{structure_id}/mass-closures": (
+        Case(owner="structure", complete=True, params=lambda w: {"structure_id": w["structure"]},
+             body=lambda w, c: _closure(w, w["activity"])),
+        Case(owner=NOBODY, label="of the other structure's activity", complete=True,
+             params=lambda w: {"structure_id": w["structure"]}, body=lambda w, c: _closure(w, w["other"]["activity"]))),
+    "GET /api/v1/booking/structures/{structure_id}/mass-closures": Case(
+        owner="structure", complete=True, params=lambda w: {"structure_id": w["structure"]}),
+    "DELETE /api/v1/booking/mass-closures/{closure_id}": Case(
+        owner="structure", complete=True, conflict=True, params=lambda w: {"closure_id": w["closure"]}),
     "PUT /api/v1/booking/sessions/{session_id}/capacity": Case(
         owner="structure", complete=True, params=lambda w: {"session_id": w["session"]},
         body=lambda w, c: {"capacity": 50}),
@@ -252,6 +263,23 @@ CASES: dict[str, Case | tuple[Case, ...]] = {
              body=lambda w, c: _payment(w["other"]["family"], w["structure"]))),
     "POST /api/v1/billing/payments/online": Case(owner="family", complete=True, conflict=True, body=lambda w, c: {
         "invoice_id": w["invoice"], "return_url": w["url"] + "/consommations"}),
+    # the « attestations de frais de garde » (issue 19): the side's child (six or more: no certificate, so its PDF
+    # is asked for an invalid year, which only an allowed caller is told), the structure's settings and years
+    "GET /api/v1/billing/tax-certificates": Case(complete=True),
+    "GET /api/v1/billing/tax-certificates/{structure_id}/{year}/{child_id}/pdf": Case(
+        owner="family", params=lambda w: {"structure_id": w["structure"], "year": "1999", "child_id": w["child"]}),
+    "GET /api/v1/billing/tax-certificates/staff": Case(owner="structure", complete=True,
+                                                       query=lambda w: {"structure_id": w["structure"]}),
+    "GET /api/v1/billing/tax-certificates/staff/pdf": Case(owner="structure",
+                                                           query=lambda w: {"structure_id": w["structure"], "year": 1999}),
+    "PUT /api/v1/billing/tax-certificates/settings": (
+        Case(owner="structure", complete=True, body=lambda w, c: {
+            "structure_id": w["structure"], "details": "1 place de la Mairie", "eligible_activity_ids": [w["canteen"]]}),
+        # the other structure's activity made eligible here: unknown in this structure, nothing saved
+        Case(owner=NOBODY, label="of the other structure's activity", complete=True, body=lambda w, c: {
+            "structure_id": w["structure"], "eligible_activity_ids": [w["other"]["canteen"]]})),
+    "POST /api/v1/billing/tax-certificates/issue": Case(owner="structure", complete=True, body=lambda w, c: {
+        "structure_id": w["structure"], "year": 2020}),
     # the family dossier (the side's sheets, documents, contacts)
     "GET /api/v1/dossier/dossier": Case(),
     "GET /api/v1/dossier/sheets/{sheet_id}": Case(owner="family", complete=True,
@@ -394,6 +422,9 @@ async def build_side(site, amqp_url, staff: Api, parent: Api, family: dict, stru
     assert asked["results"][0]["outcome"] == "pending", asked
     sessions = await staff.call("GET", f"/api/v1/booking/sessions?activity_id={plain}&from={MONTH.isoformat()}"
                                        f"&to={MONTH_END.isoformat()}")
+    # a mass closure of a far day (no session yet), to be re-opened before it
+    closure = (await staff.call("POST", f"/api/v1/booking/structures/{structure}/mass-closures", {
+        "start": FAR_DAY, "end": FAR_DAY, "label": "Grève", "activity_id": plain}, expect=201))["id"]
 
     # dossier: a transmitted health sheet with its documents, transmitted house rules, a draft with files
     mine = await dossier_of(parent)
@@ -424,7 +455,8 @@ async def build_side(site, amqp_url, staff: Api, parent: Api, family: dict, stru
             "activity": plain, "day": days[1], "request": asked["results"][0]["booking_id"],
             "session": sessions["sessions"][0]["id"], "famille": famille["id"], "sanitaire": health["id"],
             "reglement": rules["id"], "carnet": carnet["id"], "draft_document": draft_document["id"],
-            "draft_kept": draft_kept["id"], "contact": contact, "other_contact": other_contact, "canteen": canteen}
+            "draft_kept": draft_kept["id"], "contact": contact, "other_contact": other_contact, "canteen": canteen,
+            "closure": closure}
 
 
 @pytest.fixture(scope="module")
@@ -518,7 +550,7 @@ def test_the_matrix_crosses_the_ownership_line_both_ways():
 
 def test_nothing_is_registered_under_api_v1_without_a_declaration():
     app = build_app(GatewaySettings(identity_secret=SECRET, metrics_token=METRICS_TOKEN, cookie_secure=False,
-                                    test_payment_provider=True))
+                                    development=True))
     registered = {f"{route.method} {resource.canonical}"
                   for resource in app.router.resources() if resource.canonical.startswith("/api/")
                   for route in resource if route.method != "HEAD"}

@@ -116,7 +116,7 @@ async def test_requests_answered_by_staff_become_transmitted(site, setup):
     page = await browser.get("/reservations/suivi")
     assert page.status == 200
     text = html.unescape(page.text)
-    assert "<td>Acceptée</td></tr>" in text and "<td>Refusée<span class=\"motif\"> — Motif : Groupe complet" in text
+    assert "<td data-libelle=\"État\">Acceptée</td></tr>" in text and "<td data-libelle=\"État\">Refusée<span class=\"motif\"> — Motif : Groupe complet" in text
     assert ", non transmise" not in text
     await parent.close()
 

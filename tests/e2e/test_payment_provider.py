@@ -1,18 +1,26 @@
-"""The local test payment provider on the real stack (issue 13), switched on as development and the tests
-do (PORTAIL_TEST_PAYMENT_PROVIDER=1): its page and its "Payer"/"Annuler" buttons serve only the paying
-family, signed in, with the session's CSRF token; the family is sent back only to the portal itself.
-(Without the switch it does not exist: tests/integration/test_payment_provider_off.py.)"""
+"""Online payment through eopayment's `dummy` backend on the real stack (issue 19), in development mode as
+`make run` and the tests run (PORTAIL_DEVELOPMENT=1): the pending transaction recorded before the redirect,
+the dummy's local page, duplicated notifications recorded once, the return from the bank, an expired
+transaction shown to the family, staff's configuration (secrets masked) and their transactions list.
+(Outside development the dummy backend is refused: tests/integration/test_payment_provider_off.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import asyncpg
 import pytest
 
 from contracts import BookingTransmittedV1, TransmittedLine
+from kit.clock import utc_now
 from services.auth import demo
-from tests.conftest import eventually
+from services.billing.backends import Backends
+from services.billing.service import OUTBOX, online_payments
+from services.billing.store import Store
+from tests.conftest import database_url, eventually
 from tests.e2e.test_billing import publish
 from tests.e2e.test_bookings import Api, new_family
 from tests.portal import portal
@@ -58,7 +66,7 @@ async def families(site, amqp_url):
         await admin.call("POST", "/api/v1/billing/invoices/issue", {"month": month})
     invoices = {i["total"]: i["id"] for i in (await payer.call("GET", "/api/v1/billing/invoices"))["invoices"]}
     assert set(invoices) == {"12,00", "6,00"}
-    yield payer, other, invoices["12,00"], invoices["6,00"]
+    yield payer, other, invoices["12,00"], invoices["6,00"], staff
     for api in (staff, admin, payer, other):
         await api.close()
 
@@ -68,68 +76,127 @@ async def remaining(payer: Api, invoice_id: str) -> str:
     return next(i["remaining"] for i in invoices if i["id"] == invoice_id)
 
 
-async def checkout(site, payer: Api, invoice_id: str, **urls) -> str:
-    started = await payer.call("POST", "/api/v1/billing/payments/online", {
-        "invoice_id": invoice_id, "return_url": f"{site.url}/consommations", **urls}, expect=201)
-    return started["redirect_url"].rsplit("/", 1)[1]
+async def start(site, payer: Api, invoice_id: str) -> dict[str, str]:
+    """The family starts paying: the dummy's local page, with the dummy's own query parameters."""
+    started = await payer.call("POST", "/api/v1/billing/payments/online", {"invoice_id": invoice_id}, expect=201)
+    url = urlsplit(started["redirect_url"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{site.url}/paiement-dummy/"
+    return dict(parse_qsl(url.query))
 
 
-async def test_return_and_cancel_urls_must_be_pages_of_the_portal(site, families):
-    payer, _other, invoice_id, _february = families
-    port = int(site.url.rsplit(":", 1)[1])
-    for field, url in (("return_url", "https://pirate.example/merci"),
-                       ("return_url", "//pirate.example/merci"),
-                       ("return_url", f"http://127.0.0.1:{port + 1}/consommations"),
-                       ("return_url", f"http://pirate.example@127.0.0.1:{port}/consommations"),
-                       ("return_url", "javascript:alert(1)"),
-                       ("return_url", "/consommations"),
-                       ("cancel_url", "https://pirate.example/annule")):
-        body = {"invoice_id": invoice_id, "return_url": f"{site.url}/consommations", field: url}
-        refused = await payer.call("POST", "/api/v1/billing/payments/online", body, expect=400)
-        assert "doit être une page du portail" in refused["detail"], (field, url)
-    assert await remaining(payer, invoice_id) == "12,00"
-
-
-async def test_only_the_paying_family_signed_in_with_its_csrf_token_settles(site, families):
-    payer, other, invoice_id, _february = families
-    ref = await checkout(site, payer, invoice_id)
-    page, action = f"{site.url}/paiement-test/{ref}", f"{site.url}/paiement-test/{ref}/payer"
-
-    # nobody signed in: sent to sign in, nothing paid
-    anonymous = site.browser()
-    for method in ("GET", "POST"):
-        async with anonymous.http.request(method, page if method == "GET" else action,
-                                          allow_redirects=False) as resp:
-            assert resp.status == 303 and resp.headers["Location"].startswith("/connexion"), method
-    # another family: nothing to see, nothing to pay (even with its own CSRF token)
-    async with other.http.get(page) as resp:
-        assert resp.status == 404
-    async with other.http.post(action, data={"csrf": other.csrf}, allow_redirects=False) as resp:
-        assert resp.status == 404
-    # the paying family without its CSRF token (a forged form on another site): refused
-    async with payer.http.post(action, allow_redirects=False) as resp:
-        assert resp.status == 403 and "Formulaire expiré" in await resp.text()
-    async with payer.http.post(action, data={"csrf": "faux"}, allow_redirects=False) as resp:
-        assert resp.status == 403
-    assert await remaining(payer, invoice_id) == "12,00"
-
-    # the paying family, signed in, from the provider's page with its token: paid, back on the portal
-    async with payer.http.get(page) as resp:
-        text = await resp.text()
-        assert resp.status == 200 and "12,00" in text and "Payer" in text
-        assert f'name="csrf" value="{payer.csrf}"' in text
-    async with payer.http.post(action, data={"csrf": payer.csrf}, allow_redirects=False) as resp:
-        assert resp.status == 303 and resp.headers["Location"] == f"{site.url}/consommations?paiement=ok"
-    assert await remaining(payer, invoice_id) == "0,00"
-    async with payer.http.get(page) as resp:  # done: the checkout is closed
-        assert resp.status == 404
-
-
-async def test_a_cancelled_payment_returns_to_the_cancel_page(site, families):
-    payer, _other, _january, invoice_id = families
-    ref = await checkout(site, payer, invoice_id, cancel_url=f"{site.url}/consommations?annulation=1")
-    async with payer.http.post(f"{site.url}/paiement-test/{ref}/annuler", data={"csrf": payer.csrf},
+async def pay_on_the_dummy_page(site, payer: Api, invoice_id: str, action: str = "payer") -> str:
+    """The family on the dummy's page presses a button: where the browser is sent back."""
+    fields = await start(site, payer, invoice_id)
+    async with payer.http.get(f"{site.url}/paiement-dummy/?{urlencode(fields)}") as resp:
+        assert resp.status == 200 and "Payer" in await resp.text()
+    async with payer.http.post(f"{site.url}/paiement-dummy/{action}", data={**fields, "csrf": payer.csrf},
                                allow_redirects=False) as resp:
         assert resp.status == 303
-        assert resp.headers["Location"] == f"{site.url}/consommations?annulation=1&paiement=annule"
+        back = resp.headers["Location"]
+    async with payer.http.get(back, allow_redirects=False) as resp:  # the return, checked by eopayment
+        assert resp.status == 303
+        return resp.headers["Location"]
+
+
+async def test_duplicated_notifications_record_the_payment_once(site, families):
+    payer, _other, invoice_id, _february, staff = families
+    fields = await start(site, payer, invoice_id)
+    assert fields["amount"] == "12.00" and fields["transaction_id"]
+    assert fields["return_url"] == f"{site.url}/paiement/retour/{CARTEVILLE}"
+    assert fields["direct_notification_url"] == f"{site.url}/api/v1/payments/notification/{CARTEVILLE}"
+    listed = (await staff.call("GET", "/api/v1/billing/payments/online"))["transactions"]
+    mine = next(t for t in listed if t["transaction_id"] == fields["transaction_id"])
+    assert (mine["state"], mine["amount_cents"]) == ("pending", 1200)  # recorded before the redirect
+
+    bank = site.browser()  # server to server: no session
+    notification = fields["direct_notification_url"]
+    unsigned = urlencode({"transaction_id": fields["transaction_id"], "ok": "1", "amount": "12.00"})
+    async with bank.http.post(notification, data=unsigned,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+        assert resp.status == 200  # read, but not signed: nothing paid
+    assert await remaining(payer, invoice_id) == "12,00"
+    wrong = urlencode({"transaction_id": fields["transaction_id"], "ok": "1", "signed": "1", "amount": "1.00"})
+    async with bank.http.get(f"{notification}?{wrong}") as resp:
+        assert resp.status == 400  # signed, but not the amount asked
+    signed = urlencode({"transaction_id": fields["transaction_id"], "ok": "1", "signed": "1", "amount": "12.00"})
+
+    async def notify(method: str) -> tuple[int, str]:
+        if method == "GET":
+            async with bank.http.get(f"{notification}?{signed}") as resp:
+                return resp.status, await resp.text()
+        async with bank.http.post(notification, data=signed,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+            return resp.status, await resp.text()
+
+    answers = await asyncio.gather(*(notify(m) for m in ("POST", "POST", "GET", "POST")))
+    assert answers == [(200, "signature ok")] * 4  # the dummy's return_content, sent back to the bank
+    assert await remaining(payer, invoice_id) == "0,00"
+    account = await payer.call("GET", "/api/v1/billing/invoices")
+    assert [p["amount"] for p in account["payments"]] == ["12,00"]  # once
+    assert [t["state_label"] for t in account["online_transactions"]] == ["Payé"]
+    async with payer.http.get(f"{fields['return_url']}?{signed}", allow_redirects=False) as resp:
+        assert resp.status == 303 and resp.headers["Location"] == "/consommations?paiement=ok"
+    listed = (await staff.call("GET", "/api/v1/billing/payments/online"))["transactions"]
+    mine = next(t for t in listed if t["transaction_id"] == fields["transaction_id"])
+    assert (mine["state"], mine["notifications"]) == ("paid", 4)
+
+    async def tickets():
+        found = [m for m in site.catcher.messages if m.subject == "Portail Famille : ticket de paiement"
+                 and "12,00 €" in m.text and "Paiement en ligne" in m.text]
+        return found or None
+
+    await eventually(tickets)
+    await asyncio.sleep(0.5)
+    assert len(await tickets()) == 1  # one ticket, however many notifications
+    unknown = urlencode({"transaction_id": "inconnu", "ok": "1", "signed": "1"})
+    async with bank.http.get(f"{notification}?{unknown}") as resp:
+        assert resp.status == 404
+
+
+async def test_paid_on_the_dummy_page_then_a_cancelled_one_expires(site, families, db_prefix):
+    payer, other, _january, invoice_id, staff = families
+    # another family can neither see the dummy's page without signing in nor pay this invoice
+    async with site.browser().http.get(f"{site.url}/paiement-dummy/?transaction_id=x", allow_redirects=False) as resp:
+        assert resp.status == 303 and resp.headers["Location"].startswith("/connexion")
+    await other.call("POST", "/api/v1/billing/payments/online", {"invoice_id": invoice_id}, expect=404)
+
+    assert await pay_on_the_dummy_page(site, payer, invoice_id, "annuler") == "/consommations?paiement=erreur"
     assert await remaining(payer, invoice_id) == "6,00"
+    # the reconcile job, two hours later: the dummy cannot be asked, the transaction expires
+    pool = await asyncpg.create_pool(database_url(db_prefix, "billing"), min_size=1, max_size=2)
+    try:
+        report = await online_payments.reconcile(Store(pool), OUTBOX, Backends(site.url, True),
+                                                 utc_now() + dt.timedelta(hours=2), 60)
+    finally:
+        await pool.close()
+    assert report.expired >= 1 and report.asked == 0
+    account = await payer.call("GET", "/api/v1/billing/invoices")
+    assert account["online_transactions"][0]["state_label"] == "Expiré"
+    async with payer.http.get(f"{site.url}/consommations") as resp:
+        assert "Expiré" in await resp.text()
+
+    assert await pay_on_the_dummy_page(site, payer, invoice_id) == "/consommations?paiement=ok"
+    assert await remaining(payer, invoice_id) == "0,00"
+    states = [t["state"] for t in (await staff.call("GET", "/api/v1/billing/payments/online"))["transactions"]]
+    assert "paid" in states and "expired" in states
+
+
+async def test_staff_set_the_backend_and_never_see_its_secrets(site, families):
+    payer, _other, _january, _february, staff = families
+    target = f"/api/v1/billing/payment-backends/{CARTEVILLE}"
+    form = await staff.call("GET", target)
+    assert form["backend"] == "dummy" and "payfip_ws" in {b["name"] for b in form["backends"]}
+    await staff.call("PUT", target, {"backend": "systempayv2", "options": {
+        "service_url": "https://paiement.systempay.fr/vads-payment/", "secret_test": "cle-tres-secrete",
+        "vads_ctx_mode": "TEST", "vads_site_id": "12345678", "vads_payment_config": "SINGLE"}}, expect=204)
+    shown = await staff.call("GET", target)
+    secret = next(p for p in shown["parameters"] if p["name"] == "secret_test")
+    assert secret["secret"] and secret["value"] == "********"
+    async with staff.http.get(f"{site.url}/gestion/paiement-en-ligne") as resp:
+        page = await resp.text()
+        assert resp.status == 200 and "cle-tres-secrete" not in page and "Un secret est enregistré" in page
+    refused = await staff.call("PUT", target, {"backend": "payfip_ws", "options": {"numcli": ""}}, expect=400)
+    assert "obligatoire" in refused["detail"]
+    await payer.call("PUT", target, {"backend": "dummy", "options": {}}, expect=403)
+    await staff.call("PUT", target, {"backend": "dummy", "options": {}}, expect=204)
+    await payer.call("GET", "/api/v1/billing/payments/online", expect=403)

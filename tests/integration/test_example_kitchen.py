@@ -63,3 +63,45 @@ async def test_kitchen_counts_tomorrows_meals_per_structure(amqp_url, tmp_path):
             await task
         except asyncio.CancelledError:
             pass
+
+
+async def test_kitchen_stops_counting_the_meals_a_closure_cancelled(amqp_url, tmp_path):
+    """A strike closes a school: the public booking.closed event lists the cancelled bookings and the kitchen
+    stops counting their meals at once (the night's transmission, later, changes nothing more)."""
+    from contracts.closures import BookingClosedV1
+
+    day = dt.date(2027, 3, 4)
+    counts = MealCounts(str(tmp_path / "kitchen.sqlite"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(consume(amqp_url, counts, queue_name=f"kitchen-{uuid.uuid4().hex[:6]}", stop=stop))
+    await asyncio.sleep(1.0)
+    struck, other = uuid.uuid4(), uuid.uuid4()
+    transmitted = BookingTransmittedV2(
+        transmission_id=uuid.uuid4(), family_id=uuid.uuid4(), structure_id=uuid.uuid4(),
+        structure_name="École Jules Ferry", transmitted_at=dt.datetime.now(dt.UTC),
+        lines=[line(day, booking=struck), line(day, booking=other)])
+    closed = BookingClosedV1(
+        closure_id=uuid.uuid4(), structure_id=transmitted.structure_id, structure_name="École Jules Ferry",
+        activity_id=None, start=day, end=day, label="Grève", closed_at=dt.datetime.now(dt.UTC),
+        cancelled_booking_ids=[struck])
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange("portail.events")
+        for payload in (transmitted, closed):
+            envelope = wrap(payload, producer="booking")
+            await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()),
+                                   routing_key=payload.routing_key())
+
+    async def counted():
+        return counts.for_day(day) == {"École Jules Ferry": 1}
+
+    try:
+        await eventually(counted)
+    finally:
+        stop.set()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass

@@ -314,9 +314,9 @@ def test_every_secret_comes_from_the_environment_without_default(services, name)
         assert f"la variable {variable} est obligatoire" in match["message"]  # what compose says without it
 
 
-def test_the_local_stack_turns_the_test_payment_provider_on_and_pays_back_to_the_portal(services):
+def test_the_local_stack_is_in_development_mode_and_pays_back_to_the_portal(services):
     gateway, billing = services["gateway"]["environment"], services["billing"]["environment"]
-    assert str(gateway["PORTAIL_TEST_PAYMENT_PROVIDER"]) == str(billing["PORTAIL_TEST_PAYMENT_PROVIDER"]) == "1"
+    assert str(gateway["PORTAIL_DEVELOPMENT"]) == str(billing["PORTAIL_DEVELOPMENT"]) == "1"
     assert billing["PORTAIL_PUBLIC_URL"] == gateway["PORTAIL_PUBLIC_URL"]
 
 

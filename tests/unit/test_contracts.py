@@ -120,7 +120,9 @@ def test_routing_keys():
         "booking.booking_state.v1", "consistency.check_requested.v1", "auth.facts_digest.v1",
         "dossier.facts_digest.v1", "booking.facts_digest.v1", "consistency.verdict.v1",
         # the versioned règlement intérieur and the campaign's reminders (issue 16)
-        "dossier.house_rules_published.v1", "dossier.reminder.v1"}
+        "dossier.house_rules_published.v1", "dossier.reminder.v1",
+        # mass closures (issue 19)
+        "booking.closed.v1", "booking.reopened.v1", "booking.closure_notice.v1"}
 
 
 def test_exchanges():

@@ -36,7 +36,7 @@ def test_each_process_gets_all_its_settings(monkeypatch, name):
     settings = load_settings(_settings_cls(name))  # would stop with "… est obligatoire mais absente"
     assert len(settings.identity_secret) >= 32
     if name in ("gateway", "billing"):
-        assert settings.test_payment_provider is True
+        assert settings.development is True
         assert settings.public_url.rstrip("/") == "http://127.0.0.1:18080"
 
 

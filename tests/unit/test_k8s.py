@@ -30,6 +30,7 @@ CRONJOBS = {
     "booking-transmit": (["python", "-m", "services.booking", "transmit"], "0 1 * * *"),
     "notify-digest": (["python", "-m", "services.notify", "digest"], "0 7 * * *"),
     "billing-issue-invoices": (["python", "-m", "services.billing", "issue-invoices"], "0 6 2 * *"),
+    "billing-reconcile-payments": (["python", "-m", "services.billing", "reconcile-payments"], "*/15 * * * *"),
 }
 
 
@@ -260,12 +261,12 @@ def test_each_container_reads_only_its_own_database_secret(docs):
         assert "PORTAIL_METRICS_TOKEN" not in keys or service == "gateway", owner
 
 
-def test_the_test_payment_provider_is_never_switched_on(docs):
-    """The local test payment provider is for development only: no manifest turns it on."""
+def test_development_mode_is_never_switched_on(docs):
+    """Development mode (eopayment's dummy payment backend) is for development only: no manifest turns it on."""
     for d in docs:
         for path, value in _walk(d):
-            assert "PORTAIL_TEST_PAYMENT_PROVIDER" not in str(value), f'{d["kind"]}/{d["metadata"]["name"]}{path}'
-    assert "PORTAIL_TEST_PAYMENT_PROVIDER" not in _by_kind(docs, "ConfigMap")["portail-config"]["data"]
+            assert "PORTAIL_DEVELOPMENT" not in str(value), f'{d["kind"]}/{d["metadata"]["name"]}{path}'
+    assert "PORTAIL_DEVELOPMENT" not in _by_kind(docs, "ConfigMap")["portail-config"]["data"]
 
 
 def test_secret_keys_documented(docs):

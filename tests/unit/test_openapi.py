@@ -78,7 +78,8 @@ def test_a_route_declared_twice_is_refused():
 def _internal_routes(service: str) -> set[tuple[str, str]]:
     # a service's routes are in its http.py or http/ (docs/adr/0007), or in its api.py until it has moved there
     home = ROOT / "services" / service
-    modules = [home / "http.py", *sorted((home / "http").glob("*.py")), home / "api.py"]
+    modules = [home / "http.py", *sorted((home / "http").glob("*.py")), *sorted(home.glob("http_*.py")),
+               *sorted(home.glob("*_http.py")), home / "api.py"]
     source = "\n".join(m.read_text(encoding="utf-8") for m in modules if m.exists())
     return {(m.upper(), path) for m, path in ADD_ROUTE.findall(source) + ROUTE_LINE.findall(source)}
 
@@ -96,12 +97,14 @@ def test_undeclared_internal_routes_stay_inside():
               for m, p in _internal_routes(s)} - declared
     assert ("auth", "POST", "/v1/sessions/resolve") in hidden
     assert ("booking", "GET", "/v1/feed/{token}") in hidden
-    assert ("billing", "POST", "/v1/payments/callback") in hidden  # reached only through the gateway's handler
+    # reached only through the gateway's handlers (the notification) and pages (the return from the bank)
+    assert ("billing", "POST", "/v1/payments/notification/{structure_id}") in hidden
+    assert ("billing", "POST", "/v1/payments/return/{structure_id}") in hidden
 
 
 def _app():
     settings = GatewaySettings(identity_secret=SECRET, metrics_token=METRICS_TOKEN, cookie_secure=False,
-                               test_payment_provider=True)
+                               development=True)
     return build_app(settings)
 
 

@@ -137,14 +137,15 @@ def test_short_payment_secret_and_metrics_token_are_refused(monkeypatch):
         assert "court" not in str(info.value)
 
 
-def test_the_test_payment_provider_is_off_unless_switched_on(monkeypatch):
+def test_development_mode_is_off_unless_switched_on(monkeypatch):
+    """Development mode (eopayment's dummy payment backend, its local page) is never on by default."""
     from services.billing.settings import BillingSettings
     from services.gateway.settings import GatewaySettings
 
     monkeypatch.setenv("PORTAIL_PAYMENT_PROVIDER_SECRET", "p" * 40)
     monkeypatch.setenv("PORTAIL_METRICS_TOKEN", "m" * 40)
-    assert load_settings(BillingSettings).test_payment_provider is False
-    assert load_settings(GatewaySettings).test_payment_provider is False
-    monkeypatch.setenv("PORTAIL_TEST_PAYMENT_PROVIDER", "1")
-    assert load_settings(BillingSettings).test_payment_provider is True
-    assert load_settings(GatewaySettings).test_payment_provider is True
+    assert load_settings(BillingSettings).development is False
+    assert load_settings(GatewaySettings).development is False
+    monkeypatch.setenv("PORTAIL_DEVELOPMENT", "1")
+    assert load_settings(BillingSettings).development is True
+    assert load_settings(GatewaySettings).development is True

@@ -190,7 +190,7 @@ def verdict(transaction: OnlineTransaction, answer: BankAnswer) -> Verdict:
         return Verdict("none", "paid")
     if answer.result == "paid":
         if not answer.signed:
-            return Verdict("refuse", transaction.state, "réponse non signée")
+            return Verdict("none", transaction.state, "réponse non signée")  # e.g. a return; the notification pays
         if answer.amount_cents is not None and answer.amount_cents != transaction.amount_cents:
             return Verdict("refuse", transaction.state, "le montant ne correspond pas")
         return Verdict("receive", "paid")

@@ -70,6 +70,8 @@ class Account:
     invoices: list[tuple[rules.Invoice, str]]
     payments: list[payment_rules.Payment]
     balance: payment_rules.Balance
+    online: list = field(default_factory=list)  # the latest online transactions (domain.online), any state
+    online_backends: dict = field(default_factory=dict)  # structure -> its payment backend, where one is set
 
 
 async def account(store: Store, who: Identity, asked_family: str | None, today: date) -> Account:
@@ -78,8 +80,10 @@ async def account(store: Store, who: Identity, asked_family: str | None, today: 
         scope = access.family_scope(who, family_id, await tx.family_structures(family_id))
         invoices = [i for i in await tx.invoices_of(family_id) if scope.covers(i.structure_id)]
         payments = [p for p in await tx.received_payments_of(family_id) if scope.covers(p.structure_id)]
+        online = [t for t in await tx.online_transactions_of_family(family_id, 20) if scope.covers(t.structure_id)]
+        backends = {s: c.backend for s in scope.structures if (c := await tx.backend_config(s)) is not None}
     return Account([(i, rules.status(i, today)) for i in invoices], payments,
-                   payment_rules.balance(invoices, payments))
+                   payment_rules.balance(invoices, payments), online, backends)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from services.billing.store.tax import TaxQueries
 __all__ = ["Store", "Tx"]
 
 
-class Tx(ProjectionQueries, AccountQueries, PaymentQueries, BatchQueries, TaxQueries):
+class Tx(ProjectionQueries, AccountQueries, PaymentQueries, BatchQueries, TaxQueries, OnlineQueries):
     """The named queries of billing over one connection (in the caller's transaction, if any)."""
 
     def __init__(self, conn: asyncpg.Connection):

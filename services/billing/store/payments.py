@@ -33,10 +33,6 @@ class PaymentQueries:
         row = await self.conn.fetchrow(f"{_PAYMENT} WHERE provider_ref = $1 FOR UPDATE", provider_ref)
         return Payment(**row) if row else None
 
-    async def payer_of(self, provider_ref: str) -> uuid.UUID | None:
-        """The family that started the online payment with this provider reference."""
-        return await self.conn.fetchval("SELECT family_id FROM payments WHERE provider_ref = $1", provider_ref)
-
     async def mark_received(self, payment_id: uuid.UUID, when: datetime) -> None:
         await self.conn.execute("UPDATE payments SET status = 'received', received_at = $2 WHERE id = $1",
                                 payment_id, when)

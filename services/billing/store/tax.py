@@ -90,3 +90,9 @@ class TaxQueries:
         rows = await self.conn.fetch("SELECT id, label FROM families WHERE id = ANY($1::uuid[])",
                                      list(set(family_ids)))
         return {r["id"]: r["label"] for r in rows}
+
+    async def certified_children_by_id(self, child_ids: Iterable[uuid.UUID]) -> list[CertifiedChild]:
+        rows = await self.conn.fetch(
+            "SELECT id, family_id, first_name, last_name, birth_date FROM children WHERE id = ANY($1::uuid[])",
+            list(set(child_ids)))
+        return [CertifiedChild(**r) for r in rows]

@@ -40,8 +40,10 @@ def check_range(start: date, end: date) -> None:
                       "plus longue.")
 
 
-def require_reopenable(start: date, today: date) -> None:
-    """Re-opening is possible before the closure's first day only (families may then book again)."""
+def require_reopenable(start: date, reopened: bool, today: date) -> None:
+    """Re-opening is possible once, before the closure's first day only (families may then book again)."""
+    if reopened:
+        raise Conflict("Cette fermeture a déjà été levée.")
     if today >= start:
         raise Conflict("La fermeture a commencé : elle ne peut plus être levée.")
 

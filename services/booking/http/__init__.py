@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.booking.http import activities, admission, family_month, parents, roster, staff, status
+from services.booking.http import (
+    activities,
+    admission,
+    closures,
+    family_month,
+    parents,
+    roster,
+    staff,
+    status,
+)
 
 
 def routes(app: web.Application) -> None:
@@ -37,3 +46,4 @@ def routes(app: web.Application) -> None:
     activities.routes(app)  # changing an existing activity, its enrolments
     roster.routes(r)
     status.routes(r)
+    closures.routes(r)  # mass closures (issue 19)

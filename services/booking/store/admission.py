@@ -16,6 +16,7 @@ from services.booking.domain.basket import Line
 # one key for the admission gate (pg_advisory_lock): booking's workers, in every replica, take their
 # next confirmation and its locks one at a time, so the oldest always locks first
 GATE_KEY = 0x626F6F6B  # "book"
+ADMIT_KEY = 0x61646D74  # "admt": admissions, one at a time
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class AdmissionQueries:
     async def admit(self, request_id: uuid.UUID, family_id: uuid.UUID, subject: str, lines: Sequence[Line]) -> bool:
         """Queue a confirmation behind every one admitted before; False when this id was already admitted
         (a form posted twice is one request)."""
+        # admissions commit one at a time: `seq` order is then the order in which they become visible, so
+        # a worker never takes a later request while an earlier one is still being admitted
+        await self.conn.execute("SELECT pg_advisory_xact_lock($1)", ADMIT_KEY)
         seq = await self.conn.fetchval(
             """INSERT INTO basket_requests (id, family_id, subject, lines) VALUES ($1, $2, $3, $4::jsonb)
                ON CONFLICT (id) DO NOTHING RETURNING seq""",

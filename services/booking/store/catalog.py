@@ -102,7 +102,7 @@ class CatalogQueries:
         if table == "closures":
             rows = await self.conn.fetch(
                 "SELECT start_day, end_day, label FROM closures WHERE structure_id = $1 "
-                "AND (activity_id IS NULL OR activity_id = $2)", structure_id, activity_id)
+                "AND (activity_id IS NULL OR activity_id = $2) AND reopened_at IS NULL", structure_id, activity_id)
         else:
             rows = await self.conn.fetch("SELECT start_day, end_day, label FROM school_holidays WHERE structure_id = $1",
                                          structure_id)

@@ -1,6 +1,6 @@
 """Mass closures' SQL, set-based: one statement marks the closed days' sessions, cancels every booking on
 them (accepted, waiting list, waiting for an answer) and records their cancellation movements for the night's
-transmission; re-opening deletes the closure (its sessions open again through the foreign key)."""
+transmission; re-opening keeps the closure, withdrawn, and opens its sessions again."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ FROM cancelled x JOIN activities a ON a.id = x.activity_id LEFT JOIN children c 
 ORDER BY x.family_id, x.day
 """
 
+# A day another closure still covers stays closed, by that one.
+REOPEN_SQL = """
+UPDATE sessions s SET closed_by = (
+    SELECT c.id FROM closures c JOIN activities a ON a.id = s.activity_id
+    WHERE c.id <> $1 AND c.cancels_bookings AND c.reopened_at IS NULL AND c.structure_id = a.structure_id
+      AND (c.activity_id IS NULL OR c.activity_id = s.activity_id) AND s.day BETWEEN c.start_day AND c.end_day
+    LIMIT 1)
+WHERE s.closed_by = $1
+"""
+
 
 @dataclass(frozen=True)
 class Closure:
@@ -43,6 +53,7 @@ class Closure:
     end: date
     label: str
     cancels_bookings: bool
+    reopened: bool = False
 
 
 class ClosureQueries:
@@ -62,7 +73,7 @@ class ClosureQueries:
     async def closure(self, closure_id: uuid.UUID) -> Closure | None:
         r = await self.conn.fetchrow(
             """SELECT c.id, c.structure_id, c.activity_id, a.name AS activity_name, c.start_day, c.end_day, c.label,
-                      c.cancels_bookings
+                      c.cancels_bookings, c.reopened_at IS NOT NULL AS reopened
                FROM closures c LEFT JOIN activities a ON a.id = c.activity_id WHERE c.id = $1 FOR UPDATE OF c""",
             closure_id)
         return None if r is None else _closure(r)
@@ -71,15 +82,16 @@ class ClosureQueries:
         """A structure's closures not over before `since`, first day first."""
         rows = await self.conn.fetch(
             """SELECT c.id, c.structure_id, c.activity_id, a.name AS activity_name, c.start_day, c.end_day, c.label,
-                      c.cancels_bookings
+                      c.cancels_bookings, false AS reopened
                FROM closures c LEFT JOIN activities a ON a.id = c.activity_id
-               WHERE c.structure_id = $1 AND c.end_day >= $2 ORDER BY c.start_day, c.closed_at""",
+               WHERE c.structure_id = $1 AND c.end_day >= $2 AND c.reopened_at IS NULL ORDER BY c.start_day, c.closed_at""",
             structure_id, since)
         return [_closure(r) for r in rows]
 
-    async def delete_closure(self, closure_id: uuid.UUID) -> None:
-        """Re-open: the sessions it closed open again (sessions.closed_by is set to NULL on delete)."""
-        await self.conn.execute("DELETE FROM closures WHERE id = $1", closure_id)
+    async def reopen_closure(self, closure_id: uuid.UUID, at: datetime) -> None:
+        """Re-open: the sessions it closed open again; the closure is kept, withdrawn."""
+        await self.conn.execute(REOPEN_SQL, closure_id)
+        await self.conn.execute("UPDATE closures SET reopened_at = $2 WHERE id = $1", closure_id, at)
 
     async def structure_name(self, structure_id: uuid.UUID) -> str:
         return await self.conn.fetchval("SELECT name FROM structures WHERE id = $1", structure_id) or ""
@@ -87,4 +99,4 @@ class ClosureQueries:
 
 def _closure(r: asyncpg.Record) -> Closure:
     return Closure(r["id"], r["structure_id"], r["activity_id"], r["activity_name"], r["start_day"], r["end_day"],
-                   r["label"], r["cancels_bookings"])
+                   r["label"], r["cancels_bookings"], r["reopened"])

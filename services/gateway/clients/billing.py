@@ -1,5 +1,5 @@
 """The client of billing: a family's consumptions (and their exports), invoices, payments and balance, the
-online payment (and the local test provider); for staff, tariffs and counter payments; invoicing."""
+online payment (eopayment's notification and return); for staff, tariffs and counter payments; invoicing."""
 
 from __future__ import annotations
 
@@ -33,22 +33,16 @@ class BillingClient(OperatedService):
     async def invoice_pdf(self, request: web.Request, who: Identity, invoice_id: object) -> web.StreamResponse:
         return await file_or_error(request, self, path("/v1/invoices/{}/pdf", invoice_id), who)
 
-    async def pay_online(self, who: Identity, invoice_id: str, return_url: str) -> str:
-        """Where to send the family to pay the invoice (the provider's page)."""
-        body = await self.post("/v1/payments/online", who, {"invoice_id": invoice_id, "return_url": return_url})
+    async def pay_online(self, who: Identity, invoice_id: str, email: str = "") -> str:
+        """Where to send the family to pay the invoice (the payment backend's page)."""
+        body = await self.post("/v1/payments/online", who, {"invoice_id": invoice_id, "email": email})
         return str(body.get("redirect_url") or "") if isinstance(body, dict) else ""
 
-    async def test_checkout(self, who: Identity, ref: str) -> dict:
-        """The local test provider's checkout (development and tests)."""
-        return await self.get(path("/v1/test-provider/{}", ref), who)
-
-    async def test_checkout_action(self, who: Identity, ref: str, action: str) -> dict:
-        return await self.post(path("/v1/test-provider/{}/{}", ref, action), who)
-
-    async def provider_callback(self, body: bytes, signature: str) -> tuple[int, Any]:
-        """A provider's signed call back, passed on as it came: (status, answer)."""
-        return await self.raw("POST", "/v1/payments/callback", ANONYMOUS_ID, data=body,
-                              content_type="application/json", extra_headers={"X-Signature": signature})
+    async def bank_answer(self, kind: str, structure_id: str, query: bytes) -> tuple[int, Any]:
+        """A payment backend's notification (`kind` "notification") or the return from the bank ("return"),
+        the query as the bank sent it: (status, answer), for billing to parse and check with eopayment."""
+        return await self.raw("POST", path("/v1/payments/" + kind + "/{}", structure_id), ANONYMOUS_ID, data=query,
+                              content_type="application/x-www-form-urlencoded")
 
     # -- staff and administrators ------------------------------------------------------------------------
     async def record_payment(self, who: Identity, payment: dict[str, Any]) -> dict:
@@ -66,7 +60,51 @@ class BillingClient(OperatedService):
         """A closed month's invoices; None: billing's default, last month."""
         return await self.post("/v1/invoices/issue", who, {"month": month})
 
+    # -- online payment (staff) --------------------------------------------------------------------------------
+    async def payment_backend(self, who: Identity, structure_id: str, backend: str | None) -> dict:
+        """The structure's payment backend, the backends to choose from and the chosen one's parameters
+        (secrets masked)."""
+        target = path("/v1/payment-backends/{}", structure_id) + ("?" + urlencode({"backend": backend}) if backend
+                                                                  else "")
+        return await self.get(target, who)
+
+    async def save_payment_backend(self, who: Identity, structure_id: str, backend: str,
+                                   options: dict[str, str]) -> None:
+        await self.call("PUT", path("/v1/payment-backends/{}", structure_id), who,
+                        json={"backend": backend, "options": options})
+
+    async def online_transactions(self, who: Identity) -> list[dict]:
+        """The latest online transactions of the caller's structures."""
+        return (await self.get("/v1/payments/online", who))["transactions"]
+
     # -- a family's page (staff) -------------------------------------------------------------------------
     async def family_account(self, who: Identity, family_id: str) -> dict:
         """The family's invoices, payments and balance in the caller's structures."""
         return await self.get(path("/v1/invoices", family_id=family_id), who)
+
+    # -- the « attestations de frais de garde » (issue 19) ----------------------------------------------------
+    async def tax_certificates(self, who: Identity) -> list[dict]:
+        """The family's certificates, per structure and year issued, the latest year first."""
+        return (await self.get("/v1/tax-certificates", who))["years"]
+
+    async def tax_certificate_pdf(self, request: web.Request, who: Identity, structure_id: object, year: int,
+                                  child_id: object) -> web.StreamResponse:
+        return await file_or_error(request, self, path("/v1/tax-certificates/{}/{}/{}/pdf", structure_id, year,
+                                                       child_id), who)
+
+    async def structure_tax_certificates(self, who: Identity, structure_id: str, year: int | None) -> dict:
+        """A year's certificates of the structure, its eligible activities, details and issued years."""
+        return await self.get(path("/v1/tax-certificates/staff", structure_id=structure_id, year=year), who)
+
+    async def structure_tax_pdf(self, request: web.Request, who: Identity, structure_id: str,
+                                year: int) -> web.StreamResponse:
+        return await file_or_error(request, self, path("/v1/tax-certificates/staff/pdf", structure_id=structure_id,
+                                                       year=year), who)
+
+    async def save_tax_settings(self, who: Identity, structure_id: str, details: str,
+                                eligible_activity_ids: list[str]) -> None:
+        await self.call("PUT", "/v1/tax-certificates/settings", who, json={
+            "structure_id": structure_id, "details": details, "eligible_activity_ids": eligible_activity_ids})
+
+    async def issue_tax_certificates(self, who: Identity, structure_id: str, year: int) -> dict:
+        return await self.post("/v1/tax-certificates/issue", who, {"structure_id": structure_id, "year": year})

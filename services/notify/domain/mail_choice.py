@@ -27,6 +27,7 @@ WAITLIST_PROMOTED = FamilyMail("waitlist_promoted")
 SHEET_REVIEWED = FamilyMail("sheet_reviewed")
 PAYMENT_TICKET = FamilyMail("payment_ticket", first_only=True)
 DOSSIER_REMINDER = FamilyMail("dossier_reminder")
+CLOSURE_NOTICE = FamilyMail("closure_notice")  # one mail per family and mass closure
 
 
 def recipients(mail: FamilyMail, emails: list[str]) -> list[str]:

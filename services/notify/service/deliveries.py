@@ -68,3 +68,10 @@ def payment_ticket_params(amount_cents: int, method: str, received_at: datetime,
 
 def dossier_reminder_params(structure: str, school_year: str, portal_url: str) -> dict:
     return {"structure": structure, "school_year": school_year, "lien": f"{portal_url}dossier"}
+
+
+def closure_notice_params(structure: str, label: str, days, portal_url: str) -> dict:
+    """A mass closure's one mail: each cancelled day of the family's children, in the notice's order."""
+    return {"structure": structure, "label": label, "lien": portal_url,
+            "days": [f"{mail_choice.child_name(d.child_last_name, d.child_first_name)} : {d.activity_name}, "
+                     f"{fr.long_date(d.date)}" for d in days]}

@@ -14,7 +14,7 @@ from contracts.pricing import Tariff
 from services.billing.domain.consumptions import Child, Consumption
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.payments import Payment
-from services.billing.store.payments import TestCheckout
+from services.billing.domain.online import BackendConfig, OnlineTransaction
 
 
 @dataclass
@@ -48,7 +48,8 @@ class FakeStore:
         self.sequence = 0
         self.payments: dict[uuid.UUID, Payment] = {}
         self.allocations: list[tuple[uuid.UUID, uuid.UUID, int]] = []
-        self.checkouts: dict[str, TestCheckout] = {}
+        self.backend_configs: dict[uuid.UUID, BackendConfig] = {}
+        self.online: dict[uuid.UUID, OnlineTransaction] = {}
 
     @asynccontextmanager
     async def transaction(self):
@@ -200,10 +201,6 @@ class FakeStore:
     async def payment_by_ref_for_update(self, provider_ref):
         return next((p for p in self.payments.values() if p.provider_ref == provider_ref), None)
 
-    async def payer_of(self, provider_ref):
-        found = await self.payment_by_ref_for_update(provider_ref)
-        return found.family_id if found else None
-
     async def mark_received(self, payment_id, when) -> None:
         self.payments[payment_id] = replace(self.payments[payment_id], status="received", received_at=when)
 
@@ -219,11 +216,37 @@ class FakeStore:
         return sorted((p for p in self.payments.values() if p.family_id == family_id and p.status == "received"),
                       key=lambda p: p.received_at, reverse=True)
 
-    async def insert_checkout(self, checkout: TestCheckout) -> None:
-        self.checkouts[checkout.id] = checkout
+    # -- online payment --------------------------------------------------------------------------------
+    async def backend_config(self, structure_id):
+        return self.backend_configs.get(structure_id)
 
-    async def checkout(self, ref, *, for_update: bool = False):
-        return self.checkouts.get(ref)
+    async def save_backend_config(self, config, by, when) -> None:
+        self.backend_configs[config.structure_id] = config
 
-    async def set_checkout_status(self, ref, status) -> None:
-        self.checkouts[ref] = replace(self.checkouts[ref], status=status)
+    async def insert_online_transaction(self, t) -> None:
+        assert t.payment_id not in self.online and all((o.backend, o.transaction_id) != (t.backend, t.transaction_id)
+                                                      for o in self.online.values())
+        self.online[t.payment_id] = replace(t, updated_at=t.created_at)
+
+    async def online_transaction_for_update(self, backend, keys):
+        return next((t for t in self.online.values() if t.backend == backend and t.transaction_id in keys), None)
+
+    async def online_transaction_of_payment(self, payment_id):
+        return self.online.get(payment_id)
+
+    async def set_online_state(self, payment_id, state, bank_status, when, notified) -> None:
+        t = self.online[payment_id]
+        self.online[payment_id] = replace(t, state=state, bank_status=bank_status, updated_at=when,
+                                          notifications=t.notifications + (1 if notified else 0))
+
+    async def online_transactions_of_structures(self, structures, limit):
+        found = [t for t in self.online.values() if structures is None or t.structure_id in structures]
+        return sorted(found, key=lambda t: t.created_at, reverse=True)[:limit]
+
+    async def online_transactions_of_family(self, family_id, limit):
+        return sorted((t for t in self.online.values() if t.family_id == family_id), key=lambda t: t.created_at,
+                      reverse=True)[:limit]
+
+    async def pending_online_transactions(self, before, limit):
+        return sorted((t for t in self.online.values() if t.state == "pending" and t.created_at <= before),
+                      key=lambda t: t.created_at)[:limit]

@@ -19,7 +19,13 @@ from services.gateway.web.session import Account
 
 MAX_QUERY = 100
 PAYMENT_NOTICES = {"ok": "✓ Votre paiement a bien été enregistré.",
-                   "annule": "Le paiement a été annulé : aucune somme n'a été prélevée."}
+                   "annule": "Le paiement a été annulé : aucune somme n'a été prélevée.",
+                   "refuse": "Le paiement a été refusé par la banque : aucune somme n'a été prélevée.",
+                   "expire": "Le paiement a expiré : aucune somme n'a été prélevée. Vous pouvez recommencer.",
+                   "attente": "Votre paiement est en cours de confirmation par la banque : il apparaîtra ici dès "
+                              "qu'elle l'aura confirmé.",
+                   "erreur": "Le paiement n'a pas pu être confirmé. S'il a été prélevé, il apparaîtra ici dès "
+                             "que la banque l'aura confirmé."}
 
 
 def allowed_months(today: date | None = None) -> tuple[str, str]:

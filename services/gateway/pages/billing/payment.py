@@ -1,11 +1,16 @@
-"""Paying an invoice online: the family is sent to the provider's page (billing starts the checkout); and the
-local test provider's page with its "Payer" / "Annuler" buttons (development and tests only)."""
+"""Paying an invoice online through eopayment: the family is sent to its structure's payment backend
+(billing records the pending transaction first); the return from the bank, parsed and checked by billing,
+sends the family back to its consumptions with the outcome (paid, refused, cancelled, expired, waiting).
+In development only, /paiement-dummy/ stands in for the page of eopayment's `dummy` backend
+(https://dummy-payment.entrouvert.com/, unreachable): it takes the same query parameters, notifies the
+portal server to server, then sends the browser back to the return address."""
 
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from services.gateway.clients import ClientError, Failed, NotFound, Unavailable, clients_of
@@ -17,6 +22,9 @@ from services.gateway.web.render import render
 from services.gateway.web.session import SETTINGS, Account
 
 NOT_STARTED = "Le paiement en ligne n'a pas pu démarrer. Réessayez plus tard."
+RETURN_NOTICES = {"paid": "ok", "cancelled": "annule", "denied": "refuse", "expired": "expire", "pending": "attente",
+                  "error": "erreur"}
+DUMMY_FIELDS = ("transaction_id", "amount", "email", "return_url", "direct_notification_url", "origin", "orderid")
 
 
 def _payment_refused(exc: ClientError) -> PageError:
@@ -34,58 +42,70 @@ async def pay_online(request: web.Request, account: Account) -> web.Response:
     if not is_uuid(form.get("facture", "")):
         raise PageError(400, "Requête invalide", "Facture non reconnue.")
     invoice_id = str(uuid.UUID(form["facture"]))
-    # back to this page of the portal's public address (billing refuses any other origin)
-    return_url = f"{request.app[SETTINGS].public_url.rstrip('/')}/consommations"
+    emails = account.data.get("emails") or []
     try:
-        target = await clients_of(request).billing.pay_online(account.identity, invoice_id, return_url)
+        target = await clients_of(request).billing.pay_online(account.identity, invoice_id,
+                                                              str(emails[0]) if emails else "")
     except NotFound:
         raise web.HTTPNotFound() from None
     except ClientError as exc:
         if isinstance(exc, Unavailable) and not exc.answered:
             raise
         raise _payment_refused(exc) from exc
-    if not target:
+    if not target.startswith(("https://", "http://")):
         raise PageError(502, "Paiement impossible", NOT_STARTED)
-    local = urlsplit(target)
-    if local.path.startswith("/paiement-test/"):  # the local test provider lives in this very gateway
-        target = local.path
     raise web.HTTPSeeOther(target)
+
+
+async def bank_return(request: web.Request) -> web.Response:
+    """The family back from the bank (GET or POST, as the backend does): billing parses and checks the answer
+    with eopayment, then the family sees the outcome on its consumptions page. No session needed here (a
+    bank's POST carries no cookie); the consumptions page asks for one."""
+    structure_id = request.match_info["structure_id"]
+    if not is_uuid(structure_id):
+        raise web.HTTPNotFound()
+    query = request.query_string.encode() if request.method == "GET" else (await request.read())[:64 * 1024]
+    status, answer = await clients_of(request).billing.bank_answer("return", structure_id, query)
+    answered = answer if status == 200 and isinstance(answer, dict) else {}
+    state = answered.get("state", "error")
+    if state == "pending" and answered.get("result") not in ("waiting", "received", "accepted"):
+        state = "error"  # neither paid nor waiting: the family is told nothing was confirmed
+    raise web.HTTPSeeOther("/consommations?" + urlencode({"paiement": RETURN_NOTICES.get(state, "erreur")}))
+
+
+# -- development only: the dummy backend's page --------------------------------------------------------------------
+def _own(request: web.Request, url: str) -> bool:
+    own, given = urlsplit(request.app[SETTINGS].public_url), urlsplit(url)
+    return (given.scheme, given.netloc) == (own.scheme, own.netloc)
 
 
 @signed_in(roles=PARENT)
-async def test_provider_page(request: web.Request, account: Account) -> web.Response:
-    """The local test payment provider's page and its "Payer"/"Annuler" buttons (a real provider hosts its
-    own). Only with PORTAIL_TEST_PAYMENT_PROVIDER=1; only for the paying family, signed in; every action
-    carries the session's CSRF token; it sends the family back only to a page of this portal."""
-    billing = clients_of(request).billing
-    ref = request.match_info["ref"]
+async def dummy_page(request: web.Request, account: Account) -> web.Response:
+    """The page of eopayment's dummy backend, served locally in development: "Payer" or "Annuler". It calls back only addresses of this portal (never an open redirect)."""
+    source = request.query if request.method == "GET" else await checked_form(request)
+    fields = {k: str(source.get(k, ""))[:500] for k in DUMMY_FIELDS}
+    if not fields["transaction_id"] or not _own(request, fields["return_url"]) \
+            or not _own(request, fields["direct_notification_url"]):
+        raise PageError(400, "Requête invalide", "Paiement de test incomplet.")
     if request.method == "GET":
-        try:
-            checkout = await billing.test_checkout(account.identity, ref)
-        except ClientError as exc:
-            if isinstance(exc, Unavailable) and not exc.answered:
-                raise
-            raise web.HTTPNotFound() from None
-        return render(request, "paiement_test.html", checkout=checkout)
-    await checked_form(request)
-    try:
-        answer = await billing.test_checkout_action(account.identity, ref, request.match_info["action"])
-    except NotFound:
-        raise web.HTTPNotFound() from None
-    except ClientError as exc:
-        if isinstance(exc, Unavailable) and not exc.answered:
-            raise
-        raise PageError(502, "Paiement non confirmé", "Le paiement n'a pas pu être confirmé. Réessayez plus tard.") \
-            from exc
-    target = str(answer.get("redirect_url", "")) if isinstance(answer, dict) else ""
-    own, given = urlsplit(request.app[SETTINGS].public_url), urlsplit(target)
-    if (given.scheme, given.netloc) != (own.scheme, own.netloc):  # never an open redirect
-        target = "/consommations"
-    raise web.HTTPSeeOther(target)
+        return render(request, "paiement_dummy.html", fields=fields)
+    # the dummy backend knows only "ok" (paid) and its absence (an error): "Annuler" returns without paying
+    outcome = {"payer": {"ok": "1", "signed": "1"}}.get(request.match_info.get("action", ""), {"reason": "cancelled"})
+    query = urlencode({"transaction_id": fields["transaction_id"], "amount": fields["amount"], **outcome})
+    if "ok" in outcome:
+        async with aiohttp.ClientSession() as http, http.post(fields["direct_notification_url"], data=query,
+                                                              headers={"Content-Type":
+                                                                       "application/x-www-form-urlencoded"}) as resp:
+            if resp.status >= 400:
+                raise PageError(502, "Paiement non confirmé", "Le portail a refusé la notification de paiement.")
+    separator = "&" if "?" in fields["return_url"] else "?"
+    raise web.HTTPSeeOther(f"{fields['return_url']}{separator}{query}")
 
 
 def routes(app: web.Application) -> None:
     app.router.add_post("/consommations/payer", pay_online)
-    if app[SETTINGS].test_payment_provider:  # development and tests only; otherwise these pages do not exist
-        app.router.add_get(r"/paiement-test/{ref:[A-Za-z0-9_-]+}", test_provider_page)
-        app.router.add_post(r"/paiement-test/{ref:[A-Za-z0-9_-]+}/{action:payer|annuler}", test_provider_page)
+    app.router.add_get(r"/paiement/retour/{structure_id}", bank_return)
+    app.router.add_post(r"/paiement/retour/{structure_id}", bank_return)
+    if app[SETTINGS].development:  # development and tests only; otherwise this page does not exist
+        app.router.add_get("/paiement-dummy/", dummy_page)
+        app.router.add_post(r"/paiement-dummy/{action:payer|annuler}", dummy_page)

@@ -17,10 +17,12 @@ from services.gateway.pages.staff import (
     family,
     house_rules,
     mail_failures,
+    online_payment,
     operations,
     requests,
     rosters,
     sheets,
+    tax_certificates,
 )
 
 
@@ -34,3 +36,5 @@ def routes(app: web.Application) -> None:
         screen.routes(app)
     for screen in (campaign, house_rules):  # the campaign's follow-up, the règlement intérieur
         screen.routes(app)
+    tax_certificates.routes(app)  # the « attestations de frais de garde » (issue 19)
+    online_payment.routes(app)  # the structure's payment backend, the online transactions (issue 19)
