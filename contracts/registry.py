@@ -22,6 +22,7 @@ from contracts.booking import (
     BookingWaitlistPromotedV1,
     BookingWaitlistPromotedV2,
 )
+from contracts.absences import BookingAbsenceJustifiedV1, BookingAbsenceJustifiedV2
 from contracts.closures import BookingClosedV1, BookingClosureNoticeV1, BookingReopenedV1
 from contracts.consistency import (
     AuthFactsDigestV1,
@@ -52,6 +53,7 @@ MESSAGES: tuple[type[Message], ...] = (
     BookingStateV1, ConsistencyCheckRequestedV1, AuthFactsDigestV1, DossierFactsDigestV1, BookingFactsDigestV1,
     ConsistencyVerdictV1,
     BookingClosedV1, BookingReopenedV1, BookingClosureNoticeV1,  # issue 19: mass closure
+    BookingAbsenceJustifiedV1, BookingAbsenceJustifiedV2,  # issue 19: declared absence
 )
 
 BY_ROUTING_KEY: dict[str, type[Message]] = {m.routing_key(): m for m in MESSAGES}

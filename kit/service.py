@@ -21,6 +21,7 @@ from faststream.rabbit import RabbitBroker
 from contracts.envelope import Message
 from kit import bus, db, migrations
 from kit import topology as bus_topology
+from kit.consumer import Consumers
 from kit.errors import DependencyUnavailable
 from kit.http import (
     HANDLER_ARGS,
@@ -157,25 +158,31 @@ class Service:
     async def _broker(self, _app: web.Application) -> AsyncIterator[None]:
         assert self.settings is not None
         settings = self.settings
+        # the FastStream broker: readiness and dead-letter gauges; the subscriptions are consumed in batches
+        # by kit.consumer (docs/adr/0009)
         self.broker = bus.make_broker(settings.amqp_url, prefetch=settings.bus_prefetch)
+        consumers = Consumers(settings.amqp_url, prefetch=settings.bus_prefetch)
         partitions = bus_topology.parse_partitions(settings.bus_partitions)
         owned = {int(k) for k in settings.bus_partitions_owned.split(",") if k}
         for sub in self.subscriptions:
             count = partitions.get(bus.queue_name(self.name, sub.message), 1)
             # a partitioned subscription: each partition its own queue and batches, consumed in parallel
             for k in ([None] if count <= 1 else [k for k in range(count) if not owned or k in owned]):
-                bus.subscribe(self.broker, consumer=self.name, message=sub.message, effect=sub.effect,
-                              pool=lambda: self.pool, delivery_limit=settings.bus_delivery_limit,
-                              effect_many=sub.effect_many, batch_size=settings.bus_batch_size, partition=k)
+                consumers.subscribe(consumer=self.name, message=sub.message, effect=sub.effect,
+                                    pool=lambda: self.pool, delivery_limit=settings.bus_delivery_limit,
+                                    effect_many=sub.effect_many, batch_size=settings.bus_batch_size, partition=k)
         try:
             await self.broker.connect()
             await self._declare_own_topology(settings)
             await self.broker.start()
+            await consumers.start()
         except Exception as exc:  # aio-pika raises several kinds on a refused connection
+            await consumers.stop()
             raise DependencyUnavailable.rabbitmq(settings.amqp_url, exc) from exc
         log.info("service started", subscriptions=[bus.queue_name(self.name, s.message) for s in self.subscriptions])
         yield
-        await self.broker.stop()  # waits for in-flight handlers (graceful_timeout)
+        await consumers.stop()  # no new deliveries; those in flight applied (or redelivered later)
+        await self.broker.stop()
         self.broker = None
 
     async def _declare_own_topology(self, settings: ServiceSettings) -> None:

@@ -16,6 +16,7 @@ import asyncpg
 from contracts import BookingTransmittedV1, TransmittedLine
 from kit import bus, outbox
 from kit import topology as bus_topology
+from kit.consumer import Consumers
 from services.billing import events as billing_events
 
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -49,16 +50,15 @@ def billing_part(partitions: int) -> bus_topology.Topology:
     return bus_topology.service_part("billing", [BookingTransmittedV1], 5, {queue: partitions})
 
 
-async def start_consumer(amqp_url: str, pool: asyncpg.Pool, partitions: int, prefetch: int, batch: int):
-    """billing's subscription as the service runs it: one subscriber per partition."""
-    broker = bus.make_broker(amqp_url, prefetch=prefetch)
+async def start_consumer(amqp_url: str, pool: asyncpg.Pool, partitions: int, prefetch: int, batch: int) -> Consumers:
+    """billing's subscription as the service runs it (kit.consumer): one subscriber per partition."""
+    consumers = Consumers(amqp_url, prefetch=prefetch)
     for k in ([None] if partitions <= 1 else range(partitions)):
-        bus.subscribe(broker, consumer="billing", message=BookingTransmittedV1,
-                      effect=billing_events.on_booking_transmitted,
-                      effect_many=billing_events.on_booking_transmitted_many,
-                      pool=lambda: pool, batch_size=batch, partition=k)
-    await broker.start()
-    return broker
+        consumers.subscribe(consumer="billing", message=BookingTransmittedV1, effect=billing_events.on_booking_transmitted,
+                            effect_many=billing_events.on_booking_transmitted_many, pool=lambda: pool,
+                            delivery_limit=5, batch_size=batch, partition=k)
+    await consumers.start()
+    return consumers
 
 
 class Relay:

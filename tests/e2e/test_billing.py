@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import uuid
+from urllib.parse import parse_qsl, urlsplit
 
 import aio_pika
 import pytest
@@ -137,22 +138,24 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
     prev = await eventually(credited)
     assert prev["total"] == "34,61" and any(line["total"] == "-3,59" for line in prev["lines"])
 
-    # staff record a cheque of 20 €; online payment of the rest through the test provider
+    # staff record a cheque of 20 €; online payment of the rest through eopayment's dummy
     await staff.call("POST", "/api/v1/billing/payments", {
         "family_id": family_id, "structure_id": CARTEVILLE, "amount": "20,00", "method": "cheque",
         "reference": "CHQ-1234567"}, expect=201)
     account = await parent.call("GET", "/api/v1/billing/invoices")
     assert account["invoices"][0]["remaining"] == "18,20"
-    started = await parent.call("POST", "/api/v1/billing/payments/online", {
-        "invoice_id": invoice["id"], "return_url": f"{site.url}/consommations"}, expect=201)
-    assert started["redirect_url"].startswith("http") and "/paiement-test/" in started["redirect_url"]
-    ref = started["redirect_url"].rsplit("/", 1)[1]
-    async with parent.http.get(f"{site.url}/paiement-test/{ref}") as resp:
+    started = await parent.call("POST", "/api/v1/billing/payments/online", {"invoice_id": invoice["id"]}, expect=201)
+    assert started["redirect_url"].startswith(f"{site.url}/paiement-dummy/?")  # eopayment's dummy, served locally
+    fields = dict(parse_qsl(urlsplit(started["redirect_url"]).query))
+    async with parent.http.get(started["redirect_url"]) as resp:
         page = await resp.text()
-    assert "18,20" in page and "Payer" in page
-    async with parent.http.post(f"{site.url}/paiement-test/{ref}/payer", data={"csrf": parent.csrf},
+    assert "18.20" in page and "Payer" in page
+    async with parent.http.post(f"{site.url}/paiement-dummy/payer", data={**fields, "csrf": parent.csrf},
                                 allow_redirects=False) as resp:
-        assert resp.status == 303 and resp.headers["Location"] == f"{site.url}/consommations?paiement=ok"
+        assert resp.status == 303 and resp.headers["Location"].startswith(fields["return_url"])
+        back = resp.headers["Location"]
+    async with parent.http.get(back, allow_redirects=False) as resp:
+        assert resp.status == 303 and resp.headers["Location"] == "/consommations?paiement=ok"
     account = await parent.call("GET", "/api/v1/billing/invoices")
     assert account["invoices"][0]["status_label"] == "Payée"
     assert {p["amount"] for p in account["payments"]} == {"20,00", "18,20"}
@@ -169,11 +172,12 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
     assert {("20,00 €" in m.text) or ("18,20 €" in m.text) for m in found} == {True}
     assert any("Chèque" in m.text for m in found) and any("Paiement en ligne" in m.text for m in found)
 
-    # a forged provider callback (server to server: no session) is refused
+    # a forged notification (server to server: no session, not signed) pays nothing
     provider = Api(site.url)
-    async with provider.http.post(f"{site.url}/api/v1/payments/callback", data=b'{"provider_ref": "x"}',
-                                  headers={"X-Signature": "faux", "Content-Type": "application/json"}) as resp:
-        assert resp.status == 400, await resp.text()
+    async with provider.http.post(f"{site.url}/api/v1/payments/notification/{CARTEVILLE}",
+                                  data=b"transaction_id=x&ok=1",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+        assert resp.status == 404, await resp.text()  # no such transaction
     await provider.close()
 
     # another family sees none of it
@@ -183,7 +187,6 @@ async def test_consumptions_history_exports_invoice_and_payments(site, amqp_url)
     assert (await other.call("GET", "/api/v1/billing/invoices"))["invoices"] == []
     async with other.http.get(f"{site.url}/api/v1/billing/invoices/{invoice['id']}/pdf") as resp:
         assert resp.status == 404
-    await other.call("POST", "/api/v1/billing/payments/online", {
-        "invoice_id": invoice["id"], "return_url": f"{site.url}/"}, expect=404)
+    await other.call("POST", "/api/v1/billing/payments/online", {"invoice_id": invoice["id"]}, expect=404)
     for api in (staff, parent, admin, other):
         await api.close()

@@ -20,7 +20,7 @@ from services.auth import demo
 from services.billing.backends import Backends
 from services.billing.service import OUTBOX, online_payments
 from services.billing.store import Store
-from tests.conftest import database_url, eventually
+from tests.conftest import eventually
 from tests.e2e.test_billing import publish
 from tests.e2e.test_bookings import Api, new_family
 from tests.portal import portal
@@ -138,7 +138,7 @@ async def test_duplicated_notifications_record_the_payment_once(site, families):
         assert resp.status == 303 and resp.headers["Location"] == "/consommations?paiement=ok"
     listed = (await staff.call("GET", "/api/v1/billing/payments/online"))["transactions"]
     mine = next(t for t in listed if t["transaction_id"] == fields["transaction_id"])
-    assert (mine["state"], mine["notifications"]) == ("paid", 4)
+    assert (mine["state"], mine["notifications"]) == ("paid", 5)  # the unsigned one and the four signed
 
     async def tickets():
         found = [m for m in site.catcher.messages if m.subject == "Portail Famille : ticket de paiement"
@@ -153,7 +153,7 @@ async def test_duplicated_notifications_record_the_payment_once(site, families):
         assert resp.status == 404
 
 
-async def test_paid_on_the_dummy_page_then_a_cancelled_one_expires(site, families, db_prefix):
+async def test_paid_on_the_dummy_page_then_a_cancelled_one_expires(site, families):
     payer, other, _january, invoice_id, staff = families
     # another family can neither see the dummy's page without signing in nor pay this invoice
     async with site.browser().http.get(f"{site.url}/paiement-dummy/?transaction_id=x", allow_redirects=False) as resp:
@@ -163,7 +163,7 @@ async def test_paid_on_the_dummy_page_then_a_cancelled_one_expires(site, familie
     assert await pay_on_the_dummy_page(site, payer, invoice_id, "annuler") == "/consommations?paiement=erreur"
     assert await remaining(payer, invoice_id) == "6,00"
     # the reconcile job, two hours later: the dummy cannot be asked, the transaction expires
-    pool = await asyncpg.create_pool(database_url(db_prefix, "billing"), min_size=1, max_size=2)
+    pool = await asyncpg.create_pool(site.billing_db, min_size=1, max_size=2)
     try:
         report = await online_payments.reconcile(Store(pool), OUTBOX, Backends(site.url, True),
                                                  utc_now() + dt.timedelta(hours=2), 60)

@@ -122,7 +122,8 @@ def test_routing_keys():
         # the versioned règlement intérieur and the campaign's reminders (issue 16)
         "dossier.house_rules_published.v1", "dossier.reminder.v1",
         # mass closures (issue 19)
-        "booking.closed.v1", "booking.reopened.v1", "booking.closure_notice.v1"}
+        "booking.closed.v1", "booking.reopened.v1", "booking.closure_notice.v1",
+        "booking.absence_justified.v1", "booking.absence_justified.v2"}
 
 
 def test_exchanges():

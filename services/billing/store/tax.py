@@ -33,10 +33,13 @@ class TaxQueries:
         return {r["activity_id"] for r in rows}
 
     async def set_eligible_activities(self, structure_id: uuid.UUID, activity_ids: Iterable[uuid.UUID]) -> None:
-        await self.conn.execute("DELETE FROM tax_eligible_activities WHERE structure_id = $1", structure_id)
+        """Exactly these (two colleagues saving at once: no duplicate, the last one's choice stays)."""
+        chosen = list(dict.fromkeys(activity_ids))
+        await self.conn.execute("DELETE FROM tax_eligible_activities WHERE structure_id = $1 "
+                                "AND NOT (activity_id = ANY($2::uuid[]))", structure_id, chosen)
         await self.conn.executemany(
-            "INSERT INTO tax_eligible_activities (structure_id, activity_id) VALUES ($1, $2)",
-            [(structure_id, a) for a in dict.fromkeys(activity_ids)])
+            "INSERT INTO tax_eligible_activities (structure_id, activity_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(structure_id, a) for a in chosen])
 
     async def issuer_details(self, structure_id: uuid.UUID) -> str:
         return await self.conn.fetchval("SELECT details FROM tax_issuers WHERE structure_id = $1",
