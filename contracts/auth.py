@@ -76,6 +76,10 @@ class Child(BaseModel):
     last_name: str
     birth_date: dt.date
     structure_id: uuid.UUID
+    households: list[uuid.UUID] = Field(
+        default_factory=list, max_length=2,
+        description="Shared custody (garde alternée): the child's two households, its first family first. "
+                    "Empty: the child belongs to this family only.")
 
 
 FAMILY_EXAMPLE = {
@@ -148,6 +152,10 @@ class ChildRef(BaseModel):
 
     child_id: uuid.UUID
     structure_id: uuid.UUID
+    households: list[uuid.UUID] = Field(
+        default_factory=list, max_length=2,
+        description="Shared custody (garde alternée): the child's two households (families), its first family "
+                    "first; each books and is billed for its own days. Empty: this family only.")
 
 
 FAMILY_V2_EXAMPLE = {
@@ -184,5 +192,6 @@ class AuthFamilyChangedV2(Message):
         """The public view of the private event."""
         return cls(family_id=private.family_id, structure_ids=private.structure_ids,
                    guardians=len(private.guardians),
-                   children=[ChildRef(child_id=c.child_id, structure_id=c.structure_id) for c in private.children],
+                   children=[ChildRef(child_id=c.child_id, structure_id=c.structure_id, households=c.households)
+                             for c in private.children],
                    updated_at=private.updated_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.absences import BookingAbsenceJustifiedV1, BookingAbsenceJustifiedV2
 from contracts.auth import (
     AuthAccountCreatedV1,
     AuthFamilyChangedV1,
@@ -22,7 +23,6 @@ from contracts.booking import (
     BookingWaitlistPromotedV1,
     BookingWaitlistPromotedV2,
 )
-from contracts.absences import BookingAbsenceJustifiedV1, BookingAbsenceJustifiedV2
 from contracts.closures import BookingClosedV1, BookingClosureNoticeV1, BookingReopenedV1
 from contracts.consistency import (
     AuthFactsDigestV1,
@@ -42,6 +42,7 @@ from contracts.dossier import (
 )
 from contracts.envelope import Envelope, Message
 from contracts.notify import NotifyMailSentV1, NotifySendV1
+from contracts.reminders import BookingReminderDueV1, DossierClosingReminderV1
 
 MESSAGES: tuple[type[Message], ...] = (
     AuthStructureChangedV1, AuthAccountCreatedV1, AuthFamilyChangedV1, AuthFamilyChangedV2, AuthFamilyContactsV1,
@@ -54,6 +55,7 @@ MESSAGES: tuple[type[Message], ...] = (
     ConsistencyVerdictV1,
     BookingClosedV1, BookingReopenedV1, BookingClosureNoticeV1,  # issue 19: mass closure
     BookingAbsenceJustifiedV1, BookingAbsenceJustifiedV2,  # issue 19: declared absence
+    BookingReminderDueV1, DossierClosingReminderV1,  # issue 19: reminders
 )
 
 BY_ROUTING_KEY: dict[str, type[Message]] = {m.routing_key(): m for m in MESSAGES}

@@ -6,10 +6,10 @@ the two equal); external subscribers come from configuration (PORTAIL_TOPOLOGY_S
 
 from __future__ import annotations
 
+from contracts.absences import BookingAbsenceJustifiedV1
 from contracts.auth import AuthFamilyChangedV1, AuthFamilyContactsV1, AuthStructureChangedV1
 from contracts.billing import BillingPaymentReceivedV1, BillingTariffPublishedV1
 from contracts.booking import BookingStateV1, BookingTransmittedV1, BookingWaitlistPromotedV1
-from contracts.absences import BookingAbsenceJustifiedV1
 from contracts.closures import BookingClosureNoticeV1
 from contracts.consistency import (
     AuthFactsDigestV1,
@@ -26,6 +26,7 @@ from contracts.dossier import (
 )
 from contracts.envelope import Message
 from contracts.notify import NotifySendV1
+from contracts.reminders import BookingReminderDueV1, DossierClosingReminderV1
 
 SUBSCRIPTIONS: dict[str, tuple[type[Message], ...]] = {
     "auth": (ConsistencyCheckRequestedV1,),
@@ -35,7 +36,7 @@ SUBSCRIPTIONS: dict[str, tuple[type[Message], ...]] = {
     "dossier": (AuthStructureChangedV1, AuthFamilyChangedV1, ConsistencyCheckRequestedV1, AuthFactsDigestV1),
     "notify": (NotifySendV1, AuthFamilyContactsV1, BookingTransmittedV1, BookingWaitlistPromotedV1,
                DossierSheetReviewedV1, BillingPaymentReceivedV1, AuthFactsDigestV1, DossierReminderV1,
-               BookingClosureNoticeV1, BookingAbsenceJustifiedV1),
+               BookingClosureNoticeV1, BookingAbsenceJustifiedV1, BookingReminderDueV1, DossierClosingReminderV1),
     "billing": (BookingTransmittedV1, AuthFamilyChangedV1, AuthStructureChangedV1, DossierFamilyUpdatedV1,
                 BookingStateV1, AuthFactsDigestV1, DossierFactsDigestV1, BookingFactsDigestV1,
                 BookingAbsenceJustifiedV1),

@@ -4,10 +4,12 @@ queue. `consumer_queue` and `dead_letter_queue` are the one definition of a serv
 registry of every subscription (`kit.topology`) is built with them, and the topology step, each
 service at start and each outbox relay use that registry (docs/adr/0006).
 
-A subscription consumes in batches (`kit.batching`, docs/adr/0009), and may be partitioned: N queues
-`<service>.<event>.p<k>` behind a headers exchange of its own, each event routed by the partition slot
-the relay stamps on it (`partition_slot`, from the family), so that replicas consume the partitions in
-parallel while each family's events stay in one queue, in order."""
+A subscription consumes in batches (`kit.batching`, `kit.consumer`, docs/adr/0009), and may be
+partitioned: N queues `<service>.<event>.p<k>`, each bound on the same exchange to the partition keys of
+its slots (`p<slot>.<routing key>`), which the relay adds to every event as a sender-selected routing key
+(the `CC` header) computed from its family, so that replicas consume the partitions in parallel while
+each family's events stay in one queue, in order. The event's own routing key is unchanged: other
+subscribers (external ones included) bind as before, and a queue matched twice gets the event once."""
 
 from __future__ import annotations
 
@@ -61,27 +63,26 @@ def queue_name(consumer: str, message: type[Message]) -> str:
     return f"{consumer}.{message.TYPE}.v{message.VERSION}"
 
 
-# Partitioned subscriptions: the relay stamps every event with one of SLOTS slots, from its family (or,
-# for an event about no family, from its type: such events keep one total order); partition k of N
-# receives the slots s with s % N == k.
-PARTITION_HEADER = "portail-partition"  # not "x-…": a headers exchange ignores those
+# Partitioned subscriptions: the relay gives every event one of SLOTS slots, from its family (or, for an
+# event about no family, from its type: such events keep one total order), as the extra routing key
+# `p<slot>.<routing key>` (RabbitMQ's sender-selected distribution, the CC header); partition k of N binds
+# the keys of the slots s with s % N == k.
 SLOTS = 64
 
 
-def partition_slot(key: str) -> str:
-    """The slot of a partition key (a family id), as the header value the bindings match (a string)."""
-    return str(zlib.crc32(key.encode()) % SLOTS)
+def partition_slot(key: str) -> int:
+    """The slot of a partition key (a family id)."""
+    return zlib.crc32(key.encode()) % SLOTS
+
+
+def partition_routing_key(routing_key: str, slot: int) -> str:
+    return f"p{slot}.{routing_key}"
 
 
 def partition_key(body: dict[str, Any]) -> str:
     """What orders an event: its family when it has one, else its type."""
     payload = body.get("payload") or {}
     return str(payload.get("family_id") or body.get("type") or "")
-
-
-def partition_exchange(consumer: str, message: type[Message]) -> str:
-    """The headers exchange of a partitioned subscription, bound to the events' exchange."""
-    return f"portail.partition.{queue_name(consumer, message)}"
 
 
 def partition_queue_name(consumer: str, message: type[Message], index: int) -> str:
@@ -91,7 +92,7 @@ def partition_queue_name(consumer: str, message: type[Message], index: int) -> s
 def consumer_queue(consumer: str, message: type[Message], delivery_limit: int,
                    partition: int | None = None) -> RabbitQueue:
     """The subscription's queue (bound to the events' exchange by its routing key), or its partition
-    `partition` (bound by the topology step to the subscription's headers exchange, not by a routing key).
+    `partition` (bound by the topology step to its slots' partition keys, kit.topology).
     Every partition dead-letters to the subscription's one dead-letter queue."""
     name = queue_name(consumer, message)
     return RabbitQueue(
@@ -197,7 +198,7 @@ def subscribe(
     consume.__name__ = f"consume_{queue.name.replace('.', '_')}"
     broker.subscriber(
         queue,
-        # a partition's bindings (to its headers exchange, by slot) are the topology step's (kit.topology)
+        # a partition's bindings (its slots' partition keys) are the topology step's (kit.topology)
         EXCHANGES[exchange_name(message)] if partition is None else None,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=queue.name,

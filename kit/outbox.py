@@ -29,7 +29,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from contracts.envelope import Envelope, Message
-from kit.bus import EXCHANGES, PARTITION_HEADER, exchange_name, partition_key, partition_slot
+from kit.bus import EXCHANGES, exchange_name, partition_key, partition_routing_key, partition_slot
 from kit.context import current_correlation_id
 from kit.logging import get_logger
 from kit.metrics import EVENTS_PUBLISHED, OUTBOX_RETURNED, OUTBOX_TOPOLOGY_MISSING, SUBSCRIBER_MISSING
@@ -118,6 +118,7 @@ class OutboxRelay:
         self.max_topology_backoff = max_topology_backoff
         self._checker: Checker | None = None
         self._verified: set[str] = set()  # registered queues found in place on this connection
+        self._receivers_of: dict[tuple[str, str], list[QueueSpec]] = {}
         self.waiting_for: list[str] = []  # registered queues the relay waits for, now
         self.alarms: list[str] = []  # registered queues found gone after a publish (partial delivery)
         self.batch_size, self.poll_seconds, self.publish_timeout = batch_size, poll_seconds, publish_timeout
@@ -230,9 +231,10 @@ class OutboxRelay:
                                           attributes={"messaging.system": "rabbitmq",
                                                       "messaging.destination.name": row["exchange"],
                                                       "messaging.message.id": str(row["event_id"])}):
+            slot = partition_slot(partition_key(envelope))
             headers: dict[str, Any] = {"type": envelope["type"], "version": envelope["version"],
-                                       # the partition of a partitioned subscription (kit.bus, docs/adr/0009)
-                                       PARTITION_HEADER: partition_slot(partition_key(envelope))}
+                                       # the partitions of partitioned subscriptions (kit.bus, docs/adr/0009)
+                                       "CC": [partition_routing_key(row["routing_key"], slot)]}
             headers.update(inject_context())
             message = aio_pika.Message(
                 body=row["body"].encode(),
@@ -251,7 +253,11 @@ class OutboxRelay:
 
     # topology --------------------------------------------------------------------------------
     def _receivers(self, row: asyncpg.Record) -> list[QueueSpec]:
-        return self.topology.receivers(row["exchange"], row["routing_key"])
+        key = (row["exchange"], row["routing_key"])  # the registry does not change while the relay runs
+        found = self._receivers_of.get(key)
+        if found is None:
+            found = self._receivers_of[key] = self.topology.receivers(*key)
+        return found
 
     async def _gate(self, rows: list[asyncpg.Record]) -> None:
         """Before publishing: every required queue registered for these routing keys exists (passive

@@ -53,18 +53,16 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class Partition:
-    """One partition of a partitioned subscription (docs/adr/0009): the queue is bound to the
-    subscription's headers exchange (itself bound to the events' exchange by the routing keys) for the
-    slots s with s % count == index."""
+    """One partition of a partitioned subscription (docs/adr/0009): the queue is bound, on the events'
+    exchange, to the partition keys (`p<slot>.<routing key>`) of the slots s with s % count == index."""
 
-    exchange: str
     index: int
     count: int
 
-    def slots(self) -> list[str]:
+    def slots(self) -> list[int]:
         from kit import bus
 
-        return [str(s) for s in range(bus.SLOTS) if s % self.count == self.index]
+        return [s for s in range(bus.SLOTS) if s % self.count == self.index]
 
 
 @dataclass(frozen=True)
@@ -171,7 +169,7 @@ def subscription_queues(consumer: str, message: type[Message], delivery_limit: i
             subscriber=consumer, name=queue.name, bindings=binding, arguments=dict(queue.arguments or {}),
             dead_letter=dead_letter if k == 0 else None, message=message,
             description=f"{message.DESCRIPTION} (partition {k + 1}/{partitions})",
-            partition=Partition(bus.partition_exchange(consumer, message), k, partitions)))
+            partition=Partition(k, partitions)))
     return specs
 
 

@@ -40,7 +40,7 @@ async def declare(connection: aio_pika.abc.AbstractConnection, topology: Topolog
                     await queue.bind(exchanges[b.exchange], routing_key=b.routing_key)
             keys = ", ".join(f"{b.exchange} {b.routing_key}" for b in q.bindings)
             if q.partition is not None:
-                keys += f" (par {q.partition.exchange}, partition {q.partition.index + 1}/{q.partition.count})"
+                keys += f" (partition {q.partition.index + 1}/{q.partition.count}, clés p<n>.…)"
             done.append(f"file {q.name} [{q.subscriber}{', externe' if q.external else ''}] ← {keys}")
     finally:
         await channel.close()
@@ -49,16 +49,13 @@ async def declare(connection: aio_pika.abc.AbstractConnection, topology: Topolog
 
 async def bind_partition(channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue,
                          q: QueueSpec) -> None:
-    """A partition's bindings: the subscription's headers exchange bound to the events' exchange by the
-    routing keys, the queue bound to it for each of its slots."""
+    """A partition's bindings: on the events' exchange, the partition key of each of its slots."""
     from kit import bus
 
     assert q.partition is not None
-    headers = await channel.declare_exchange(q.partition.exchange, type="headers", durable=True)
     for b in q.bindings:
-        await headers.bind(b.exchange, routing_key=b.routing_key)
-    for slot in q.partition.slots():
-        await queue.bind(headers, arguments={"x-match": "all", bus.PARTITION_HEADER: slot})
+        for slot in q.partition.slots():
+            await queue.bind(b.exchange, routing_key=bus.partition_routing_key(b.routing_key, slot))
 
 
 class Checker:

@@ -5,6 +5,13 @@ it shows, as its refresh does), then opens the suivi. Accounts come from `loadte
 
     uv run locust -f loadtest/locustfile.py --headless -u 200 -r 20 -t 5m --host http://127.0.0.1:8080
 
+Each simulated parent comes from an address of its own, as parents at home do: it sends
+`X-Forwarded-For: 198.18.x.y` (RFC 2544's benchmarking range). A gateway believes it only from a trusted
+proxy (PORTAIL_TRUSTED_PROXIES), so give the gateway the load generator's address as its proxy
+(`PORTAIL_TRUSTED_PROXIES=127.0.0.1/32` for `make run`); otherwise every parent shares one address, and
+sign-in throttling per address (20 attempts in flight or failed in a row) refuses them, as it should.
+Behind a real ingress the header is ignored (the ingress appends the load generator's own address).
+
 Every answer that is not the expected page is a failure (Locust counts them per request name); the custom
 names "confirmation: directe" / "confirmation: après file d'attente" tell how parents were answered."""
 
@@ -36,6 +43,13 @@ def _accounts() -> list[tuple[str, str]]:
 
 
 ACCOUNTS: itertools.cycle | None = None
+ADDRESSES = itertools.count()
+
+
+def client_address(n: int) -> str:
+    """The n-th simulated parent's address, in 198.18.0.0/15 (RFC 2544: reserved for benchmarks)."""
+    n %= 2 ** 17
+    return f"198.{18 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}"
 
 
 @events.test_start.add_listener
@@ -55,6 +69,7 @@ class Parent(HttpUser):
     def on_start(self) -> None:
         self.identifiant, self.password = next(ACCOUNTS)
         self.csrf = ""
+        self.client.headers["X-Forwarded-For"] = client_address(next(ADDRESSES))
 
     def _csrf(self, text: str) -> None:
         found = CSRF_RE.search(text)
@@ -65,8 +80,9 @@ class Parent(HttpUser):
         events.request.fire(request_type="SCENARIO", name=name, response_time=0, response_length=0,
                             exception=AssertionError(message), context={})
 
-    def _mark(self, name: str, started: float) -> None:
-        events.request.fire(request_type="SCENARIO", name=name, response_time=(time.time() - started) * 1000,
+    def _mark(self, name: str, started: float, ended: float | None = None) -> None:
+        events.request.fire(request_type="SCENARIO", name=name,
+                            response_time=((ended or time.time()) - started) * 1000,
                             response_length=0, exception=None, context={})
 
     @task
@@ -133,5 +149,7 @@ class Parent(HttpUser):
                 self._fail("confirmation: sans réponse", f"toujours en file d'attente après {WAIT_LIMIT_S:.0f} s")
                 return
             time.sleep(min(max(int(r.headers.get("Refresh", "2")), 2), 10))  # as the page's refresh does
-        self._mark("confirmation: après file d'attente" if waited else "confirmation: directe", started)
+        answered = time.time()
         self.client.get("/reservations/suivi", name="/reservations/suivi")
+        # counted once the scenario is whole (a run stopping in between leaves neither)
+        self._mark("confirmation: après file d'attente" if waited else "confirmation: directe", started, answered)

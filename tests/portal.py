@@ -107,7 +107,7 @@ class Portal:
 
 
 @asynccontextmanager
-async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
+async def portal(amqp_url: str, db_prefix: str, tmp_path, gateway: dict | None = None, **auth_overrides):
     # Databases of its own for each portal: a test module's accounts (demo passwords renewed in a
     # browser, throttling, campaigns) never leak into another's. All are dropped with the session prefix.
     import uuid as _uuid
@@ -148,6 +148,8 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, **auth_overrides):
                                    booking_url=booking_url, billing_url=billing_url, dossier_url=dossier_url,
                                    cookie_secure=False, amqp_url=amqp_url, public_url=gateway_url,
                                    metrics_token=METRICS_TOKEN, development=True)
+        if gateway:  # the test's own gateway settings (e.g. trusted_proxies, as behind an ingress)
+            settings = GatewaySettings.model_validate({**settings.model_dump(), **gateway})
         runner = web.AppRunner(build_app(settings), shutdown_timeout=2)
         await runner.setup()
         site = web.SockSite(runner, gateway_socket)

@@ -154,6 +154,27 @@ class DevStack:
                 finally:
                     await pool.close()
 
+    async def load_demo_history(self) -> None:
+        """The demo's past (issue 16): once the services run and auth's facts have reached the others, each
+        service's `demo-history` (auth's other families, booking's past months booked and transmitted, billing's
+        invoices of them, dossier's families at their states), in that order. A failure leaves the portal running without that history."""
+        import importlib
+
+        from kit.db import create_pool
+
+        for name in ("auth", "booking", "billing", "dossier"):
+            service = importlib.import_module(f"services.{name}.app").service
+            settings = service.settings_cls(database_url=self.database_url(name), identity_secret=self.secret,
+                                            amqp_url=self.amqp_url, **self.service_settings(name))
+            pool = await create_pool(settings.database_url, max_size=1)
+            try:
+                await service.commands["demo-history"](settings, pool)
+            except Exception as exc:  # noqa: BLE001 - the demo's past is a nicety: said, never fatal
+                say(f"historique de démonstration incomplet ({name}) : {exc}")
+                return
+            finally:
+                await pool.close()
+
     async def declare_topology(self) -> None:
         """Every exchange, queue, binding and dead-letter queue of the bus before any service publishes
         (services/topology.py, docs/adr/0006)."""
@@ -260,6 +281,8 @@ class DevStack:
                 await self.start(service, "-m", f"services.{service}")
             await self.start("gateway", "-m", "services.gateway")
             await self.wait_ready()
+            if self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
+                await self.load_demo_history()
         except DependencyUnavailable as exc:
             say(str(exc))
             await self.stop_all()

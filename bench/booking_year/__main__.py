@@ -77,12 +77,12 @@ async def main(args: argparse.Namespace) -> int:
 
         # 1. the month calendar
         reqs = calendar_requests(year, s.calendar_requests, rng)
-        for concurrency in (1, s.calendar_concurrency):
+        for concurrency in () if args.rush_only else (1, s.calendar_concurrency):
             service, raw = await bench_calendar(base, pool, reqs, concurrency)
             report_calendar(report, rows, notes, concurrency, service, raw, len(reqs))
 
         # 2. confirming a 40-line basket, every parent at once
-        for parents in s.confirm_parents:
+        for parents in () if args.rush_only else s.confirm_parents:
             if not report.check(parents <= len(year.two_child_families),
                                 f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families"):
                 notes.append(f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families")
@@ -91,15 +91,17 @@ async def main(args: argparse.Namespace) -> int:
             service, raw = await bench_confirm(base, pool, year, parents, rounds, s.basket_days)
             report_confirm(report, rows, notes, parents, rounds, s.basket_days, service, raw)
 
-        # 3. the rentrée rush through the waiting room (every parent answered, in order of arrival)
-        rush = await bench_rush(base, pool, year, s.rush_parents, s.rush_seconds, s.basket_days)
+        # 3. the rentrée rush through the gateway and its waiting room (every parent answered, in order of arrival)
+        rush = await bench_rush(base, pool, amqp, f"{PG}/bench{tag}_auth", year, s.rush_parents, s.rush_seconds,
+                                s.basket_days)
         report_rush(report, notes, rush)
 
         # 4. the nightly transmission (the service is stopped first: its relay would publish meanwhile)
         await runner.cleanup()
         runner = None
-        pending, service_t, raw_t = await bench_transmission(pool)
-        report_transmission(report, rows, notes, pending, year.counts["pending lines"], service_t, raw_t)
+        if not args.rush_only:
+            pending, service_t, raw_t = await bench_transmission(pool)
+            report_transmission(report, rows, notes, pending, year.counts["pending lines"], service_t, raw_t)
     finally:
         try:
             if runner is not None:
@@ -108,7 +110,8 @@ async def main(args: argparse.Namespace) -> int:
                 await pool.close()
             admin = await asyncpg.connect(f"{PG}/postgres")
             try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{db.database_name(dsn)}" WITH (FORCE)')
+                for scratch in (dsn, f"{PG}/bench{tag}_auth"):  # booking's, and auth's for the rush
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{db.database_name(scratch)}" WITH (FORCE)')
             finally:
                 await admin.close()
         finally:
@@ -125,6 +128,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--families", type=int, default=None, help="default 3000 (300 with --quick)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke check (< 1 minute)")
     parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--rush-only", action="store_true", help="the rush through the gateway only")
     return parser.parse_args(argv)
 
 

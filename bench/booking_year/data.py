@@ -41,7 +41,7 @@ def sizes(args: argparse.Namespace) -> Sizes:
     if args.quick:
         return Sizes(families=args.families or 300, school_days=30, pending_lines=5_000, calendar_requests=100,
                      confirm_parents=(20, 100), confirm_rounds={20: 1, 100: 1},
-                     rush_parents=150, rush_seconds=5.0)
+                     rush_parents=60, rush_seconds=3.0)
     return Sizes(families=args.families or 3000, school_days=180, pending_lines=100_000, calendar_requests=500,
                  confirm_parents=(100, 1000), confirm_rounds={100: 3, 1000: 1})
 

@@ -1,13 +1,19 @@
-"""bench.booking_year's rush: the rentrée morning. N parents arrive within S seconds (evenly spread) and each
-confirms a basket through the waiting room (`POST /v1/basket/requests`, what the gateway's confirmation page
-calls), then follows its request as the waiting page does (`GET /v1/basket/requests/{id}`, every 2–10 s
-as the page's refresh) until it is recorded. Per parent: answered directly, shown a position at once then
-recorded, failed, error, or left without an answer; then the database is checked: no session overbooked,
-and for every session with limited places the baskets recorded in their order of admission."""
+"""bench.booking_year's rush: the rentrée morning, through the gateway as parents meet it. N parents, signed
+in beforehand through the sign-in page (each from an address of its own, bench/booking_year/portal.py),
+arrive within S seconds (evenly spread) and each validates a basket as its browser does: the recap page
+(`POST /reservations/recapitulatif`), the confirmation (`POST /reservations/confirmer`, answered by a
+redirect), then the request's page (`/reservations/demandes/{id}`) — the result, or « Votre demande est dans
+la file d'attente : position N, environ M secondes », reloaded as its Refresh header says until the result.
+Per parent: answered directly, shown a position at once then the result, failed, error, or left without an
+answer; then the database is checked: no session overbooked, and for every session with limited places the
+baskets recorded in their order of admission."""
 
 from __future__ import annotations
 
 import asyncio
+import html
+import json
+import re
 import time
 import uuid
 from collections import Counter
@@ -18,10 +24,14 @@ import asyncpg
 
 from bench.booking_year.confirm import basket, restore, snapshot
 from bench.booking_year.data import Year
-from bench.booking_year.drive import Client, pct
-from kit.identity import HEADER
+from bench.booking_year.drive import pct
+from bench.booking_year.portal import Parent, gateway_portal, sign_in_all
 
 POLL_LIMIT_S = 600  # a parent still waiting after this is counted as left without an answer
+DEMANDE_RE = re.compile(r'name="demande" value="([^"]+)"')
+POSITION_RE = re.compile(r"file d'attente : position (\d+), environ (\d+) secondes?")
+WAITING, DONE = "Votre demande est dans la file d'attente", "Vos demandes ont été traitées"
+OUTCOME_RE = re.compile(r'<tr class="issue-(\w+)">')
 
 
 @dataclass
@@ -30,53 +40,84 @@ class Rush:
     seconds: float
     per_parent: Counter = field(default_factory=Counter)  # direct | waited | failed | error | unanswered
     lines: Counter = field(default_factory=Counter)  # the lines' outcomes
-    first_answer: list[float] = field(default_factory=list)  # seconds until the first page (result or position)
+    recap: list[float] = field(default_factory=list)  # seconds for the recap page
+    first_answer: list[float] = field(default_factory=list)  # from the confirmation's click to the first page
     recorded_after: list[float] = field(default_factory=list)  # seconds from arrival to the result
     max_position: int = 0
     errors: Counter = field(default_factory=Counter)
+    samples: dict[str, str] = field(default_factory=dict)
     wall: float = 0.0
+    sign_in_s: float = 0.0
     overbooked: int = 0
     out_of_order: int = 0
     mismatched_places: int = 0
 
 
-async def _parent(client: Client, rush: Rush, family: uuid.UUID, lines, delay: float) -> None:
+class PageError(Exception):
+    def __init__(self, what: str, status: int, text: str):
+        super().__init__(f"{what}: {status} {text[:200]}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    headers: dict[str, str]
+    text_: str
+
+
+async def _page(http: aiohttp.ClientSession, parent: Parent, method: str, url: str, what: str,
+                data: dict | None = None, expect: int = 200) -> Page:
+    headers = {"X-Forwarded-For": parent.address, "Cookie": parent.cookie}
+    async with http.request(method, url, data=data, headers=headers, allow_redirects=False) as resp:
+        page = Page(resp.status, dict(resp.headers), html.unescape(await resp.text()))
+    if page.status != expect:
+        raise PageError(what, page.status, page.text_)
+    return page
+
+
+async def _parent(http: aiohttp.ClientSession, base: str, rush: Rush, parent: Parent, lines, delay: float) -> None:
     await asyncio.sleep(delay)
-    request_id = uuid.uuid4()
-    headers = {HEADER: client.token(family)}
-    body = {"id": str(request_id), "lines": [{"child_id": str(c), "activity_id": str(a), "date": d.isoformat(),
-                                              "action": "reserve"} for c, a, d in lines]}
+    panier = json.dumps([{"child_id": str(c), "activity_id": str(a), "date": d.isoformat(), "action": "reserve"}
+                         for c, a, d in lines])
     t0 = time.perf_counter()
     try:
-        async with client.session.post(f"{client.base}/v1/basket/requests", json=body, headers=headers) as resp:
-            if resp.status not in (200, 202):
-                raise aiohttp.ClientResponseError(resp.request_info, (), status=resp.status,
-                                                  message=(await resp.text())[:200])
-            state = await resp.json()
-        rush.first_answer.append(time.perf_counter() - t0)
-        waited = state["status"] == "queued"
-        if waited:
-            rush.max_position = max(rush.max_position, state["position"] or 0)
-        while state["status"] == "queued":
+        recap = await _page(http, parent, "POST", base + "/reservations/recapitulatif", "recap",
+                            {"csrf": parent.csrf, "panier": panier})
+        demande = DEMANDE_RE.search(recap.text_)
+        if demande is None:
+            raise PageError("recap without its form", recap.status, recap.text_)
+        rush.recap.append(time.perf_counter() - t0)
+        clicked = time.perf_counter()
+        posted = await _page(http, parent, "POST", base + "/reservations/confirmer", "confirm",
+                             {"csrf": parent.csrf, "panier": panier, "demande": demande.group(1)}, expect=303)
+        location = base + posted.headers["Location"]
+        page = await _page(http, parent, "GET", location, "request page")
+        rush.first_answer.append(time.perf_counter() - clicked)  # the result, or the position at once
+        waited = DONE not in page.text_
+        while DONE not in page.text_:
+            shown = POSITION_RE.search(page.text_)
+            if shown is None:
+                raise PageError("neither the result nor the waiting room", page.status, page.text_)
+            rush.max_position = max(rush.max_position, int(shown.group(1)))
             if time.perf_counter() - t0 > POLL_LIMIT_S:
                 rush.per_parent["unanswered"] += 1
                 return
-            await asyncio.sleep(min(max(state["eta_seconds"] or 2, 2), 10))
-            async with client.session.get(f"{client.base}/v1/basket/requests/{request_id}", headers=headers) as resp:
-                if resp.status != 200:
-                    raise aiohttp.ClientResponseError(resp.request_info, (), status=resp.status,
-                                                      message=(await resp.text())[:200])
-                state = await resp.json()
+            await asyncio.sleep(int(page.headers.get("Refresh", "2")))  # as the browser's refresh does
+            page = await _page(http, parent, "GET", location, "request page")
     except Exception as exc:  # noqa: BLE001 - counted and shown, the rush goes on
+        status = getattr(exc, "status", None)
+        if status == 409:  # « Demandes non enregistrées »: the basket was refused whole
+            rush.per_parent["failed"] += 1
+            return
+        kind = type(exc).__name__ + (f" {status}" if status else "")
         rush.per_parent["error"] += 1
-        rush.errors[type(exc).__name__ + (f" {exc.status}" if hasattr(exc, "status") else "")] += 1
+        rush.errors[kind] += 1
+        rush.samples.setdefault(kind, str(exc)[:300])
         return
     rush.recorded_after.append(time.perf_counter() - t0)
-    if state["status"] == "failed":
-        rush.per_parent["failed"] += 1
-        return
     rush.per_parent["waited" if waited else "direct"] += 1
-    rush.lines.update(r["outcome"] for r in state["results"])
+    rush.lines.update(OUTCOME_RE.findall(page.text_))
 
 
 async def _check(pool: asyncpg.Pool, rush: Rush, request_seq: int) -> None:
@@ -99,21 +140,22 @@ async def _check(pool: asyncpg.Pool, rush: Rush, request_seq: int) -> None:
         last[r["session_id"]] = max(last.get(r["session_id"], 0), r["request_seq"])
 
 
-async def bench_rush(base: str, pool: asyncpg.Pool, year: Year, parents: int, seconds: float,
-                     basket_days: int) -> Rush:
-    families = list(year.families)[:parents]
+async def bench_rush(booking_url: str, pool: asyncpg.Pool, amqp: str, auth_dsn: str, year: Year, parents: int,
+                     seconds: float, basket_days: int) -> Rush:
     days = year.windows(basket_days)[0]
-    rush = Rush(len(families), seconds)
-    client = Client(base, len(families), timeout_s=60)
-    async with pool.acquire() as conn:
-        snap = await snapshot(conn)
-    t0 = time.perf_counter()
-    try:
-        await asyncio.gather(*(_parent(client, rush, f, basket(year, f, days), i * seconds / len(families))
-                               for i, f in enumerate(families)))
-    finally:
-        await client.close()
-    rush.wall = time.perf_counter() - t0
+    async with gateway_portal(booking_url, amqp, auth_dsn, year, parents) as (base, signed):
+        rush = Rush(len(signed), seconds)
+        rush.sign_in_s = await sign_in_all(base, signed)
+        print(f"  rush: {len(signed)} parents signed in through the gateway in {rush.sign_in_s:.0f} s", flush=True)
+        async with pool.acquire() as conn:
+            snap = await snapshot(conn)
+        t0 = time.perf_counter()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
+                                         connector=aiohttp.TCPConnector(limit=0),
+                                         timeout=aiohttp.ClientTimeout(total=120)) as http:
+            await asyncio.gather(*(_parent(http, base, rush, p, basket(year, p.family, days), i * seconds / len(signed))
+                                   for i, p in enumerate(signed)))
+        rush.wall = time.perf_counter() - t0
     await _check(pool, rush, snap[1])
     async with pool.acquire() as conn:
         await conn.execute("DELETE FROM basket_requests")
@@ -126,9 +168,11 @@ def rush_figures(rush: Rush) -> dict[str, float]:
     answered = sum(rush.per_parent[k] for k in ("direct", "waited", "failed"))
     return {
         "rush_parents": rush.parents, "rush_arrival_s": rush.seconds, "rush_wall_s": round(rush.wall, 1),
+        "rush_sign_in_s": round(rush.sign_in_s, 1),
         "rush_direct": rush.per_parent["direct"], "rush_waited": rush.per_parent["waited"],
         "rush_failed": rush.per_parent["failed"], "rush_errors": rush.per_parent["error"],
-        "rush_unanswered": rush.parents - answered - rush.per_parent["error"],
+        "rush_unanswered": rush.parents - answered - rush.per_parent["error"],  # gave up waiting, or never ended
+        "rush_recap_p99_ms": round(pct(rush.recap, 0.99) * 1000),
         "rush_first_page_p99_ms": round(pct(rush.first_answer, 0.99) * 1000),
         "rush_result_p50_s": round(pct(rush.recorded_after, 0.5), 1),
         "rush_result_p99_s": round(pct(rush.recorded_after, 0.99), 1),
@@ -147,7 +191,7 @@ def report_rush(report, notes: list[str], rush: Rush) -> None:
     for name, value in figures.items():
         report.result(name, value)
     notes.append(f"rush: {rush.parents} parents within {rush.seconds:.0f} s: {dict(rush.per_parent)}; "
-                 f"errors {dict(rush.errors) or 0}; lines {dict(rush.lines)}; position up to {rush.max_position}")
+                 f"errors {dict(rush.errors) or 0} {rush.samples or ''}; lines {dict(rush.lines)}; position up to {rush.max_position}")
     print(f"  rush: {figures}", flush=True)
     report.check(figures["rush_errors"] == 0 and figures["rush_failed"] == 0,
                  f"rush: {figures['rush_errors']} errors, {figures['rush_failed']} failed ({dict(rush.errors)})")

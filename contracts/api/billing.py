@@ -53,6 +53,18 @@ class ConsumptionLine(BaseModel):
     total_cents: int
 
 
+class JustifiedAbsenceLine(BaseModel):
+    """Issue 19: a booked day of an accepted declared absence."""
+
+    date: str
+    day: str
+    last_name: str
+    first_name: str
+    activity: str
+    charged: bool
+    label: str
+
+
 class ConsumptionsOut(BaseModel):
     month: str
     label: str
@@ -61,6 +73,7 @@ class ConsumptionsOut(BaseModel):
     lines: list[ConsumptionLine]
     total_cents: int
     total: str
+    absences: list[JustifiedAbsenceLine] = []
 
 
 class InvoiceOut(BaseModel):
@@ -77,6 +90,7 @@ class InvoiceOut(BaseModel):
     status_label: str
     total: str
     remaining: str
+    online_payment: bool = Field(description="Payable en ligne : sa structure a un module de paiement.")
 
 
 class PaymentOut(BaseModel):
@@ -88,10 +102,30 @@ class PaymentOut(BaseModel):
     received_at: str
 
 
+class OnlineTransaction(BaseModel):
+    """An online payment through eopayment and the state its backend reported."""
+
+    payment_id: uuid.UUID
+    structure_id: uuid.UUID
+    family_id: uuid.UUID
+    backend: str
+    transaction_id: str
+    invoice_number: str
+    amount_cents: int
+    amount: str
+    state: Literal["pending", "paid", "denied", "cancelled", "expired", "error"]
+    state_label: str = Field(description="En attente, Payé, Refusé, Annulé, Expiré, En erreur.")
+    bank_status: str
+    notifications: int = Field(description="Les notifications du module reçues pour elle.")
+    created_at: str | None
+    updated_at: str | None
+
+
 class InvoicesOut(BaseModel):
     invoices: list[InvoiceOut]
     payments: list[PaymentOut]
     online_payment: bool
+    online_transactions: list[OnlineTransaction] = Field(description="Les derniers paiements en ligne, tous états.")
     invoiced_cents: int
     paid_cents: int
     balance_cents: int
@@ -166,23 +200,9 @@ class PaymentBackendOut(BaseModel):
     parameters: list[PaymentBackendParameter]
 
 
-class OnlineTransactionOut(BaseModel):
-    payment_id: uuid.UUID
-    structure_id: uuid.UUID
+class OnlineTransactionOut(OnlineTransaction):
     structure_name: str
-    family_id: uuid.UUID
     family: str
-    backend: str
-    transaction_id: str
-    invoice_number: str
-    amount_cents: int
-    amount: str
-    state: Literal["pending", "paid", "denied", "cancelled", "expired", "error"]
-    state_label: str
-    bank_status: str
-    notifications: int
-    created_at: str | None
-    updated_at: str | None
 
 
 class OnlineTransactionsOut(BaseModel):

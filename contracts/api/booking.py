@@ -199,6 +199,7 @@ class FollowLine(BaseModel):
     transmitted: bool
     waitlist_position: int | None
     state: str
+    absence: str | None = None  # issue 19: declared, justified, justified_charged or refused
 
 
 class FollowUpOut(BaseModel):

@@ -19,6 +19,6 @@ service = Service(
     settings_cls=AuthSettings,
     routes=routes,
     subscriptions=events.SUBSCRIPTIONS,
-    commands={"demo": demo.load},
+    commands={"demo": demo.load, "demo-history": demo.load_other_families},
 )
 service.commands["resync"] = consistency.resync_command("auth", events.resync, lambda: service.args)

@@ -29,6 +29,14 @@ DEMO_NEWS = (
 )
 DEMO_ACCOUNTS = (("DUPONT-0042", "Demo-Famille-2027"), ("agent.carteville", "Demo-Agent-2027"),
                  ("admin.portail", "Demo-Admin-2027"))
+# More families of CarteVille, so that staff see a campaign, dossiers to review and a families list alive
+# (services/dossier/demo.py puts each dossier at a state); no published password: staff pages only. Loaded
+# by `make run` only (`demo-history`, once the services run), not by the tests' portals.
+# identifiant, responsable (first name, last name, civility), child (first name, birth date)
+OTHER_FAMILIES = (("MARTIN-0101", ("Sophie", "MARTIN", "Mme"), ("Chloé", date(2017, 2, 8))),
+                  ("BERNARD-0102", ("Karim", "BERNARD", "M."), ("Inès", date(2019, 6, 21))),
+                  ("PETIT-0103", ("Julie", "PETIT", "Mme"), ("Noah", date(2016, 11, 30))),
+                  ("ROBERT-0104", ("Thomas", "ROBERT", "M."), ("Emma", date(2018, 1, 17))))
 
 
 async def load(_settings, pool) -> None:
@@ -57,3 +65,15 @@ async def load(_settings, pool) -> None:
             if await store.insert_account(conn, account, if_new=True):
                 await store.insert_staff_structures(conn, account_id, structures)
                 await publish.account_created(conn, PRODUCER, account_id, role, None, structures)
+
+
+async def load_other_families(_settings, pool) -> None:
+    """`make run`'s other families of CarteVille (OTHER_FAMILIES); a family already there is left as it is."""
+    hasher = PasswordHasher()
+    store = Store(pool)
+    async with store.transaction() as conn:
+        for identifiant, (first_name, last_name, civility), (child, born) in OTHER_FAMILIES:
+            await upsert_family(conn, store, PRODUCER, hasher, ImportedFamily(
+                identifiant=identifiant, guardians=(ImportedGuardian(first_name, last_name, 1, civility),),
+                emails=(f"{first_name.lower()}.{last_name.lower()}@example.fr",), structure_id=DEMO_STRUCTURE_ID,
+                initial_password=None, children=(ImportedChild(child, last_name, born, DEMO_STRUCTURE_ID),), lines=()))

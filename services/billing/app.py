@@ -50,5 +50,6 @@ service = Service(
     settings_cls=BillingSettings,
     routes=routes,
     subscriptions=events.SUBSCRIPTIONS,
-    commands={"issue-invoices": issue_invoices, "demo": demo.load, "reconcile-payments": reconcile_payments},
+    commands={"issue-invoices": issue_invoices, "demo": demo.load, "demo-history": demo.load_history,
+              "reconcile-payments": reconcile_payments},
 )

@@ -10,8 +10,10 @@ gateway's local page /paiement-dummy/, which takes the same query parameters and
 from __future__ import annotations
 
 import asyncio
+import gettext
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 
 import eopayment
 
@@ -19,6 +21,9 @@ from services.billing.domain import online as rules
 from services.billing.domain.errors import CallbackRefused, OnlinePaymentOff
 
 DUMMY_SERVICE = "https://dummy-payment.entrouvert.com/"
+# eopayment's own French catalogue: its parameters' captions as staff read them
+FRENCH = gettext.translation("django", localedir=Path(eopayment.__file__).parent / "locale", languages=["fr"],
+                             fallback=True)
 
 
 class Backends:
@@ -34,10 +39,12 @@ class Backends:
         return rules.usable_backends(self.known(), self.development)
 
     def caption(self, kind: str) -> str:
-        return str(eopayment.get_backend(kind).description.get("caption", kind))
+        return FRENCH.gettext(str(eopayment.get_backend(kind).description.get("caption", kind)))
 
     def parameters(self, kind: str) -> list[rules.Parameter]:
-        return rules.form_parameters(eopayment.get_backend(kind).description["parameters"])
+        described = eopayment.get_backend(kind).description["parameters"]
+        return rules.form_parameters([{**p, "caption": FRENCH.gettext(str(p.get("caption") or p["name"]))}
+                                      for p in described if p.get("name")])
 
     def has_status(self, kind: str) -> bool:
         return callable(getattr(eopayment.get_backend(kind), "payment_status", None))

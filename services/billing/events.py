@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncpg
 
 from contracts import BookingTransmittedV1, Envelope
+from contracts.absences import BookingAbsenceJustifiedV1
 from contracts.auth import AuthFamilyChangedV1, AuthStructureChangedV1
 from contracts.booking import BookingStateV1
 from contracts.consistency import AuthFactsDigestV1, BookingFactsDigestV1, DossierFactsDigestV1
@@ -16,7 +17,7 @@ from contracts.dossier import DossierFamilyUpdatedV1
 from kit import consistency, projection
 from kit.service import Subscription
 from services.billing.domain.consumptions import Child
-from services.billing.service import OUTBOX, consumption_batches, consumptions
+from services.billing.service import OUTBOX, absences, consumption_batches, consumptions
 from services.billing.store import Tx, facts
 
 
@@ -48,7 +49,7 @@ async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFam
     label = f"{first.last_name.upper()} {first.first_name}" if first else e.identifiant
     await tx.save_family(e.family_id, e.identifiant, label,
                          [Child(c.child_id, c.first_name, c.last_name, c.birth_date) for c in e.children],
-                         e.structure_ids)
+                         e.structure_ids, {c.child_id: c.households for c in e.children if c.households})
 
 
 async def on_structure_changed(conn: asyncpg.Connection, envelope: Envelope[AuthStructureChangedV1]) -> None:
@@ -65,6 +66,11 @@ check_auth = consistency.verdict_on_digest("billing", "auth", facts.AUTH_FACTS, 
 check_dossier = consistency.verdict_on_digest("billing", "dossier", facts.DOSSIER_FACTS, facts.NAMES)
 check_booking = consistency.verdict_on_digest("billing", "booking", facts.BOOKING_FACTS, facts.NAMES)
 
+async def on_absence_justified(conn: asyncpg.Connection, envelope: Envelope[BookingAbsenceJustifiedV1]) -> None:
+    """Issue 19: the days of an accepted absence past the waiting period are not charged (removed or credited)."""
+    await absences.record_justified(Tx(conn), OUTBOX, envelope.payload, envelope.event_id)
+
+
 SUBSCRIPTIONS = [
     Subscription(BookingTransmittedV1, on_booking_transmitted, on_booking_transmitted_many),
     Subscription(AuthFamilyChangedV1, on_family_changed),
@@ -74,4 +80,5 @@ SUBSCRIPTIONS = [
     Subscription(AuthFactsDigestV1, check_auth),
     Subscription(DossierFactsDigestV1, check_dossier),
     Subscription(BookingFactsDigestV1, check_booking),
+    Subscription(BookingAbsenceJustifiedV1, on_absence_justified),
 ]

@@ -92,7 +92,12 @@ async def consumptions_page(request: web.Request) -> web.Response:
                    "first_name": r.first_name, "activity": r.activity, "unit_price": euros(r.unit_price_cents),
                    "quantity": r.quantity, "total": euros(r.total_cents), "total_cents": r.total_cents}
                   for r in rows],
-        "total_cents": total, "total": euros(total)})
+        "total_cents": total, "total": euros(total),
+        # issue 19: the month's days of justified absence, charged (waiting period) or not
+        "absences": [{"date": d.day.isoformat(), "day": d.day.strftime("%d/%m/%Y"), "last_name": d.last_name,
+                      "first_name": d.first_name, "activity": d.activity_name, "charged": d.charged,
+                      "label": "Absence justifiée (délai de carence : facturée)" if d.charged
+                      else "Absence justifiée : non facturée"} for d in found.absences]})
 
 
 async def consumptions_csv(request: web.Request) -> web.Response:

@@ -11,7 +11,6 @@ class BillingSettings(ServiceSettings):
     public_url: str = "http://127.0.0.1:8080"
     # Shared with the payment provider, signs its callbacks: no default, ever (start refuses without it).
     payment_provider_secret: str = Field(min_length=32)
-    payment_callback_url: str | None = None  # default: this service's own callback route
     # Development mode (make run, the tests): only there may a structure use eopayment's `dummy` backend
     # (whose page is the gateway's /paiement-dummy/). Never on Kubernetes.
     development: bool = False

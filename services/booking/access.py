@@ -39,9 +39,13 @@ def is_family(who: Identity) -> bool:
     return who.role == "parent" and who.family_id is not None
 
 
-def owns_child(who: Identity, child_family_id: uuid.UUID | None) -> bool:
-    """A family acts for its own children only."""
-    return is_family(who) and child_family_id is not None and child_family_id == who.family_id
+def owns_child(who: Identity, child_family_id: uuid.UUID | None | Collection[uuid.UUID]) -> bool:
+    """A family acts for its own children only (a child in shared custody: each of its two households)."""
+    if not is_family(who) or child_family_id is None:
+        return False
+    if isinstance(child_family_id, uuid.UUID):
+        return child_family_id == who.family_id
+    return who.family_id in child_family_id
 
 
 def manages(who: Identity, structure_id: uuid.UUID | None) -> bool:
@@ -94,7 +98,7 @@ async def require_own_children(store, who: Identity, child_ids: Collection[uuid.
     wanted = set(child_ids)
     if wanted:
         found = await (store.lock_children(wanted) if lock else store.children_by_id(wanted))
-        if any(not owns_child(who, found[c].family_id if c in found else None) for c in wanted):
+        if any(not owns_child(who, found[c].households if c in found else None) for c in wanted):
             raise NotFound(CHILD_NOT_FOUND)
     return family_id
 
@@ -144,3 +148,20 @@ def family_bookings_scope(who: Identity, family_structures: Collection[uuid.UUID
     if not set(family_structures) & set(who.structures):
         raise NotFound("Famille introuvable.")
     return list(who.structures)
+
+
+# -- declared absences (issue 19) -------------------------------------------------------------------------------
+ABSENCE_NOT_FOUND = "Absence introuvable."
+
+
+def require_absence_reader(who: Identity, family_id: uuid.UUID, structure_id: uuid.UUID) -> None:
+    """An absence is seen by its family and by the staff of its structure; to anyone else it does not exist."""
+    if not (owns_child(who, family_id) or manages(who, structure_id)):
+        raise NotFound(ABSENCE_NOT_FOUND)
+
+
+def require_absence_answerer(who: Identity, structure_id: uuid.UUID) -> None:
+    """Staff of the absence's structure (or an administrator) answer it; for others it does not exist."""
+    require_staff(who)
+    if not manages(who, structure_id):
+        raise NotFound(ABSENCE_NOT_FOUND)

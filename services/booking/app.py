@@ -3,7 +3,9 @@
     python -m services.booking            run it (migrates first)
     python -m services.booking transmit   the nightly transmission (a CronJob on Kubernetes)
     python -m services.booking demo       the demo activities (make run)
-    python -m services.booking resync     republish the transmitted bookings' state"""
+    python -m services.booking demo-history  the demo family's past months, booked and transmitted
+    python -m services.booking resync     republish the transmitted bookings' state
+    python -m services.booking reminders  remind the families that have not booked a period (a CronJob)"""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from kit.logging import get_logger
 from kit.service import Service, Subscription, pool_of
 from services.booking import demo, events, http
 from services.booking.http import admission
-from services.booking.service import transmission
+from services.booking.service import reminders, transmission
 from services.booking.settings import BookingSettings
 from services.booking.store import Database
 
@@ -36,6 +38,13 @@ async def transmit(_settings, pool) -> None:
     get_logger("booking").info("transmission done", transmission_id=str(report.transmission_id),
                                families=report.families, events=report.events, lines=report.lines)
     print(f"Transmission {report.transmission_id} : {report.families} familles, {report.lines} mouvements.")
+
+
+async def remind(settings, pool) -> None:
+    """`python -m services.booking reminders`: remind the families that have not booked a booking period whose
+    deadline is near (a CronJob on Kubernetes; notify mails each once)."""
+    report = await reminders.run(Database(pool), settings.reminder_days_before)
+    print(f"Rappels de réservation : {report.reminders} famille(s) à rappeler sur {report.periods} période(s).")
 
 
 def routes(app) -> None:
@@ -61,7 +70,8 @@ service = Service(
         Subscription(AuthFactsDigestV1, events.check_auth),
         Subscription(DossierFactsDigestV1, events.check_dossier),
     ],
-    commands={"transmit": transmit, "demo": demo.load},
+    commands={"transmit": transmit, "demo": demo.load, "demo-history": demo.load_history},
     contexts=[admission.workers],  # the waiting room's workers (docs/adr/0008)
 )
+service.commands["reminders"] = remind  # issue 19: the booking reminders
 service.commands["resync"] = consistency.resync_command("booking", events.resync, lambda: service.args)

@@ -43,8 +43,10 @@ async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFam
         return
     store = Store(conn)
     await store.replace_family_structures(e.family_id, {*e.structure_ids, *(c.structure_id for c in e.children)})
-    await store.upsert_children([Child(c.child_id, e.family_id, c.first_name, c.last_name, c.birth_date,
-                                       c.structure_id) for c in e.children])
+    # shared custody: the child is kept under its first family, with its second household beside it
+    await store.upsert_children([Child(c.child_id, c.households[0] if c.households else e.family_id, c.first_name,
+                                       c.last_name, c.birth_date, c.structure_id, tuple(c.households[1:]))
+                                 for c in e.children])
 
 
 async def on_house_rules_signed(conn: asyncpg.Connection, envelope: Envelope[DossierHouseRulesSignedV1]) -> None:

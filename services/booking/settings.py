@@ -15,3 +15,6 @@ class BookingSettings(ServiceSettings):
     # before being shown its position instead
     admission_workers: int = Field(default=4, ge=1, le=32)
     admission_wait_seconds: float = Field(default=3.0, ge=0, le=8)
+    # the booking reminder (issue 19): how many days before a booking period's deadline a family that has
+    # booked none of its days is reminded (services/booking/domain/reminders.py)
+    reminder_days_before: int = Field(default=7, ge=0, le=60)

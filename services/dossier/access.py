@@ -51,8 +51,13 @@ def is_family(who: Identity) -> bool:
     return who.role == "parent" and who.family_id is not None
 
 
-def owns(who: Identity, family_id: uuid.UUID | None) -> bool:
-    return is_family(who) and family_id is not None and family_id == who.family_id
+def owns(who: Identity, family_id: uuid.UUID | None | Collection[uuid.UUID]) -> bool:
+    """The family's own (a shared child's sheet and documents: each of the child's households')."""
+    if not is_family(who) or family_id is None:
+        return False
+    if isinstance(family_id, uuid.UUID):
+        return family_id == who.family_id
+    return who.family_id in family_id
 
 
 def manages_any(who: Identity, structures: Collection[uuid.UUID]) -> bool:
@@ -139,7 +144,7 @@ def sheet_structures(children_structures: Collection[uuid.UUID], sheet_structure
     return found
 
 
-def require_own_sheet(who: Identity, family_id: uuid.UUID | None) -> None:
+def require_own_sheet(who: Identity, family_id: uuid.UUID | None | Collection[uuid.UUID]) -> None:
     """The family's own sheet (any state); `family_id` is the sheet's, None when there is no such sheet."""
     require_family(who)
     if not owns(who, family_id):
@@ -154,15 +159,17 @@ def require_staff_sheet(who: Identity, family_id: uuid.UUID, state: str, structu
         raise NotFound(SHEET_NOT_FOUND)
 
 
-def require_document(who: Identity, family_id: uuid.UUID, state: str, structures: Collection[uuid.UUID]) -> None:
+def require_document(who: Identity, family_id: uuid.UUID, state: str, structures: Collection[uuid.UUID],
+                     households: Collection[uuid.UUID] = ()) -> None:
     """A document: the family's own, or for staff one of a sheet they may read (`state` and
     `structures` are its sheet's)."""
-    allowed = owns(who, family_id) if who.role == "parent" else may_read_sheet(who, family_id, state, structures)
+    allowed = (owns(who, {family_id, *households}) if who.role == "parent"
+               else may_read_sheet(who, family_id, state, structures))
     if not allowed:
         raise NotFound(DOCUMENT_NOT_FOUND)
 
 
-def require_own_document(who: Identity, family_id: uuid.UUID) -> None:
+def require_own_document(who: Identity, family_id: uuid.UUID | Collection[uuid.UUID]) -> None:
     require_family(who)
     if not owns(who, family_id):
         raise NotFound(DOCUMENT_NOT_FOUND)
@@ -180,3 +187,17 @@ def address_scope(who: Identity) -> list[uuid.UUID] | None:
     address is read from a transmitted or reviewed family sheet only, never a draft."""
     require_staff(who)
     return None if who.role == "admin" else list(who.structures)
+
+
+# -- medical certificates of declared absences (issue 19) --------------------------------------------------------
+CERTIFICATE_NOT_FOUND = "Certificat introuvable."
+
+
+def require_certificate(who: Identity, family_id: uuid.UUID, child_structure: uuid.UUID | None,
+                        expected_family: uuid.UUID | None) -> None:
+    """A medical certificate: the family's own, or for staff one of a child of their structures (and, when the
+    caller names the family of the absence it justifies, of that family only)."""
+    allowed = owns(who, family_id) if who.role == "parent" else (
+        who.role in STAFF and child_structure is not None and manages_any(who, {child_structure}))
+    if not allowed or (expected_family is not None and expected_family != family_id):
+        raise NotFound(CERTIFICATE_NOT_FOUND)

@@ -5,11 +5,12 @@ from pathlib import Path
 
 from kit import consistency
 from kit.service import APP_KEY, Service, pool_of
-from services.dossier import campaign_http, demo, events, family_http, http
+from services.dossier import campaign_http, certificate_http, closing_http, demo, events, family_http, http
 from services.dossier.domain.crypto import Sealer
 from services.dossier.domain.storage import FileSystemStorage
-from services.dossier.service import Vault, maintenance
+from services.dossier.service import OUTBOX, Vault, closing, maintenance
 from services.dossier.settings import DossierSettings
+from services.dossier.store import Store
 
 
 async def vault(app):
@@ -22,10 +23,19 @@ async def vault(app):
     yield
 
 
+async def remind(settings: DossierSettings, pool) -> None:
+    """`python -m services.dossier reminders`: remind the families whose dossier is incomplete in the days
+    before the campaign closes (a CronJob on Kubernetes; notify mails each once)."""
+    report = await closing.run(Store(pool, None), OUTBOX, settings.reminder_days_before)
+    print(f"Rappels de clôture ({report.school_year or 'aucune campagne'}) : {report.reminders} famille(s).")
+
+
 def routes(app) -> None:
     http.routes(app)
     campaign_http.routes(app)
     family_http.routes(app)
+    certificate_http.routes(app)  # medical certificates of declared absences (issue 19)
+    closing_http.routes(app)  # the campaign's closing day (issue 19)
     consistency.owner_routes(app, pool_of, events.OWNER, events.DossierFactsDigestV1, events.facts.OWNED_FACTS,
                              events.facts.STRUCTURE_NAMES, events.resync)
     consistency.consumer_routes(app, pool_of)
@@ -40,4 +50,6 @@ service = Service(
     contexts=[vault],
     commands={"demo": demo.load},
 )
+service.commands["reminders"] = remind  # issue 19: the reminder before the campaign closes
+service.commands["demo-history"] = demo.load_history  # issue 16: the other demo families at their dossier states
 service.commands["resync"] = consistency.resync_command("dossier", events.resync, lambda: service.args)

@@ -33,8 +33,10 @@ async def on_family_changed(conn: asyncpg.Connection, envelope: Envelope[AuthFam
         return
     tx = Tx(conn)
     await tx.save_family(e.family_id, e.identifiant, [g.model_dump(mode="json") for g in e.guardians])
-    await tx.save_children([(c.child_id, e.family_id, c.first_name, c.last_name, c.birth_date, c.structure_id)
-                            for c in e.children])
+    # shared custody: the child (and its sheets) stays under its first family, its second household beside it
+    await tx.save_children([(c.child_id, c.households[0] if c.households else e.family_id, c.first_name,
+                             c.last_name, c.birth_date, c.structure_id) for c in e.children])
+    await tx.save_households([(c.child_id, c.households[1:]) for c in e.children])
 
 
 async def resync(pool: asyncpg.Pool, family_id: uuid.UUID | None = None,

@@ -13,6 +13,8 @@ class DossierSettings(ServiceSettings):
     dossier_key: str = Field(min_length=40)
     dossier_old_keys: str = ""  # comma-separated, during a key rotation
     documents_dir: Path = Path("var/documents")
+    # the reminder before the campaign closes (issue 19): how many days before its closing day
+    reminder_days_before: int = Field(default=7, ge=0, le=60)
 
     @property
     def old_keys(self) -> tuple[str, ...]:

@@ -42,8 +42,8 @@ async def static_cache_middleware(request: web.Request, handler):
 
 
 # Every response of the gateway: no inline script or style may run, nothing may frame the portal,
-# forms post only to it. (A real online payment provider's origin goes in form-action: a form's
-# redirect to another origin is checked against it.)
+# forms post only to it. (The payment backends' origins, PORTAIL_PAYMENT_ORIGINS, are added to form-action on
+# the consumptions page only: its « Payer en ligne » form is redirected there.)
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
 SECURITY_HEADERS = {
@@ -59,6 +59,10 @@ DOCUMENT_PATHS = ("/dossier/pieces/", "/api/v1/dossier/documents/")
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: the security headers on pages, API answers, assets and errors alike."""
     response.headers.update(SECURITY_HEADERS)
+    origins = request.app[SETTINGS].payment_origins.split()
+    if origins and request.path == "/consommations":  # « Payer en ligne » is redirected to the bank's page
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(origins))
     if request.path.startswith(DOCUMENT_PATHS) and response.status == 200:
         disposition = response.headers.get("Content-Disposition", "")
         if not disposition.lower().startswith("attachment"):

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from contracts.api import Created
+from contracts.api import absences as abs_
 from contracts.api import account as acc
 from contracts.api import billing as bil
 from contracts.api import booking as boo
 from contracts.api import closures as clo
 from contracts.api import dossier as dos
 from contracts.api import notify as nfy
+from contracts.api import reminders as rem
 from contracts.api import tax_certificates as tax
 
 ANONYMOUS, FAMILY, STAFF, ADMIN = "anonymous", "family", "staff", "admin"
@@ -188,6 +190,26 @@ ROUTES: tuple[Route, ...] = (
     _r("DELETE", "/booking/mass-closures/{closure_id}", STAFF_AND_ADMIN,
        "Lever une fermeture exceptionnelle avant son premier jour", BOOKING, "booking /v1/mass-closures/{closure_id}",
        status=204),
+    # declared absences (issue 19): the family declares with a medical certificate, staff answer
+    _r("POST", "/booking/absences", (FAMILY,), "Déclarer une absence (maladie) sur des jours réservés", BOOKING,
+       "booking /v1/absences", request=abs_.AbsenceIn, response=abs_.AbsenceOut, status=201,
+       description="Même après la date limite d'annulation. Le certificat médical est déposé d'abord "
+                   "(POST /api/v1/dossier/certificates)."),
+    _r("GET", "/booking/absences", (FAMILY,), "Les absences déclarées de la famille", BOOKING, "booking /v1/absences",
+       response=abs_.AbsencesOut),
+    _r("GET", "/booking/absences/{absence_id}", SIGNED_IN, "Une absence déclarée", BOOKING,
+       "booking /v1/absences/{absence_id}", response=abs_.Absence),
+    _r("POST", "/booking/absences/{absence_id}/decision", STAFF_AND_ADMIN,
+       "Accepter (absence justifiée) ou refuser (avec un motif) une absence déclarée", BOOKING,
+       "booking /v1/absences/{absence_id}/decision", request=abs_.AbsenceDecisionIn, response=abs_.DecisionOut),
+    _r("GET", "/booking/structures/{structure_id}/absences", STAFF_AND_ADMIN, "Les absences déclarées d'une structure",
+       BOOKING, "booking /v1/structures/{structure_id}/absences", query=abs_.AbsencesQuery, response=abs_.AbsencesOut),
+    _r("GET", "/booking/structures/{structure_id}/absence-rule", STAFF_AND_ADMIN,
+       "Le délai de carence des absences d'une structure", BOOKING, "booking /v1/structures/{structure_id}/absence-rule",
+       response=abs_.WaitingDaysOut),
+    _r("PUT", "/booking/structures/{structure_id}/absence-rule", STAFF_AND_ADMIN,
+       "Changer le délai de carence (premiers jours d'absence facturés)", BOOKING,
+       "booking /v1/structures/{structure_id}/absence-rule", request=abs_.WaitingDaysIn, response=abs_.WaitingDaysOut),
     _r("PUT", "/booking/sessions/{session_id}/capacity", STAFF_AND_ADMIN, "Changer le nombre de places d'une séance",
        BOOKING, "booking /v1/sessions/{session_id}/capacity", request=boo.CapacityIn, response=boo.CapacityOut),
     _r("GET", "/booking/sessions", STAFF_AND_ADMIN, "Les séances d'une activité : places prises, attente, demandes",
@@ -230,6 +252,14 @@ ROUTES: tuple[Route, ...] = (
        "Choisir le module de paiement d'une structure (PayFiP, …) et ses paramètres", BILLING,
        "billing /v1/payment-backends/{structure_id}", request=bil.PaymentBackendIn, status=204,
        description="Le module « dummy » n'est accepté qu'en développement."),
+    # -- the automatic reminders (issue 19) -----------------------------------------------------------------------
+    _r("GET", "/notify/reminders", (FAMILY,), "Recevoir ou non les rappels automatiques par courriel", NOTIFY,
+       "notify /v1/reminders/preference", response=rem.ReminderPreference),
+    _r("PUT", "/notify/reminders", (FAMILY,), "Choisir de recevoir ou non les rappels automatiques", NOTIFY,
+       "notify /v1/reminders/preference", request=rem.ReminderPreference, response=rem.ReminderPreference),
+    _r("PUT", "/dossier/campaigns/{school_year}/closing", (ADMIN,),
+       "Fixer le jour de clôture de la campagne (rappel aux dossiers incomplets quelques jours avant)", DOSSIER,
+       "dossier /v1/campaigns/{school_year}/closing", request=rem.CampaignClosingIn, status=204),
     # -- the « attestations de frais de garde » (issue 19) --------------------------------------------------------
     _r("GET", "/billing/tax-certificates", (FAMILY,), "Les attestations de frais de garde de la famille", BILLING,
        "billing /v1/tax-certificates", response=tax.FamilyCertificatesOut),
@@ -264,6 +294,12 @@ ROUTES: tuple[Route, ...] = (
        "dossier /v1/documents/{document_id}", download=("application/pdf", "image/jpeg", "image/png")),
     _r("DELETE", "/dossier/documents/{document_id}", (FAMILY,), "Retirer une pièce d'une fiche", DOSSIER,
        "dossier /v1/documents/{document_id}", status=204),
+    _r("POST", "/dossier/certificates", (FAMILY,), "Déposer le certificat médical d'une absence (PDF, JPEG ou PNG)",
+       DOSSIER, "dossier /v1/certificates", body="application/octet-stream", query=abs_.CertificateQuery,
+       response=abs_.CertificateOut, status=201, headers=(("X-Filename", "Le nom du fichier, affiché seulement."),)),
+    _r("GET", "/dossier/certificates/{certificate_id}", SIGNED_IN, "Télécharger le certificat médical d'une absence",
+       DOSSIER, "dossier /v1/certificates/{certificate_id}", query=abs_.CertificateReadQuery,
+       download=("application/pdf", "image/jpeg", "image/png")),
     _r("POST", "/dossier/contacts", (FAMILY,), "Ajouter une personne à contacter", DOSSIER, "dossier /v1/contacts",
        request=dos.ContactIn, response=Created, status=201),
     _r("PUT", "/dossier/contacts/{contact_id}", (FAMILY,), "Modifier une personne à contacter", DOSSIER,

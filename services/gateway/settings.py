@@ -33,6 +33,9 @@ class GatewaySettings(CommonSettings):
     # Development mode (make run, the tests): serves /paiement-dummy/, the local page of eopayment's `dummy`
     # payment backend (whose own page is unreachable). Never on Kubernetes.
     development: bool = False
+    # The origins of the structures' payment backends' pages (e.g. "https://www.payfip.gov.fr"), separated by
+    # spaces: the consumptions page's form-action lets the « Payer en ligne » form be redirected there.
+    payment_origins: str = Field(default="", pattern=r"^(https://[A-Za-z0-9.-]+(:\d+)?( +|$))*$")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

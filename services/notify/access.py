@@ -55,3 +55,13 @@ def require_admin(who: Identity) -> Identity:
     if who.role != "admin":
         raise Forbidden(NOT_ADMIN)
     return who
+
+
+NOT_A_FAMILY = "Réservé aux familles."
+
+
+def require_family(who: Identity) -> uuid.UUID:
+    """A family's own preferences (the automatic reminders): its parents only."""
+    if who.role != "parent" or who.family_id is None:
+        raise Forbidden(NOT_A_FAMILY)
+    return who.family_id

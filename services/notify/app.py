@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kit import consistency
 from kit.service import APP_KEY, Service, pool_of
-from services.notify import events, http, resends_http, status_http
+from services.notify import events, http, reminder_events, reminders_http, resends_http, status_http
 from services.notify.mailer import Mailer
 from services.notify.service import digest_runs
 from services.notify.service.sending import DeliverySender
@@ -58,6 +58,7 @@ def routes(app) -> None:
     http.routes(app)
     status_http.routes(app)
     resends_http.routes(app)
+    reminders_http.routes(app)  # the automatic reminders' preference (issue 19)
     consistency.consumer_routes(app, pool_of)
 
 
@@ -66,7 +67,8 @@ service = Service(
     migrations_dir=Path(__file__).parent / "migrations",
     settings_cls=NotifySettings,
     routes=routes,
-    subscriptions=events.subscriptions(lambda: service.settings),
+    subscriptions=events.subscriptions(lambda: service.settings)
+    + reminder_events.subscriptions(lambda: service.settings),
     contexts=[delivery_sender, digest_scheduler],
     commands={"digest": digest_command},
 )

@@ -12,6 +12,7 @@ import asyncpg
 from faststream.exceptions import RejectMessage
 
 from contracts import BookingTransmittedV1, Envelope, NotifySendV1
+from contracts.absences import BookingAbsenceJustifiedV1
 from contracts.auth import AuthFamilyContactsV1
 from contracts.billing import BillingPaymentReceivedV1
 from contracts.booking import BookingWaitlistPromotedV1
@@ -73,6 +74,13 @@ async def on_booking_transmitted_many(conn: asyncpg.Connection, envelopes: list[
     await STORE.insert_movements(conn, [
         (e.event_id, e.payload.transmission_id, e.payload.family_id, e.payload.structure_id, e.payload.structure_name,
          e.payload.model_dump_json()) for e in envelopes])
+
+
+async def on_absence_justified(conn: asyncpg.Connection, envelope: Envelope[BookingAbsenceJustifiedV1]) -> None:
+    """Issue 19: an accepted absence waits for the family's next digest beside the night's movements."""
+    e = envelope.payload
+    await STORE.insert_movement(conn, envelope.event_id, e.absence_id, e.family_id, e.structure_id, e.structure_name,
+                                e.model_dump_json())
 
 
 def family_mail_effects(settings: Callable[[], NotifySettings]):
@@ -141,4 +149,5 @@ def subscriptions(settings: Callable[[], NotifySettings]) -> list[Subscription]:
         Subscription(AuthFactsDigestV1, check_auth),
         Subscription(DossierReminderV1, reminder_effect(settings)),
         Subscription(BookingClosureNoticeV1, closure_effect(settings)),
+        Subscription(BookingAbsenceJustifiedV1, on_absence_justified),
     ]

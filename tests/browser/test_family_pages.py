@@ -163,7 +163,7 @@ async def test_consumptions_history_exports_print_and_online_payment(portal, amq
     response = await page.goto(portal.url + "/consommations?mois=n'importe")
     assert response.status == 400
 
-    # an invoice for the previous month, paid online through the test provider
+    # an invoice for the previous month, paid online through eopayment's dummy backend (its local page)
     await admin.call("POST", "/api/v1/billing/invoices/issue", {"month": prev_key})
     await page.goto(portal.url + "/consommations")
     invoice = page.locator("table.factures tbody tr")
@@ -172,8 +172,8 @@ async def test_consumptions_history_exports_print_and_online_payment(portal, amq
     await expect(invoice).to_contain_text("À payer")
     await expect(page.locator("[data-solde]")).to_have_text("-38,20 €")
     await invoice.get_by_role("button", name=re.compile("Payer en ligne")).click()
-    await expect(page).to_have_url(re.compile(r"/paiement-test/"))
-    await expect(page.locator("body")).to_contain_text("38,20")
+    await expect(page).to_have_url(re.compile(r"/paiement-dummy/\?"))
+    await expect(page.locator("body")).to_contain_text("38.20")
     await page.get_by_role("button", name="Payer", exact=True).click()
     await expect(page).to_have_url(re.compile(r"/consommations\?paiement=ok$"))
     await expect(page.get_by_role("status")).to_contain_text("Votre paiement a bien été enregistré")
@@ -182,6 +182,7 @@ async def test_consumptions_history_exports_print_and_online_payment(portal, amq
     await expect(page.locator("table.reglements")).to_contain_text("Paiement en ligne")
     await expect(page.locator("table.reglements")).to_contain_text("38,20")
     await expect(page.locator("[data-solde]")).to_have_text("0,00 €")
+    await expect(page.locator("table.paiements-en-ligne")).to_contain_text("Payé")
     async with page.expect_download() as info:
         await invoice.get_by_role("link", name=re.compile("Facture PDF")).click()
     assert (await downloaded(await info.value)).startswith(b"%PDF")

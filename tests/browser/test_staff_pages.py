@@ -266,3 +266,26 @@ async def test_staff_edit_the_home_page_news_without_scripts(portal, open_page):
     await expect(page.locator(".news strong")).to_have_text("le 3 mars")
     html = await page.locator(".news").inner_html()
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
+
+
+async def test_staff_set_the_online_payment_backend_and_see_the_transactions(portal, open_page, artifacts):
+    """Gestion « Paiement en ligne » (issue 19): the form built from the eopayment module's parameters, a secret
+    never shown back, and the online transactions of the structure with their state."""
+    page = await open_page()
+    await sign_in_staff(page, portal, STAFF)
+    await page.get_by_role("link", name="Paiement en ligne").first.click()
+    await expect(page.get_by_role("heading", name="Paiement en ligne", exact=True)).to_be_visible()
+    await page.get_by_label("Module", exact=True).select_option("systempayv2")
+    await page.get_by_role("button", name="Afficher ses paramètres").click()
+    await expect(page.get_by_role("heading", name="Paramètres du module systempayv2")).to_be_visible()
+    await page.get_by_label("secret_test", exact=False).fill("cle-de-test-tres-secrete")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_role("alert")).to_contain_text("obligatoire")  # its required parameters are missing
+    await page.get_by_label("Module", exact=True).select_option("dummy")
+    await page.get_by_role("button", name="Afficher ses paramètres").click()
+    await page.get_by_label(re.compile(r"\(origin\)")).fill("Mairie de CarteVille")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_text("✓ Le module de paiement a bien été enregistré")).to_be_visible()
+    await expect(page.locator("main")).to_contain_text("Module en service : dummy")
+    assert "cle-de-test-tres-secrete" not in await page.content()
+    await page.screenshot(path=str(artifacts / "gestion-paiement-en-ligne.png"), full_page=True)

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,62 @@ def _query(dsn: str, sql: str, *args):
     return asyncio.run(run())
 
 
+def _rows(dsn: str, sql: str, *args) -> list:
+    import asyncio
+
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def _the_demo_looks_alive(prefix: str, family) -> None:
+    """Issue 16's first impression: the demo family's past months consumed and invoiced, the school holidays
+    of CarteVille's zone with the canteen closed on them, and families at every dossier state."""
+    from kit.clock import paris_today
+    from services.booking import demo as booking_demo
+    from services.booking.domain.school_calendar import holidays_between
+
+    today = paris_today()
+    first, last = booking_demo.history_months(today)
+    months = _rows(prefix + "billing", "SELECT to_char(day, 'YYYY-MM') AS month, count(*) AS lines, "
+                   "count(invoice_id) AS invoiced FROM consumptions WHERE family_id = $1 AND day BETWEEN $2 AND $3 "
+                   "GROUP BY 1 ORDER BY 1", family, first, last)
+    school_months = [m for m in months if not m["month"].endswith(("-07", "-08"))]
+    assert len(school_months) >= 2 and all(m["lines"] >= 8 for m in school_months), months
+    assert all(m["invoiced"] == m["lines"] for m in months), months  # billed
+    assert _query(prefix + "billing", "SELECT count(*) FROM invoices WHERE family_id = $1", family) >= 2
+    assert _query(prefix + "booking", "SELECT count(*) FROM bookings WHERE family_id = $1 AND day < $2 "
+                  "AND NOT transmitted", family, today) == 0
+
+    canteen = booking_demo.demo_activity_id(1)
+    holidays = {(r["start_day"], r["end_day"]) for r in _rows(
+        prefix + "booking", "SELECT start_day, end_day FROM school_holidays WHERE structure_id = $1",
+        booking_demo.CARTEVILLE)}
+    expected = holidays_between(booking_demo.ZONE, first, today + timedelta(days=120))
+    assert expected and {(p.start, p.end) for p in expected} <= holidays
+    assert any(p.label == "Vacances de Noël" for p in expected)
+    assert _query(prefix + "booking", "SELECT count(*) FROM sessions WHERE activity_id = $1 AND day > $2",
+                  canteen, today) > 20
+    assert _query(prefix + "booking", "SELECT count(*) FROM sessions s JOIN school_holidays h "
+                  "ON s.day BETWEEN h.start_day AND h.end_day AND h.structure_id = $2 WHERE s.activity_id = $1",
+                  canteen, booking_demo.CARTEVILLE) == 0
+
+    states = {r["state"]: r["families"] for r in _rows(
+        prefix + "dossier", "SELECT state, count(DISTINCT family_id) AS families FROM sheets GROUP BY state")}
+    assert {"brouillon", "transmise", "validee", "refusee"} <= set(states), states
+    assert _query(prefix + "dossier", "SELECT count(*) FROM families f WHERE NOT EXISTS "
+                  "(SELECT 1 FROM sheets s WHERE s.family_id = f.id AND s.state <> 'a_remplir')") >= 1  # DUPONT-0042
+    assert _query(prefix + "dossier", "SELECT count(*) FROM sheets WHERE state = 'refusee' "
+                  "AND coalesce(refusal_reason, '') <> ''") == 1
+
+
 def test_a_fresh_run_knows_the_demo_family_everywhere_and_restarts_a_process_that_dies(stack_env):
     """On a fresh virtual host and fresh databases the demo family's children reach booking (they can be
     booked), and a service killed with SIGKILL is started again, as Kubernetes would."""
@@ -240,6 +297,9 @@ def test_a_fresh_run_knows_the_demo_family_everywhere_and_restarts_a_process_tha
         # the structure's name, which the nightly transmission and the morning digest carry
         assert _query(prefix + "booking", "SELECT name FROM structures WHERE id = $1",
                       demo.DEMO_STRUCTURE_ID) == "Mairie de CarteVille"
+
+        assert not any("historique de démonstration incomplet" in line for line in output), "".join(output)
+        _the_demo_looks_alive(prefix, family)
 
         booking = base + SERVICES.index("booking")
         os.kill(_pid_listening_on(booking), signal.SIGKILL)

@@ -9,25 +9,23 @@ import datetime as dt
 import html
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import asyncpg
 import pytest
 from pypdf import PdfReader
 
 from contracts import BookingTransmittedV1, TransmittedLine
-from contracts.dossier import DossierFamilyUpdatedV1
 from kit.clock import paris_today
-from services.auth import demo
 from services.billing.service import OUTBOX
 from services.billing.service import invoices as billing_invoices
 from services.billing.store import Store as BillingStore
 from tests.conftest import eventually
 from tests.e2e.test_billing import publish
-from tests.e2e.test_bookings import MONTH, MONTH_END, MONTH_KEY, Api, new_family, open_days
+from tests.e2e.test_bookings import MONTH_END, MONTH_KEY, Api, new_family, open_days
+from tests.parent_word import CARTEVILLE, follow_lines, last_month, quotient, quotient_priced_activities
 from tests.portal import portal
 
-CARTEVILLE = str(demo.DEMO_STRUCTURE_ID)
 PASSWORD = "Cantine-Mercredi-2027"  # what new_family renews the password to
 
 
@@ -39,44 +37,14 @@ async def site(amqp_url, db_prefix, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 async def setup(site):
-    """A canteen priced by quotient (the guide's: 2,50 / 2,10 up to QF 700, 3,59 / 2,98 above, from the
-    second child) and a course that needs staff's answer, open every weekday of the month two months ahead."""
+    """A canteen priced by quotient and a course that needs staff's answer (tests/parent_word.py)."""
     staff, admin = Api(site.url), Api(site.url)
     await staff.login("agent.carteville", "Demo-Agent-2027")
     await admin.login("admin.portail", "Demo-Admin-2027")
-    tag = uuid.uuid4().hex[:4]
-    ids = {}
-    for key, name, start, end, extra in (("cantine", "Restauration scolaire", "11:30", "13:30", {}),
-                                         ("stage", "Stage sur demande", "14:00", "16:00", {"needs_approval": True})):
-        ids[key] = (await staff.call("POST", "/api/v1/booking/activities", {
-            "structure_id": CARTEVILLE, "name": f"{name} {tag}", "start_time": start, "end_time": end, **extra},
-            expect=201))["id"]
-        await staff.call("POST", "/api/v1/billing/tariffs", {
-            "structure_id": CARTEVILLE, "activity_id": ids[key], "activity_name": key.upper(),
-            "effective_from": "2020-01-01", "unit": "session", "reduced_from_rank": 2,
-            "brackets": [{"qf_max": 700, "price_cents": 250, "reduced_price_cents": 210},
-                         {"qf_max": None, "price_cents": 359, "reduced_price_cents": 298}]}, expect=201)
-    conn = await asyncpg.connect(site.booking_db)
-    try:
-        async def copied():
-            return await conn.fetchval("SELECT count(*) FROM tariffs WHERE activity_id = ANY($1::uuid[])",
-                                       [uuid.UUID(i) for i in ids.values()]) == 2
-
-        await eventually(copied)
-    finally:
-        await conn.close()
-    for activity_id in ids.values():
-        await staff.call("POST", f"/api/v1/booking/activities/{activity_id}/openings", {
-            "period": "all", "start": MONTH.isoformat(), "end": MONTH_END.isoformat(), "weekdays": [0, 1, 2, 3, 4]},
-            expect=201)
+    ids = await quotient_priced_activities(site, staff)
     yield staff, admin, ids
     await staff.close()
     await admin.close()
-
-
-async def follow_lines(parent: Api, child_id: str) -> dict[str, dict]:
-    follow = await parent.call("GET", f"/api/v1/booking/follow-up?child_id={child_id}")
-    return {line["date"]: line for line in follow["lines"]}
 
 
 async def test_requests_answered_by_staff_become_transmitted(site, setup):
@@ -119,29 +87,6 @@ async def test_requests_answered_by_staff_become_transmitted(site, setup):
     assert "<td data-libelle=\"État\">Acceptée</td></tr>" in text and "<td data-libelle=\"État\">Refusée<span class=\"motif\"> — Motif : Groupe complet" in text
     assert ", non transmise" not in text
     await parent.close()
-
-
-async def quotient(site, amqp_url, parent: Api, family_id: str, value: int, child: str, activity: str, day: str,
-                   cost: str) -> None:
-    """dossier says the family's quotient changed; wait until the recap of `day` costs `cost`."""
-    await publish(amqp_url, DossierFamilyUpdatedV1(family_id=family_id, family_quotient=value,
-                                                   updated_at=dt.datetime.now(dt.UTC)))
-
-    async def known():
-        recap = await parent.call("POST", "/api/v1/booking/basket/recap", {"lines": [
-            {"child_id": child, "activity_id": activity, "date": day, "action": "reserve"}]})
-        return recap["reservations"][0]["cost"] == cost or None
-
-    await eventually(known)
-    billing = await asyncpg.connect(site.billing_db)
-    try:
-        async def billed_knows():
-            return await billing.fetchval("SELECT family_quotient FROM quotients WHERE family_id = $1",
-                                          uuid.UUID(family_id)) == value or None
-
-        await eventually(billed_knows)
-    finally:
-        await billing.close()
 
 
 async def test_one_line_one_price_after_a_quotient_change(site, setup, amqp_url):
@@ -199,10 +144,6 @@ async def test_one_line_one_price_after_a_quotient_change(site, setup, amqp_url)
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(await resp.read())).pages)
     assert "2,10" in text and "2,98" in text and "3,59" not in text
     await parent.close()
-
-
-def last_month(today: date) -> date:
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 async def test_invoices_of_a_closed_month_only_and_the_consumptions_page_says_which_days(site, setup, amqp_url):

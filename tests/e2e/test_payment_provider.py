@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from contracts import BookingTransmittedV1, TransmittedLine
+from contracts.api.billing import InvoicesOut, OnlineTransactionsOut, PaymentBackendOut
 from kit.clock import utc_now
 from services.auth import demo
 from services.billing.backends import Backends
@@ -132,12 +133,14 @@ async def test_duplicated_notifications_record_the_payment_once(site, families):
     assert answers == [(200, "signature ok")] * 4  # the dummy's return_content, sent back to the bank
     assert await remaining(payer, invoice_id) == "0,00"
     account = await payer.call("GET", "/api/v1/billing/invoices")
+    InvoicesOut.model_validate(account)  # as the OpenAPI document says
     assert [p["amount"] for p in account["payments"]] == ["12,00"]  # once
     assert [t["state_label"] for t in account["online_transactions"]] == ["Payé"]
     async with payer.http.get(f"{fields['return_url']}?{signed}", allow_redirects=False) as resp:
         assert resp.status == 303 and resp.headers["Location"] == "/consommations?paiement=ok"
-    listed = (await staff.call("GET", "/api/v1/billing/payments/online"))["transactions"]
-    mine = next(t for t in listed if t["transaction_id"] == fields["transaction_id"])
+    listed = OnlineTransactionsOut.model_validate(await staff.call("GET", "/api/v1/billing/payments/online"))
+    mine = next(t for t in listed.model_dump(mode="json")["transactions"]
+                if t["transaction_id"] == fields["transaction_id"])
     assert (mine["state"], mine["notifications"]) == ("paid", 5)  # the unsigned one and the four signed
 
     async def tickets():
@@ -185,6 +188,7 @@ async def test_staff_set_the_backend_and_never_see_its_secrets(site, families):
     payer, _other, _january, _february, staff = families
     target = f"/api/v1/billing/payment-backends/{CARTEVILLE}"
     form = await staff.call("GET", target)
+    PaymentBackendOut.model_validate(form)
     assert form["backend"] == "dummy" and "payfip_ws" in {b["name"] for b in form["backends"]}
     await staff.call("PUT", target, {"backend": "systempayv2", "options": {
         "service_url": "https://paiement.systempay.fr/vads-payment/", "secret_test": "cle-tres-secrete",

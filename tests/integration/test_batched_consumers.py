@@ -1,5 +1,5 @@
-"""Batched consumers (docs/adr/0009) on the real PostgreSQL and RabbitMQ: a poison message in a batch fails
-alone (its neighbours commit, it reaches the dead-letter queue after its delivery limit, a redelivery
+"""Batched consumers (docs/adr/0009, kit.consumer as the services run it) on the real PostgreSQL and
+RabbitMQ: a poison message in a batch fails alone (its neighbours commit, it reaches the dead-letter queue after its delivery limit, a redelivery
 changes nothing), and a partitioned subscription consumed by several replicas keeps each family's events
 in order."""
 
@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY
 from contracts import BookingTransmittedV1, wrap
 from kit import bus, migrations, outbox
 from kit import topology as bus_topology
+from kit.consumer import Consumers
 from kit.db import create_pool, ensure_database
 from tests.conftest import database_url, eventually
 from tests.integration.test_booking_transmitted_flow import transmitted
@@ -61,9 +62,9 @@ async def test_a_poison_message_fails_alone_in_its_batch(module_amqp_url, db_pre
                                   uuid.uuid4(), 1), producer="booking") for i in range(30)]
     poison = envelopes[10]
     connection = await aio_pika.connect(module_amqp_url)
-    broker = bus.make_broker(module_amqp_url, prefetch=100)
-    bus.subscribe(broker, consumer=consumer, message=BookingTransmittedV1, effect=effect, pool=lambda: pool,
-                  delivery_limit=limit, batch_size=100)
+    broker = Consumers(module_amqp_url, prefetch=100)
+    broker.subscribe(consumer=consumer, message=BookingTransmittedV1, effect=effect, pool=lambda: pool,
+                     delivery_limit=limit, effect_many=None, batch_size=100, partition=None)
     try:
         await bus_topology.declare(connection, bus_topology.service_part(consumer, [BookingTransmittedV1], limit))
         channel = await connection.channel(publisher_confirms=True)
@@ -117,7 +118,8 @@ def aio_pika_body_id(message: aio_pika.abc.AbstractIncomingMessage) -> str:
 
 async def test_partitioned_subscription_keeps_each_familys_order_across_replicas(module_amqp_url, db_prefix):
     """4 partitions, two replicas owning two each and a third standing by on all four (one active consumer
-    per partition); 500 events of 20 families through the real outbox relay."""
+    per partition); 500 events of 20 families through the real outbox relay; a subscriber bound to the
+    event's own routing key (as an external one) gets each event once."""
     consumer, partitions = f"part{uuid.uuid4().hex[:6]}", 4
     queue = bus.queue_name(consumer, BookingTransmittedV1)
     part = bus_topology.service_part(consumer, [BookingTransmittedV1], 5, {queue: partitions})
@@ -136,16 +138,22 @@ async def test_partitioned_subscription_keeps_each_familys_order_across_replicas
         return effect
 
     connection = await aio_pika.connect(module_amqp_url)
-    brokers = {name: bus.make_broker(module_amqp_url, prefetch=50) for name in ("a", "b", "standby")}
+    brokers = {name: Consumers(module_amqp_url, prefetch=50) for name in ("a", "b", "standby")}
     for name, owned in (("a", [0, 1]), ("b", [2, 3]), ("standby", [0, 1, 2, 3])):
         for k in owned:
-            bus.subscribe(brokers[name], consumer=consumer, message=BookingTransmittedV1, effect=effect_of(name),
-                          pool=lambda: pool, batch_size=20, partition=k)
+            brokers[name].subscribe(consumer=consumer, message=BookingTransmittedV1, effect=effect_of(name),
+                                    pool=lambda: pool, delivery_limit=5, effect_many=None, batch_size=20, partition=k)
     relay = outbox.OutboxRelay(producer, producer_dsn, module_amqp_url, service="test", poll_seconds=0.05,
                                topology=part)
     relay_task = None
     try:
         await bus_topology.declare(connection, part)
+        plain = await connection.channel()
+        external = await plain.declare_queue(f"{consumer}.external", durable=True, arguments={"x-queue-type": "quorum"})
+        exchange = bus.exchange_name(BookingTransmittedV1)
+        await external.bind(exchange, routing_key="booking.#")  # matches no partition key
+        everything = await plain.declare_queue(f"{consumer}.all", durable=True, arguments={"x-queue-type": "quorum"})
+        await everything.bind(exchange, routing_key="#")  # matches both: gets each event once
         for name in ("a", "b", "standby"):  # the standby subscribes last: it waits on every partition
             await brokers[name].start()
         relay_task = asyncio.create_task(relay.run())
@@ -158,6 +166,17 @@ async def test_partitioned_subscription_keeps_each_familys_order_across_replicas
                         await outbox.add(conn, event, producer="booking")
         await eventually(lambda: pool.fetchval("SELECT count(*) >= 500 FROM inbox"), timeout=60)
         rows = await pool.fetch("SELECT family_id, sent_at, replica FROM effects ORDER BY seq")
+
+        async def depths_now():
+            got = []
+            for q in (external, everything):
+                declared = await plain.declare_queue(q.name, passive=True)
+                got.append(declared.declaration_result.message_count)
+            return got
+
+        depths = await depths_now()
+        for q in (external, everything):
+            await q.delete(if_unused=False, if_empty=False)
     finally:
         if relay_task is not None:
             await relay.stop()
@@ -169,13 +188,14 @@ async def test_partitioned_subscription_keeps_each_familys_order_across_replicas
         await producer.close()
 
     assert len(rows) == 500  # each event once
+    assert depths == [500, 500]  # the event's own routing key is unchanged; a queue matched twice gets it once
     for family in families:
         mine = [r for r in rows if r["family_id"] == family]
         assert [r["sent_at"] for r in mine] == sorted(r["sent_at"] for r in mine)  # in order
         assert len({r["replica"] for r in mine}) == 1  # one partition, one active consumer
     replicas = {r["replica"] for r in rows}
     assert replicas == {"a", "b"}  # both replicas consumed, in parallel; the standby waited
-    slots = {f: int(bus.partition_slot(str(f))) % partitions for f in families}
+    slots = {f: bus.partition_slot(str(f)) % partitions for f in families}
     for family in families:
         replica = next(r["replica"] for r in rows if r["family_id"] == family)
         assert replica == ("a" if slots[family] in (0, 1) else "b")

@@ -6,6 +6,8 @@ another family's request not found."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import random
 import uuid
 from datetime import date, time, timedelta
 
@@ -129,3 +131,52 @@ async def test_a_busy_service_shows_the_position_then_the_answer_kept_for_reload
         assert await conn.fetchval("SELECT count(*) FROM basket_requests WHERE id = $1", request_id) == 1
     finally:
         await conn.close()
+
+
+async def test_two_replicas_and_their_workers_record_overlapping_baskets_in_admission_order(run_service, db_prefix):
+    """Two booking replicas of four workers each, 48 families arriving at once on both, each basket a different
+    set of three days with limited places (so baskets share some sessions and not others, and the workers
+    record side by side): for every day, the places go to the first admitted and the waiting list follows
+    the order of admission, as if the baskets had been recorded one after another. (The second replica is a
+    copy of the service: a Service object keeps its own pool and broker, one per running process.)"""
+    parents, days = 48, 6
+    rng = random.Random(17)
+    async with run_service(booking, admission_wait_seconds=0.0, admission_workers=4) as one, \
+            run_service(dataclasses.replace(booking), admission_wait_seconds=0.0, admission_workers=4) as two:
+        dsn = database_url(db_prefix, "booking")
+        activity, first_day, families = await seed(dsn, parents)
+        conn = await asyncpg.connect(dsn)
+        try:  # the same activity on five more days (a week later each: no calendar rule involved)
+            await conn.executemany("INSERT INTO sessions (id, activity_id, day, start_time, end_time, capacity) "
+                                   "VALUES ($1, $2, $3, '09:00', '17:00', $4)",
+                                   [(uuid.uuid4(), activity, first_day + timedelta(weeks=w), PLACES)
+                                    for w in range(1, days)])
+        finally:
+            await conn.close()
+        chosen = [sorted(rng.sample(range(days), 3)) for _ in families]
+        ids = [uuid.uuid4() for _ in families]
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=parents)) as http:
+            async def submit(i: int) -> None:
+                family, child = families[i]
+                lines = [{"child_id": str(child), "activity_id": str(activity), "action": "reserve",
+                          "date": (first_day + timedelta(weeks=w)).isoformat()} for w in chosen[i]]
+                async with http.post(f"{(one, two)[i % 2]}/v1/basket/requests", headers=headers(family),
+                                     json={"id": str(ids[i]), "lines": lines}) as resp:
+                    assert resp.status in (200, 202), await resp.text()
+
+            await asyncio.gather(*(submit(i) for i in range(parents)))
+            states = await asyncio.gather(*(until_recorded(http, one, f, r) for (f, _), r in zip(families, ids)))
+        conn = await asyncpg.connect(dsn)
+        try:
+            order = [r["id"] for r in await conn.fetch("SELECT id FROM basket_requests ORDER BY seq")]
+            overbooked = await conn.fetchval("SELECT count(*) FROM sessions WHERE taken > capacity")
+        finally:
+            await conn.close()
+    assert overbooked == 0 and all(s["status"] == "done" for s in states)
+    answers_of = {r: {line["date"]: line for line in s["results"]} for r, s in zip(ids, states)}
+    for w in range(days):
+        day = (first_day + timedelta(weeks=w)).isoformat()
+        asked = [answers_of[r][day] for r in order if day in answers_of[r]]  # the day's lines, in admission order
+        assert len(asked) > PLACES
+        assert [a["outcome"] for a in asked] == ["accepted"] * PLACES + ["waitlisted"] * (len(asked) - PLACES), day
+        assert [a["waitlist_position"] for a in asked[PLACES:]] == list(range(1, len(asked) - PLACES + 1)), day

@@ -68,3 +68,23 @@ async def test_billing_refuses_the_dummy_backend(run_service, db_prefix):
                                        family_id) == 0
         finally:
             await conn.close()
+
+
+async def test_the_bank_origins_are_allowed_only_on_the_consumptions_page():
+    """PORTAIL_PAYMENT_ORIGINS: the « Payer en ligne » form of /consommations may be redirected to the bank's
+    page (CSP form-action); every other page keeps form-action 'self'."""
+    settings = GatewaySettings(identity_secret=SECRET, metrics_token=METRICS_TOKEN, cookie_secure=False,
+                               payment_origins="https://www.payfip.gov.fr")
+    runner = web.AppRunner(build_app(settings), shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "/consommations", allow_redirects=False) as resp:
+                assert "form-action 'self' https://www.payfip.gov.fr;" in resp.headers["Content-Security-Policy"]
+            async with http.get(base + "/connexion", allow_redirects=False) as resp:
+                assert "form-action 'self';" in resp.headers["Content-Security-Policy"]
+    finally:
+        await runner.cleanup()

@@ -123,7 +123,9 @@ def test_routing_keys():
         "dossier.house_rules_published.v1", "dossier.reminder.v1",
         # mass closures (issue 19)
         "booking.closed.v1", "booking.reopened.v1", "booking.closure_notice.v1",
-        "booking.absence_justified.v1", "booking.absence_justified.v2"}
+        "booking.absence_justified.v1", "booking.absence_justified.v2",
+        # the automatic reminders (issue 19)
+        "booking.reminder_due.v1", "dossier.closing_reminder.v1"}
 
 
 def test_exchanges():

@@ -31,6 +31,8 @@ CRONJOBS = {
     "notify-digest": (["python", "-m", "services.notify", "digest"], "0 7 * * *"),
     "billing-issue-invoices": (["python", "-m", "services.billing", "issue-invoices"], "0 6 2 * *"),
     "billing-reconcile-payments": (["python", "-m", "services.billing", "reconcile-payments"], "*/15 * * * *"),
+    "booking-reminders": (["python", "-m", "services.booking", "reminders"], "0 8 * * *"),  # issue 19
+    "dossier-reminders": (["python", "-m", "services.dossier", "reminders"], "15 8 * * *"),  # issue 19
 }
 
 

@@ -37,8 +37,9 @@ def answering(handler):
 
 
 def routes(app: web.Application) -> None:
-    from services.auth.http import accounts, families, family_search, structures
+    from services.auth.http import accounts, custody, families, family_search, structures
 
     app[HASHER] = PasswordHasher()
-    for method, path, handler in (*structures.ROUTES, *accounts.ROUTES, *families.ROUTES, *family_search.ROUTES):
+    for method, path, handler in (*structures.ROUTES, *accounts.ROUTES, *families.ROUTES, *family_search.ROUTES,
+                                  *custody.ROUTES):
         app.router.add_route(method, path, answering(handler))

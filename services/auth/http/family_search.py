@@ -49,7 +49,11 @@ async def family(request: web.Request) -> web.Response:
         "structures": [{"id": str(k), "name": v} for k, v in sorted(found.structures.items(), key=lambda s: s[1])],
         "children_detail": [{"id": str(c.id), "first_name": c.first_name, "last_name": c.last_name,
                              "birth_date": c.birth_date.isoformat(), "structure_id": str(c.structure_id),
-                             "structure": found.structures.get(c.structure_id, "")} for c in found.children]})
+                             "structure": found.structures.get(c.structure_id, ""),
+                             # shared custody (garde alternée): the child's other household
+                             "other_households": [{"id": str(f), "identifiant": (found.households or {}).get(f, "")}
+                                                  for f in c.households if f != family_id]}
+                            for c in found.children]})
 
 
 async def lookup(request: web.Request) -> web.Response:

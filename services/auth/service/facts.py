@@ -35,7 +35,7 @@ async def family_changed(conn, store, producer: Producer, family_id: uuid.UUID, 
         guardians=[Guardian(guardian_id=g.id, first_name=g.first_name, last_name=g.last_name, rank=g.rank)
                    for g in guardians],
         children=[Child(child_id=c.id, first_name=c.first_name, last_name=c.last_name, birth_date=c.birth_date,
-                        structure_id=c.structure_id) for c in children],
+                        structure_id=c.structure_id, households=list(c.households)) for c in children],
         updated_at=family.updated_at,
     )
     await producer.add(conn, private)

@@ -29,6 +29,7 @@ class StaffFamily:
     family: FamilySummary
     structures: dict[uuid.UUID, str]  # the family's own structure and its children's, by name
     children: list  # the store's ChildRow, eldest first
+    households: dict[uuid.UUID, str] | None = None  # shared custody: the children's households' identifiants
 
 
 async def search(store, who: Identity, structure_id: uuid.UUID | None, query: str | None, page: str | int | None,
@@ -59,7 +60,8 @@ async def staff_family(store, who: Identity, family_id: uuid.UUID) -> StaffFamil
         [family] = await store.family_summaries(conn, [family_id])
         names = {s.id: s.name for s in await store.all_structures(conn) if s.id in structures}
         children = await store.children(conn, family_id)
-    return StaffFamily(family, names, children)
+        households = await store.identifiants(conn, {f for c in children for f in c.households})
+    return StaffFamily(family, names, children, households)
 
 
 async def lookup(store, who: Identity, family_ids: list[uuid.UUID]) -> list[FamilySummary]:

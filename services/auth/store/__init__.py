@@ -12,10 +12,10 @@ from typing import Any
 
 import asyncpg
 
-from services.auth.store import accounts, families, family_search, sessions, structures
+from services.auth.store import accounts, custody, families, family_search, sessions, structures
 
 QUERIES: dict[str, Any] = {name: getattr(module, name)
-                           for module in (accounts, families, family_search, sessions, structures) for name in module.__all__}
+                           for module in (accounts, custody, families, family_search, sessions, structures) for name in module.__all__}
 
 
 class Store:

@@ -55,6 +55,7 @@ class ChildRow:
     last_name: str
     birth_date: date
     structure_id: uuid.UUID
+    households: tuple[uuid.UUID, ...] = ()  # shared custody: its two families, the first one first
 
 
 async def family_by_identifiant(conn: asyncpg.Connection, identifiant: str) -> FamilyRow | None:
@@ -77,10 +78,14 @@ async def guardians(conn: asyncpg.Connection, family_id: uuid.UUID) -> list[Guar
 
 
 async def children(conn: asyncpg.Connection, family_id: uuid.UUID) -> list[ChildRow]:
-    """Eldest first (then by first name)."""
-    return [ChildRow(**dict(r)) for r in await conn.fetch(
-        """SELECT id, first_name, last_name, birth_date, structure_id FROM children
-           WHERE family_id = $1 ORDER BY birth_date, first_name""", family_id)]
+    """Eldest first (then by first name); with the children it shares with another household (garde
+    alternée), whichever of the two families it is."""
+    return [ChildRow(**{**dict(r), "households": tuple(r["households"])}) for r in await conn.fetch(
+        """SELECT c.id, c.first_name, c.last_name, c.birth_date, c.structure_id,
+                  CASE WHEN h.family_id IS NULL THEN '{}'::uuid[] ELSE ARRAY[c.family_id, h.family_id] END
+                  AS households
+           FROM children c LEFT JOIN child_households h ON h.child_id = c.id
+           WHERE c.family_id = $1 OR h.family_id = $1 ORDER BY c.birth_date, c.first_name""", family_id)]
 
 
 async def family_structures(conn: asyncpg.Connection, family_id: uuid.UUID) -> set[uuid.UUID]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contracts.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 
 __all__ = ["AlreadyPaid", "BadRequest", "CallbackRefused", "Forbidden", "InvalidAmount", "InvalidMonth",
-           "MonthNotClosed", "NotConfirmed", "OnlinePaymentOff", "TariffExists", "Unknown", "UnknownPayment"]
+           "MonthNotClosed", "OnlinePaymentOff", "TariffExists", "Unknown", "UnknownPayment"]
 
 
 class BadRequest(DomainError):
@@ -53,9 +53,3 @@ class CallbackRefused(DomainError):
 
 class UnknownPayment(NotFound):
     title = "Paiement inconnu"
-
-
-class NotConfirmed(DomainError):
-    """The portal refused the test provider's callback: the payment is not confirmed."""
-
-    status, title = 502, "Paiement non confirmé"

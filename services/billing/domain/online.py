@@ -22,7 +22,6 @@ PORTAL_SET = ("normal_return_url", "automatic_return_url")
 SECRET_MARKERS = ("secret", "key", "password", "sha_in", "sha_out", "cle")
 STATE_LABELS = {"pending": "En attente", "paid": "Payé", "denied": "Refusé", "cancelled": "Annulé",
                 "expired": "Expiré", "error": "En erreur"}
-FINAL_STATES = ("paid", "denied", "cancelled", "expired", "error")
 # The eopayment result codes (eopayment.common), by name: the adapter turns them into these words.
 RESULTS = {1: "received", 2: "accepted", 3: "paid", 4: "denied", 5: "cancelled", 6: "waiting", 7: "expired",
            99: "error"}

@@ -48,3 +48,6 @@ async def record_transmissions(tx: Tx, outbox, events: Sequence[tuple[BookingTra
         for line in event.lines:
             if line.kind == "cancel":
                 await consumptions.cancel(tx, outbox, line.booking_id, event_id)
+    for event, event_id in events:  # issue 19: justified absences' days charged after the answer
+        await consumptions.settle_justified(tx, outbox, [line.booking_id for line in event.lines
+                                                         if rules.is_charged(line.kind, line.outcome)], event_id)

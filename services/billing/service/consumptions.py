@@ -5,7 +5,7 @@ monthly history."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from contracts.booking import BookingStateV1, BookingTransmittedV1
@@ -45,6 +45,8 @@ async def record_transmission(tx: Tx, outbox: Outbox, event: BookingTransmittedV
                 await outbox.add(tx.conn, rules.recorded(charge))
         elif line.kind == "cancel":
             await cancel(tx, outbox, line.booking_id, event_id)
+    await settle_justified(tx, outbox, [line.booking_id for line in event.lines
+                                        if rules.is_charged(line.kind, line.outcome)], event_id)
 
 
 def booked_line(event: BookingTransmittedV1, line) -> rules.Booked:
@@ -69,6 +71,13 @@ async def cancel(tx: Tx, outbox: Outbox, booking_id: uuid.UUID, event_id: uuid.U
     credit = rules.credit(charge, uuid.uuid4())
     if await tx.insert_credit(credit, event_id):
         await outbox.add(tx.conn, rules.recorded(credit))
+
+
+async def settle_justified(tx: Tx, outbox: Outbox, booking_ids: list[uuid.UUID], event_id: uuid.UUID) -> None:
+    """Issue 19: the charges of these bookings that a justified absence says are not due (billing was told by
+    booking.absence_justified, before or after the charge came) go as a cancellation's would."""
+    for booking_id in await tx.justified_not_charged(booking_ids):
+        await cancel(tx, outbox, booking_id, event_id)
 
 
 async def repair(tx: Tx, outbox: Outbox, state: BookingStateV1, event_id: uuid.UUID) -> None:
@@ -99,6 +108,7 @@ async def repair(tx: Tx, outbox: Outbox, state: BookingStateV1, event_id: uuid.U
         log.warning("resync: missing consumption recorded", booking_id=str(state.booking_id),
                     total_cents=charge.total_cents)
         await outbox.add(tx.conn, rules.recorded(charge))
+        await settle_justified(tx, outbox, [state.booking_id], event_id)
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ class History:
     start: date
     lines: list[rules.Consumption]
     family_label: str = ""
+    absences: list = field(default_factory=list)  # the month's days of justified absence (issue 19)
 
     @property
     def previous(self) -> str:
@@ -139,4 +150,5 @@ async def history(store: Store, who: Identity, asked_family: str | None, month: 
         scope = access.family_scope(who, family_id, await tx.family_structures(family_id))
         lines = [line for line in await tx.consumptions_of(family_id, start, end) if scope.covers(line.structure_id)]
         label = await tx.family_label(family_id) if with_label else ""
-    return History(family_id, month, start, lines, label)
+        absent = [d for d in await tx.justified_days(family_id, start, end) if scope.covers(d.structure_id)]
+    return History(family_id, month, start, lines, label, absent)

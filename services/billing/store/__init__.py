@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from services.billing.store.absences import AbsenceQueries
 from services.billing.store.accounts import AccountQueries
 from services.billing.store.batches import BatchQueries
 from services.billing.store.online import OnlineQueries
@@ -20,7 +21,8 @@ from services.billing.store.tax import TaxQueries
 __all__ = ["Store", "Tx"]
 
 
-class Tx(ProjectionQueries, AccountQueries, PaymentQueries, BatchQueries, TaxQueries, OnlineQueries):
+class Tx(ProjectionQueries, AccountQueries, PaymentQueries, BatchQueries, TaxQueries, OnlineQueries,
+         AbsenceQueries):
     """The named queries of billing over one connection (in the caller's transaction, if any)."""
 
     def __init__(self, conn: asyncpg.Connection):

@@ -24,7 +24,10 @@ class BatchQueries:
 
     async def children_of_families(self, family_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Child]]:
         rows = await self.conn.fetch(
-            "SELECT family_id, id, first_name, last_name, birth_date FROM children WHERE family_id = ANY($1::uuid[])",
+            # a child in shared custody counts in each of its households
+            "SELECT f.family_id, c.id, c.first_name, c.last_name, c.birth_date FROM children c "
+            "CROSS JOIN LATERAL unnest(array_prepend(c.family_id, c.other_family_ids)) AS f(family_id) "
+            "WHERE f.family_id = ANY($1::uuid[])",
             list(set(family_ids)))
         found: dict[uuid.UUID, list[Child]] = defaultdict(list)
         for r in rows:

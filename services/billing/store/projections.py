@@ -5,7 +5,7 @@ received (booking_movements)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -25,16 +25,21 @@ class ProjectionQueries:
 
     # -- families, children, structures, quotients -------------------------------------------------------
     async def save_family(self, family_id: uuid.UUID, identifiant: str, label: str, children: Sequence[Child],
-                          structure_ids: Iterable[uuid.UUID]) -> None:
+                          structure_ids: Iterable[uuid.UUID],
+                          households: Mapping[uuid.UUID, Sequence[uuid.UUID]] | None = None) -> None:
         """The family, its children and the structures it belongs to (read by services/billing/access.py
         through the service): the latest state wins."""
         await self.conn.execute(
             """INSERT INTO families (id, identifiant, label) VALUES ($1, $2, $3)
                ON CONFLICT (id) DO UPDATE SET identifiant = $2, label = $3""", family_id, identifiant, label)
         await self.conn.executemany(
-            """INSERT INTO children (id, family_id, first_name, last_name, birth_date) VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (id) DO UPDATE SET family_id = $2, first_name = $3, last_name = $4, birth_date = $5""",
-            [(c.id, family_id, c.first_name, c.last_name, c.birth_date) for c in children])
+            """INSERT INTO children (id, family_id, first_name, last_name, birth_date, other_family_ids)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (id) DO UPDATE SET family_id = $2, first_name = $3, last_name = $4, birth_date = $5,
+                                              other_family_ids = $6""",
+            # shared custody: the child stays under its first family, its second household beside it
+            [(c.id, *_households(family_id, (households or {}).get(c.id, ()))[:1], c.first_name, c.last_name,
+              c.birth_date, _households(family_id, (households or {}).get(c.id, ()))[1:]) for c in children])
         await self.conn.execute("DELETE FROM family_structures WHERE family_id = $1", family_id)
         await self.conn.executemany("INSERT INTO family_structures (family_id, structure_id) VALUES ($1, $2)",
                                     [(family_id, s) for s in dict.fromkeys(structure_ids)])
@@ -54,7 +59,8 @@ class ProjectionQueries:
 
     async def children_of(self, family_id: uuid.UUID) -> list[Child]:
         rows = await self.conn.fetch(
-            "SELECT id, first_name, last_name, birth_date FROM children WHERE family_id = $1", family_id)
+            "SELECT id, first_name, last_name, birth_date FROM children WHERE family_id = $1 "
+            "OR $1 = ANY(other_family_ids)", family_id)
         return [Child(**r) for r in rows]
 
     async def child(self, child_id: uuid.UUID) -> Child | None:
@@ -115,3 +121,8 @@ class ProjectionQueries:
                    child_id, activity_id, activity_name, day, kind, outcome)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING""",
             [(event_id, *row) for row in rows])
+
+
+def _households(family_id: uuid.UUID, households: Sequence[uuid.UUID]) -> list:
+    """The child's first family, then its other households (shared custody) as one list."""
+    return list(households) if households else [family_id]

@@ -50,6 +50,7 @@ class Check:
 
 
 ACTIVE = (BookingStatus.ACCEPTED, BookingStatus.WAITLISTED, BookingStatus.PENDING)
+OTHER_HOUSEHOLD_DAY = "réservé par l'autre foyer"
 
 
 def check_line(line: Line, view: SessionView | None, others_that_day: list[Slot],
@@ -57,6 +58,8 @@ def check_line(line: Line, view: SessionView | None, others_that_day: list[Slot]
     """Can this line be recorded now? `others_that_day` are the child's other slots that day."""
     if view is None:
         return Check(False, "activité non ouverte ce jour")
+    if view.facts.other_household:  # shared custody: the other household's day, for it alone to change
+        return Check(False, OTHER_HOUSEHOLD_DAY)
     if line.action == "cancel":
         if view.status is None:
             return Check(False, "aucune réservation à annuler ce jour")

@@ -3,18 +3,26 @@ cost it shows."""
 
 from __future__ import annotations
 
-__all__ = ["TYPES", "line_cost", "state_label", "visible"]
+__all__ = ["ABSENCE_LABELS", "TYPES", "line_cost", "state_label", "visible"]
 
 TYPES = ("pending", "waitlisted", "refused", "accepted", "transmitted", "not_transmitted")
 
 
-def state_label(status: str, transmitted: bool, position: int | None) -> str:
+# A declared absence on an accepted booking (issue 19: services/booking/domain/absences.py), as the line says it.
+ABSENCE_LABELS = {"declared": "absence déclarée, en attente de réponse", "justified": "absence justifiée",
+                  "justified_charged": "absence justifiée (délai de carence : facturée)",
+                  "refused": "absence refusée"}
+
+
+def state_label(status: str, transmitted: bool, position: int | None, absence: str | None = None) -> str:
     label = {"accepted": "Acceptée", "refused": "Refusée", "pending": "En attente réponse",
              "cancelled": "Annulée"}.get(status, status)
     if status == "waitlisted":
         label = f"En liste d'attente (position {position})" if position else "En liste d'attente"
     if not transmitted and status != "pending":
         label += ", non transmise"
+    if status == "accepted" and absence in ABSENCE_LABELS:
+        label += f", {ABSENCE_LABELS[absence]}"
     return label
 
 
@@ -27,10 +35,13 @@ def visible(status: str, transmitted: bool, types: set[str]) -> bool:
     return kind_ok and (sent_ok or status == "pending")
 
 
-def line_cost(status: str, charged_cents: int | None, priced_now: int | None) -> int | None:
+def line_cost(status: str, charged_cents: int | None, priced_now: int | None, absence: str | None = None) -> int | None:
     """An accepted booking whose acceptance was transmitted costs what it was charged (the price its line
     carried to billing: docs/adr/0003); any other line, what the rule gives today (the guide's « Le coût
-    peut évoluer en fonction de la date de révision des tarifs »)."""
+    peut évoluer en fonction de la date de révision des tarifs »). A day of justified absence past the
+    waiting period costs nothing."""
+    if status == "accepted" and absence == "justified":
+        return 0
     if status == "accepted" and charged_cents is not None:
         return charged_cents
     return priced_now

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar as cal
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from services.booking.domain.compat import Slot
@@ -55,6 +55,7 @@ class SessionRow:
     status: str | None
     arrival: time | None
     departure: time | None
+    other_household: bool = False  # shared custody: the booking is the child's other household's
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,10 @@ class SessionView:
 
 
 def view_of(row: SessionRow, now: datetime) -> SessionView:
-    """The row seen at ``now``: booking and cancellation deadlines applied."""
+    """The row seen at ``now``: booking and cancellation deadlines applied. A booking of the child's other
+    household (shared custody) is seen as the day taken, without any of its details."""
+    if row.other_household:
+        row = replace(row, booking_id=None, status=None, arrival=None, departure=None)
     activity = row.activity
     holidays = public_holidays(row.day.year)
     status = BookingStatus(row.status) if row.status else None
@@ -104,7 +108,8 @@ def view_of(row: SessionRow, now: datetime) -> SessionView:
         is_open=True, enrolled=row.enrolled, capacity=row.capacity, taken=row.taken,
         waitlist_allowed=activity.waitlist_allowed, status=status,
         before_booking_deadline=is_open_for_change(row.day, activity.booking_rule, now, holidays),
-        before_cancel_deadline=is_open_for_change(row.day, activity.cancel_rule, now, holidays))
+        before_cancel_deadline=is_open_for_change(row.day, activity.cancel_rule, now, holidays),
+        other_household=row.other_household)
     return SessionView(row.session_id, activity, row.day, row.start, row.end, row.capacity, row.taken, row.enrolled,
                        row.booking_id, status, row.arrival, row.departure, facts)
 
@@ -120,7 +125,7 @@ def month_days(month: str) -> list[date]:
 
 
 # The calendar without an activity chosen: one state per day, the most telling first.
-DAY_PRIORITY = (DayState.REQUESTED, DayState.BOOKED, DayState.LOCKED, DayState.AVAILABLE,
+DAY_PRIORITY = (DayState.REQUESTED, DayState.BOOKED, DayState.LOCKED, DayState.OTHER_HOUSEHOLD, DayState.AVAILABLE,
                 DayState.WAITLIST_ONLY, DayState.FULL, DayState.CLOSED)
 
 CLOSED_DAY = DayFacts(is_open=False, enrolled=False, capacity=None, taken=0, waitlist_allowed=False, status=None,

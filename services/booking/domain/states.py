@@ -39,6 +39,7 @@ class DayState(StrEnum):
     BOOKED = "booked"  # 📅 réservée, modifiable
     REQUESTED = "requested"  # ⚠️ demandée en liste d'attente, en attente de réponse ou refusée, annulable
     LOCKED = "locked"  # 🚫 réservée (ou en liste d'attente / refusée), non modifiable
+    OTHER_HOUSEHOLD = "other_household"  # shared custody: the child's other household booked the day
 
 
 SYMBOLS: dict[DayState, str] = {
@@ -49,6 +50,7 @@ SYMBOLS: dict[DayState, str] = {
     DayState.BOOKED: "📅",
     DayState.REQUESTED: "⚠️",
     DayState.LOCKED: "🚫",
+    DayState.OTHER_HOUSEHOLD: "⇄",
 }
 
 LABELS: dict[DayState, str] = {
@@ -59,6 +61,7 @@ LABELS: dict[DayState, str] = {
     DayState.BOOKED: "Activité réservée, modifiable",
     DayState.REQUESTED: "Activité demandée en liste d'attente ou refusée, annulable",
     DayState.LOCKED: "Activité réservée, non modifiable",
+    DayState.OTHER_HOUSEHOLD: "Réservé par l'autre foyer",
 }
 
 # The guide's second 🚫 line (its own words), for a locked day whose booking is not an accepted one.
@@ -75,6 +78,7 @@ class DayFacts:
     status: BookingStatus | None  # this child's current booking that day, if any (cancelled = None)
     before_booking_deadline: bool
     before_cancel_deadline: bool
+    other_household: bool = False  # shared custody: the other household holds the day (its details unseen)
 
 
 def remaining_places(f: DayFacts) -> int | None:
@@ -85,6 +89,8 @@ def remaining_places(f: DayFacts) -> int | None:
 
 
 def day_state(f: DayFacts) -> DayState:
+    if f.other_household:  # neither bookable nor cancellable by this household
+        return DayState.OTHER_HOUSEHOLD
     if f.status is not None:
         if f.status == BookingStatus.ACCEPTED:
             return DayState.BOOKED if f.before_cancel_deadline else DayState.LOCKED

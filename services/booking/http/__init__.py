@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.booking.http import (
+    absences,
     activities,
     admission,
     closures,
@@ -47,3 +48,4 @@ def routes(app: web.Application) -> None:
     roster.routes(r)
     status.routes(r)
     closures.routes(r)  # mass closures (issue 19)
+    absences.routes(r)  # declared absences (issue 19)

@@ -167,6 +167,7 @@ def follow_json(follow: FollowUp) -> dict:
         "person": r.first_name, "arrival": hh_mm(r.arrival), "departure": hh_mm(r.departure),
         "cost": "" if cost is None else fr.euros_plain(cost),
         "status": r.status, "transmitted": r.transmitted, "waitlist_position": r.position,
-        "state": state_label(r.status, r.transmitted, r.position), "reason": r.reason,
+        "state": state_label(r.status, r.transmitted, r.position, r.absence), "reason": r.reason,
+        "absence": r.absence,
     } for r, cost in follow.lines], "total_accepted_cents": follow.total_accepted_cents,
         "total_accepted": fr.euros_plain(follow.total_accepted_cents)}

@@ -36,12 +36,14 @@ class LineResult:
     activity_name: str | None = None
 
 
-async def load_views(store, lines: list[Line], now: datetime) -> dict[tuple, SessionView]:
-    """The sessions the lines name, as each child sees them at ``now``."""
+async def load_views(store, lines: list[Line], now: datetime,
+                     family_id: uuid.UUID | None = None) -> dict[tuple, SessionView]:
+    """The sessions the lines name, as each child sees them at ``now`` (and as `family_id` does: a day the
+    child's other household booked is neither bookable nor cancellable)."""
     views: dict[tuple, SessionView] = {}
     for child_id in {line.child_id for line in lines}:
         days = [line.date for line in lines if line.child_id == child_id]
-        for row in await store.sessions_for_child(child_id, min(days), max(days)):
+        for row in await store.sessions_for_child(child_id, min(days), max(days), None, family_id):
             view = view_of(row, now)
             views[(child_id, view.activity.id, view.day)] = view
     return views
@@ -84,7 +86,7 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
     await store.lock_limited_sessions([line.activity_id for line in lines], [line.date for line in lines])
     if locked is not None:
         await locked()
-    views = await load_views(store, lines, now)
+    views = await load_views(store, lines, now, family_id)
     declared = await store.declared_incompatibilities({line.activity_id for line in lines})
     results: list[LineResult | None] = []
     cancels: list[tuple[int, Line, SessionView]] = []

@@ -75,7 +75,8 @@ async def month_calendar(db, who: Identity, child_id: uuid.UUID, month: str, now
     days = month_days(month)
     async with db.reading() as store:
         family_id = await access.require_own_children(store, who, [child_id])
-        views = [view_of(r, now) for r in await store.sessions_for_child(child_id, days[0], days[-1], activity_id)]
+        views = [view_of(r, now) for r in await store.sessions_for_child(child_id, days[0], days[-1], activity_id,
+                                                                          family_id)]
         pricer = await pricer_for(store, family_id)
     pending = pending_map(basket, child_id)
     by_day: dict[date, list[SessionView]] = defaultdict(list)
@@ -97,7 +98,7 @@ async def day_activities(db, who: Identity, child_id: uuid.UUID, day: date, now:
                          basket: list[Line]) -> list[SessionLine]:
     async with db.reading() as store:
         family_id = await access.require_own_children(store, who, [child_id])
-        views = [view_of(r, now) for r in await store.sessions_for_child(child_id, day, day)]
+        views = [view_of(r, now) for r in await store.sessions_for_child(child_id, day, day, None, family_id)]
         pricer = await pricer_for(store, family_id)
     return _lines(views, child_id, pricer, pending_map(basket, child_id))
 
@@ -124,9 +125,9 @@ async def quick(db, who: Identity, child_id: uuid.UUID, activity_id: uuid.UUID, 
     days = month_days(month)
     chosen = pick_days(scope, days, day, weekday)
     async with db.reading() as store:
-        await access.require_own_children(store, who, [child_id])
+        family_id = await access.require_own_children(store, who, [child_id])
         views = {r.day: view_of(r, now) for r in await store.sessions_for_child(child_id, days[0], days[-1],
-                                                                                 activity_id)}
+                                                                                 activity_id, family_id)}
     pending = pending_map(basket, child_id)
     cells = [Cell(d, views[d].state if d in views else DayState.CLOSED, pending.get((activity_id, d)))
              for d in chosen]
@@ -142,9 +143,11 @@ async def copy(db, who: Identity, source_child: uuid.UUID, source_activity: uuid
                ) -> tuple[list[Line], list[NotImported]]:
     """Copy the source's bookings (and its pending reservations) of the period onto the target."""
     async with db.reading() as store:
-        await access.require_own_children(store, who, [source_child, target_child])
-        source = await store.sessions_for_child(source_child, start, end, source_activity)
-        target_views = [view_of(r, now) for r in await store.sessions_for_child(target_child, start, end)]
+        family_id = await access.require_own_children(store, who, [source_child, target_child])
+        source = [r for r in await store.sessions_for_child(source_child, start, end, source_activity, family_id)
+                  if not r.other_household]
+        target_views = [view_of(r, now) for r in await store.sessions_for_child(target_child, start, end, None,
+                                                                                 family_id)]
         declared = await store.declared_incompatibilities({target_activity})
     pending = pending_map(basket, source_child)
     source_days = sorted({r.day for r in source if r.status and pending.get((source_activity, r.day)) != "cancel"}
@@ -185,7 +188,7 @@ async def recap(db, who: Identity, lines: list[Line], now: datetime) -> list[Rec
     """The basket as the recap shows it (reservations and cancellations), with what would not go through now."""
     async with db.reading() as store:
         family_id = await access.require_own_children(store, who, {line.child_id for line in lines})
-        views = await load_views(store, lines, now) if lines else {}
+        views = await load_views(store, lines, now, family_id) if lines else {}
         declared = await store.declared_incompatibilities({line.activity_id for line in lines})
         kids = await store.children_by_id({line.child_id for line in lines})
         pricer = await pricer_for(store, family_id)
@@ -218,7 +221,7 @@ async def follow_up(db, who: Identity, child_id: uuid.UUID | None, activity_id: 
         if not visible(r.status, r.transmitted, types):
             continue
         cost = line_cost(r.status, r.charged_cents, pricer.cents(r.activity_id, r.child_id, r.day, r.arrival,
-                                                                 r.departure))
+                                                                 r.departure), r.absence)
         if r.status == "accepted" and cost is not None:
             total += cost
         lines.append((r, cost))

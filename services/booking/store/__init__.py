@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from services.booking.store.absences import AbsenceQueries
 from services.booking.store.activities import ActivityQueries
 from services.booking.store.admission import AdmissionQueries
 from services.booking.store.baskets import BasketQueries
@@ -20,6 +21,7 @@ from services.booking.store.closures import ClosureQueries
 from services.booking.store.family import FamilyQueries
 from services.booking.store.family_month import FamilyMonthQueries
 from services.booking.store.projections import ProjectionQueries
+from services.booking.store.reminders import ReminderQueries
 from services.booking.store.roster import RosterQueries
 from services.booking.store.sessions import SESSIONS_SQL, SessionQueries
 from services.booking.store.status import StatusQueries
@@ -31,7 +33,7 @@ __all__ = ["MOVEMENTS_SQL", "SESSIONS_SQL", "Child", "Database", "Store"]
 class Store(ActivityQueries, BookingQueries, CatalogQueries, ChildQueries, FamilyQueries, ProjectionQueries,
             SessionQueries,
             TransmissionQueries, RosterQueries, BasketQueries, FamilyMonthQueries, StatusQueries, AdmissionQueries,
-            ClosureQueries):
+            ClosureQueries, AbsenceQueries, ReminderQueries):
     """booking's queries on one connection."""
 
     def __init__(self, conn: asyncpg.Connection):

@@ -50,6 +50,7 @@ class FollowRow:
     position: int | None
     charged_cents: int | None = None  # what its transmitted acceptance was charged
     reason: str | None = None  # why it was refused (no place left, or staff's reason)
+    absence: str | None = None  # a declared absence on it (issue 19): declared, justified…, refused
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ SELECT b.id, b.day, b.status, b.transmitted, b.child_id, c.first_name, c.last_na
        a.name AS activity, coalesce(b.arrival, s.start_time) AS arrival, coalesce(b.departure, s.end_time) AS departure,
        CASE WHEN b.status = 'waitlisted' THEN
            (SELECT count(*) FROM bookings w WHERE w.session_id = b.session_id AND w.status = 'waitlisted'
-              AND w.request_seq <= b.request_seq) END AS position, b.charged_cents, b.reason
+              AND w.request_seq <= b.request_seq) END AS position, b.charged_cents, b.reason, b.absence
 FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN activities a ON a.id = b.activity_id
 JOIN children c ON c.id = b.child_id
 WHERE b.family_id = $1 AND ($2::uuid IS NULL OR b.child_id = $2) AND ($3::uuid IS NULL OR b.activity_id = $3)
@@ -164,7 +165,7 @@ class BookingQueries:
         rows = await self.conn.fetch(FOLLOW_SQL, family_id, child_id, activity_id, start, end)
         return [FollowRow(r["id"], r["day"], r["status"], r["transmitted"], r["child_id"], r["first_name"],
                           r["last_name"], r["activity_id"], r["activity"], r["arrival"], r["departure"],
-                          r["position"], r["charged_cents"], r["reason"]) for r in rows]
+                          r["position"], r["charged_cents"], r["reason"], r["absence"]) for r in rows]
 
     async def session_figures(self, activity_id: uuid.UUID, start: date, end: date) -> list[SessionFigures]:
         rows = await self.conn.fetch(

@@ -9,7 +9,7 @@ from datetime import date
 
 import asyncpg
 
-COLUMNS = "id, family_id, first_name, last_name, birth_date, structure_id"
+COLUMNS = "id, family_id, first_name, last_name, birth_date, structure_id, other_family_ids"
 
 
 @dataclass(frozen=True)
@@ -20,19 +20,27 @@ class Child:
     last_name: str
     birth_date: date
     structure_id: uuid.UUID
+    other_family_ids: tuple[uuid.UUID, ...] = ()  # shared custody: its second household
+
+    @property
+    def households(self) -> tuple[uuid.UUID, ...]:
+        """Every family the child belongs to (each books and is billed for its own days)."""
+        return (self.family_id, *self.other_family_ids)
 
 
 def _child(r: asyncpg.Record) -> Child:
-    return Child(r["id"], r["family_id"], r["first_name"], r["last_name"], r["birth_date"], r["structure_id"])
+    return Child(r["id"], r["family_id"], r["first_name"], r["last_name"], r["birth_date"], r["structure_id"],
+                 tuple(r["other_family_ids"]))
 
 
 class ChildQueries:
     conn: asyncpg.Connection
 
     async def children_of_family(self, family_id: uuid.UUID) -> list[Child]:
-        """A family's children, eldest first."""
+        """A family's children, eldest first (with those it shares with another household)."""
         rows = await self.conn.fetch(
-            f"SELECT {COLUMNS} FROM children WHERE family_id = $1 ORDER BY birth_date, first_name", family_id)
+            f"SELECT {COLUMNS} FROM children WHERE family_id = $1 OR $1 = ANY(other_family_ids) "
+            "ORDER BY birth_date, first_name", family_id)
         return [_child(r) for r in rows]
 
     async def children_by_id(self, child_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Child]:
@@ -49,7 +57,8 @@ class ChildQueries:
 
     async def upsert_children(self, children: Collection[Child]) -> None:
         await self.conn.executemany(
-            f"""INSERT INTO children ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+            f"""INSERT INTO children ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
                ON CONFLICT (id) DO UPDATE SET family_id = $2, first_name = $3, last_name = $4, birth_date = $5,
-                                              structure_id = $6""",
-            [(c.id, c.family_id, c.first_name, c.last_name, c.birth_date, c.structure_id) for c in children])
+                                              structure_id = $6, other_family_ids = $7""",
+            [(c.id, c.family_id, c.first_name, c.last_name, c.birth_date, c.structure_id, list(c.other_family_ids))
+             for c in children])

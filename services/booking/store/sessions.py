@@ -31,7 +31,8 @@ SELECT s.id AS session_id, s.day, s.start_time, s.end_time, s.capacity, s.taken,
                                                                   AND r.school_year = h.school_year
                                                                   AND r.version > coalesce(h.version, 0))))
        ) AS enrolled,
-       b.id AS booking_id, b.status, b.arrival, b.departure
+       b.id AS booking_id, b.status, b.arrival, b.departure,
+       ($5::uuid IS NOT NULL AND b.family_id <> $5) AS other_household  -- shared custody
 FROM children c
 JOIN activities a ON a.structure_id = c.structure_id
 JOIN sessions s ON s.activity_id = a.id
@@ -48,7 +49,8 @@ def session_row(r: asyncpg.Record) -> SessionRow:
                         DeadlineRule(r["booking_days_before"], r["booking_working_days"], r["booking_at"]),
                         DeadlineRule(r["cancel_days_before"], r["cancel_working_days"], r["cancel_at"]))
     return SessionRow(r["session_id"], activity, r["day"], r["start_time"], r["end_time"], r["capacity"], r["taken"],
-                      r["enrolled"], r["booking_id"], r["status"], r["arrival"], r["departure"])
+                      r["enrolled"], r["booking_id"], r["status"], r["arrival"], r["departure"],
+                      bool(r.get("other_household")))
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,12 @@ class SessionQueries:
     conn: asyncpg.Connection
 
     async def sessions_for_child(self, child_id: uuid.UUID, start: date, end: date,
-                                 activity_id: uuid.UUID | None = None) -> list[SessionRow]:
-        """The sessions of the child's structure from ``start`` to ``end`` with its booking of each."""
-        return [session_row(r) for r in await self.conn.fetch(SESSIONS_SQL, child_id, start, end, activity_id)]
+                                 activity_id: uuid.UUID | None = None,
+                                 family_id: uuid.UUID | None = None) -> list[SessionRow]:
+        """The sessions of the child's structure from ``start`` to ``end`` with its booking of each; as
+        `family_id` sees them (shared custody: a booking of the other household is marked as such)."""
+        return [session_row(r) for r in await self.conn.fetch(SESSIONS_SQL, child_id, start, end, activity_id,
+                                                              family_id)]
 
     async def activities_of_structures(self, structure_ids: Collection[uuid.UUID]) -> list[ActivityBrief]:
         rows = await self.conn.fetch(

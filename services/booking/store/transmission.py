@@ -126,7 +126,10 @@ class TransmissionQueries:
     async def families_price_facts(self, families: Collection[uuid.UUID]) -> FamiliesPriceFacts:
         """What the transmission prices these families' accepted reservations with (three reads for a batch)."""
         children = await self.conn.fetch(
-            "SELECT id, family_id, birth_date, structure_id FROM children WHERE family_id = ANY($1::uuid[])",
+            # a child in shared custody counts in each of its households
+            """SELECT c.id, f.family_id, c.birth_date, c.structure_id FROM children c
+               CROSS JOIN LATERAL unnest(array_prepend(c.family_id, c.other_family_ids)) AS f(family_id)
+               WHERE f.family_id = ANY($1::uuid[])""",
             list(families))
         tariffs = await self.conn.fetch(
             """SELECT t.activity_id, t.body::text AS body FROM tariffs t JOIN activities a ON a.id = t.activity_id

@@ -89,7 +89,9 @@ async def readable_document(tx: Tx, who: Identity, document_id: uuid.UUID, lock:
     if found is None:
         raise NotFound(access.DOCUMENT_NOT_FOUND)
     structures = set() if who.role == "parent" else await _structures(tx, found)
-    access.require_document(who, found.document.family_id, found.sheet_state, structures)
+    child = await tx.child(found.child_id) if found.child_id and who.role == "parent" else None
+    access.require_document(who, found.document.family_id, found.sheet_state, structures,
+                            child.households if child else ())  # a shared child's: both households
     return found
 
 
@@ -106,7 +108,8 @@ async def delete(store: Store, vault: Vault, who: Identity, document_id: uuid.UU
     access.require_family(who)
     async with store.transaction() as tx:
         found = await readable_document(tx, who, document_id, lock=True)
-        access.require_own_document(who, found.document.family_id)
+        child = await tx.child(found.child_id) if found.child_id else None
+        access.require_own_document(who, {found.document.family_id, *(child.households if child else ())})
         try:
             states.check_editable(found.sheet_state)
         except states.DossierError as exc:

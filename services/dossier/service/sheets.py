@@ -64,10 +64,15 @@ async def current_campaign(tx: Tx) -> Campaign:
     return campaign
 
 
-async def ensure_sheets(tx: Tx, campaign_id: uuid.UUID, family_id: uuid.UUID) -> None:
+async def ensure_sheets(tx: Tx, campaign_id: uuid.UUID, family_id: uuid.UUID, follow: bool = True) -> None:
     """Every sheet of the family exists in the campaign; a new one is last year's renewed for the
-    campaign (its data kept to prefill the form, its state from ``states.renew_for_campaign``)."""
-    children = await tx.children(family_id)
+    campaign (its data kept to prefill the form, its state from ``states.renew_for_campaign``). A child
+    shared with another household has its sheets under its first family: they are made there."""
+    every_child = await tx.children(family_id)
+    children = [c for c in every_child if c.family_id == family_id]
+    if follow:
+        for first_family in dict.fromkeys(c.family_id for c in every_child if c.family_id != family_id):
+            await ensure_sheets(tx, campaign_id, first_family, follow=False)
     subjects = campaigns.subjects(await tx.other_guardians(family_id), [(c.id, c.structure_id) for c in children])
     missing = campaigns.missing_subjects(subjects, await tx.subject_keys(campaign_id, family_id))
     if not missing:
@@ -107,11 +112,19 @@ async def dossier(store: Store, who: Identity) -> DossierView:
 
 
 async def own_sheet(tx: Tx, who: Identity, sheet_id: uuid.UUID, lock: bool = False) -> Sheet:
+    """The family's sheet; a child's sheet is shared by the child's two households (garde alternée): either
+    sees, fills and transmits it."""
     access.require_family(who)
     found = await tx.sheet(sheet_id, lock)
-    access.require_own_sheet(who, found.family_id if found else None)
+    access.require_own_sheet(who, await households_of(tx, found) if found else None)
     assert found is not None
     return found
+
+
+async def households_of(tx: Tx, found: Sheet) -> tuple[uuid.UUID, ...]:
+    """The families a sheet belongs to: its family's, and for a child's sheet every household of the child."""
+    child = await tx.child(found.child_id) if found.child_id else None
+    return tuple(dict.fromkeys((found.family_id, *(child.households if child else ()))))
 
 
 async def sheet(store: Store, who: Identity, sheet_id: uuid.UUID) -> SheetDetail:

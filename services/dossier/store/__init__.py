@@ -15,6 +15,8 @@ import asyncpg
 from services.dossier.domain.crypto import Sealer
 
 from .campaign import CampaignQueries, FamilyProgress, HouseRules, SignedRules
+from .certificates import CertificateQueries
+from .closing import ClosingQueries
 from .documents import DocumentQueries
 from .family_index import FamilyIndexQueries
 from .people import PeopleQueries
@@ -54,7 +56,8 @@ __all__ = [
 ]
 
 
-class Tx(SheetQueries, DocumentQueries, PeopleQueries, RosterQueries, FamilyIndexQueries, CampaignQueries):
+class Tx(SheetQueries, DocumentQueries, PeopleQueries, RosterQueries, FamilyIndexQueries, CampaignQueries,
+         CertificateQueries, ClosingQueries):
     """The queries of dossier on one connection (``conn``, also what the outbox writes with)."""
 
     def __init__(self, conn: asyncpg.Connection, sealer: Sealer | None = None) -> None:

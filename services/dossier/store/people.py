@@ -25,13 +25,18 @@ class PeopleQueries:
         return [g["guardian_id"] for g in json.loads(text or "[]") if g["rank"] == 2]
 
     async def children(self, family_id: uuid.UUID) -> list[Child]:
-        """The family's children, eldest first."""
-        rows = await self.conn.fetch("SELECT * FROM children WHERE family_id = $1 ORDER BY birth_date", family_id)
-        return [Child(r["id"], r["family_id"], r["first_name"], r["last_name"], r["structure_id"]) for r in rows]
+        """The family's children, eldest first (with those it shares with another household)."""
+        rows = await self.conn.fetch("SELECT * FROM children WHERE family_id = $1 OR $1 = ANY(other_family_ids) "
+                                     "ORDER BY birth_date", family_id)
+        return [_child(r) for r in rows]
 
     async def child(self, child_id: uuid.UUID) -> Child | None:
         r = await self.conn.fetchrow("SELECT * FROM children WHERE id = $1", child_id)
-        return Child(r["id"], r["family_id"], r["first_name"], r["last_name"], r["structure_id"]) if r else None
+        return _child(r) if r else None
+
+    async def save_households(self, households: list[tuple[uuid.UUID, list[uuid.UUID]]]) -> None:
+        """Shared custody: (child id, its other households) of each child."""
+        await self.conn.executemany("UPDATE children SET other_family_ids = $2 WHERE id = $1", households)
 
     async def children_structures(self, family_id: uuid.UUID, child_id: uuid.UUID | None) -> set[uuid.UUID]:
         """The structure of one child of the family, or of all its children."""
@@ -102,3 +107,8 @@ class PeopleQueries:
         rows = await self.conn.fetch("SELECT reader, sheet_id, read_at FROM health_reads WHERE child_id = $1 "
                                      "ORDER BY read_at", child_id)
         return [HealthRead(r["reader"], r["sheet_id"], r["read_at"]) for r in rows]
+
+
+def _child(r: asyncpg.Record) -> Child:
+    return Child(r["id"], r["family_id"], r["first_name"], r["last_name"], r["structure_id"],
+                 tuple(r.get("other_family_ids") or ()))

@@ -20,10 +20,16 @@ class Campaign:
 @dataclass(frozen=True)
 class Child:
     id: uuid.UUID
-    family_id: uuid.UUID
+    family_id: uuid.UUID  # its first family, under which its sheets are kept
     first_name: str
     last_name: str
     structure_id: uuid.UUID | None
+    other_family_ids: tuple[uuid.UUID, ...] = ()  # shared custody: its second household
+
+    @property
+    def households(self) -> tuple[uuid.UUID, ...]:
+        """Every family the child belongs to: each sees, fills and transmits the child's sheets."""
+        return (self.family_id, *self.other_family_ids)
 
 
 @dataclass

@@ -53,7 +53,9 @@ class SheetQueries:
         return self._sheet(row) if row else None
 
     async def sheets_of(self, campaign_id: uuid.UUID, family_id: uuid.UUID) -> list[Sheet]:
-        rows = await self.conn.fetch(f"{_SHEET} WHERE s.campaign_id = $1 AND s.family_id = $2 "
+        """The family's sheets, with the sheets of the children it shares with another household."""
+        rows = await self.conn.fetch(f"{_SHEET} WHERE s.campaign_id = $1 AND (s.family_id = $2 OR s.child_id IN "
+                                     "(SELECT id FROM children WHERE $2 = ANY(other_family_ids))) "
                                      "ORDER BY s.child_id NULLS FIRST, s.kind", campaign_id, family_id)
         return [self._sheet(r) for r in rows]
 

@@ -98,6 +98,11 @@ class AuthClient(OperatedService):
         """A family of the caller's structures: identifiant, guardians, children, structures, e-mails."""
         return await self.get(path("/v1/staff/families/{}", family_id), who)
 
+    async def link_second_household(self, who: Identity, family_id: str, child_id: str, identifiant: str) -> dict:
+        """Shared custody (garde alternée): the family `identifiant` becomes the child's second household."""
+        return await self.post(path("/v1/staff/families/{}/children/{}/second-household", family_id, child_id),
+                               who, {"identifiant": identifiant})
+
     async def lookup_families(self, who: Identity, family_ids: list[str]) -> dict[str, dict]:
         """Of these families, those the caller may see, by id."""
         if not family_ids:

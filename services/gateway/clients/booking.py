@@ -178,3 +178,37 @@ class BookingClient(OperatedService):
     async def transmission_status(self, who: Identity, structure_id: str) -> dict:
         """The transmission's latest run and the structure's movements sent or waiting (its staff may see it)."""
         return await self.get(path("/v1/transmissions/status", structure_id=structure_id), who)
+
+    # -- mass closures and declared absences (issue 19) ---------------------------------------------------------
+    async def close_days(self, who: Identity, structure_id: str, closure: dict) -> dict:
+        """Close the structure (or an activity) for a day or a range: `id`, `cancelled` bookings."""
+        return await self.post(path("/v1/structures/{}/mass-closures", structure_id), who, closure)
+
+    async def mass_closures(self, who: Identity, structure_id: str) -> list[dict]:
+        return (await self.get(path("/v1/structures/{}/mass-closures", structure_id), who))["closures"]
+
+    async def reopen(self, who: Identity, closure_id: str) -> None:
+        await self.call("DELETE", path("/v1/mass-closures/{}", closure_id), who)
+
+    async def declare_absence(self, who: Identity, absence: dict) -> dict:
+        """The absence recorded: `id`, `days` (the booked days it covers)."""
+        return await self.post("/v1/absences", who, absence)
+
+    async def family_absences(self, who: Identity) -> list[dict]:
+        return (await self.get("/v1/absences", who))["absences"]
+
+    async def absence(self, who: Identity, absence_id: str) -> dict:
+        return await self.get(path("/v1/absences/{}", absence_id), who)
+
+    async def structure_absences(self, who: Identity, structure_id: str, status: str | None = None) -> list[dict]:
+        return (await self.get(path("/v1/structures/{}/absences", structure_id, status=status), who))["absences"]
+
+    async def answer_absence(self, who: Identity, absence_id: str, decision: str, reason: str | None) -> str:
+        return (await self.post(path("/v1/absences/{}/decision", absence_id), who,
+                                {"decision": decision, "reason": reason}))["status"]
+
+    async def absence_waiting_days(self, who: Identity, structure_id: str) -> int:
+        return (await self.get(path("/v1/structures/{}/absence-rule", structure_id), who))["waiting_days"]
+
+    async def set_absence_waiting_days(self, who: Identity, structure_id: str, days: int) -> None:
+        await self.call("PUT", path("/v1/structures/{}/absence-rule", structure_id), who, json={"waiting_days": days})

@@ -136,3 +136,24 @@ class DossierClient(OperatedService):
     async def house_rules_file(self, request: web.Request, who: Identity, rules_id: object) -> web.StreamResponse:
         """A règlement's PDF, relayed as it arrives (its structure's staff, a family that signs it)."""
         return await file_or_error(request, self, path("/v1/house-rules/{}", rules_id), who)
+
+    # -- the campaign's closing day (issue 19) ----------------------------------------------------------------
+    async def set_campaign_closing(self, who: Identity, school_year: str, closes_on: str | None) -> None:
+        """The day the campaign closes (AAAA-MM-JJ; None clears it): reminders go out in the days before."""
+        await self.call("PUT", path("/v1/campaigns/{}/closing", school_year), who, json={"closes_on": closes_on})
+
+    # -- medical certificates of declared absences (issue 19) -------------------------------------------------
+    async def upload_certificate(self, who: Identity, child_id: str, content: bytes, filename: str) -> str:
+        """The certificate kept (same rules as the documents); its id, given to booking with the absence."""
+        return (await self.post(path("/v1/certificates", child_id=child_id), who, data=content,
+                                content_type="application/octet-stream", extra_headers={"X-Filename": filename}))["id"]
+
+    async def certificate(self, request: web.Request, who: Identity, certificate_id: str,
+                          family_id: str | None = None) -> web.StreamResponse:
+        """A certificate relayed to the browser; for staff, `family_id` is the family of the absence."""
+        return await file_or_error(request, self, path("/v1/certificates/{}", certificate_id, family_id=family_id),
+                                   who)
+
+    async def campaign_closing(self, who: Identity) -> dict:
+        """The current campaign's `school_year` and `closes_on` (AAAA-MM-JJ or None)."""
+        return await self.get("/v1/campaigns/current/closing", who)

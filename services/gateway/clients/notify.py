@@ -30,3 +30,11 @@ class NotifyClient(OperatedService):
     async def digest_status(self, who: Identity, structure_id: str) -> dict:
         """The morning digest's latest run and the structure's part of it (its staff may see it)."""
         return await self.get(path("/v1/digests/status", structure_id=structure_id), who)
+
+    # -- a family's automatic reminders (issue 19) -----------------------------------------------------------
+    async def reminder_preference(self, who: Identity) -> bool:
+        """True when the family receives the automatic reminders (the default)."""
+        return bool((await self.get("/v1/reminders/preference", who))["receive"])
+
+    async def set_reminder_preference(self, who: Identity, receive: bool) -> None:
+        await self.call("PUT", "/v1/reminders/preference", who, json={"receive": receive})

@@ -19,6 +19,8 @@ ACCEPTED = "RESERVATIONS ACCEPTEES"
 REFUSED = "RESERVATIONS REFUSEES"
 CANCELLED = "RESERVATIONS ANNULEES"
 SECTIONS = (WAITLISTED, ACCEPTED, REFUSED, CANCELLED)
+JUSTIFIED = "ABSENCES JUSTIFIEES"  # issue 19: the days of an accepted declared absence
+CHARGED_NOTE = " (facturé : délai de carence)"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class DigestLayout:
     reserves: int
     cancels: int
     sections: list[dict]
+    justified: int = 0  # days of justified absence (their section is the last one)
 
 
 def french_short_date(d: dt.date) -> str:
@@ -95,10 +98,36 @@ def _sections(lines: Sequence[TransmittedLine]) -> list[dict]:
     ]
 
 
-def digest_layout(greeting: str, structure_name: str, lines: Sequence[TransmittedLine]) -> DigestLayout | None:
-    """The digest of one family's movements on one structure; None when there is nothing to report."""
+@dataclass(frozen=True)
+class JustifiedDay:
+    """A booked day of an accepted declared absence (booking.absence_justified), as the digest says it."""
+
+    child: str
+    activity: str
+    day: dt.date
+    charged: bool
+
+
+def _justified_section(days: Sequence[JustifiedDay]) -> list[dict]:
+    if not days:
+        return []
+    tree: dict[str, dict[str, list[JustifiedDay]]] = {}
+    for d in days:
+        tree.setdefault(" ".join(d.activity.upper().split()), {}).setdefault(d.child, []).append(d)
+    return [{"title": JUSTIFIED, "activities": [
+        {"name": activity, "children": [
+            {"name": child, "dates": [french_short_date(d.day) + (CHARGED_NOTE if d.charged else "")
+                                      for d in sorted(tree[activity][child], key=lambda d: d.day)]}
+            for child in sorted(tree[activity], key=_sort_key)]}
+        for activity in sorted(tree, key=_sort_key)]}]
+
+
+def digest_layout(greeting: str, structure_name: str, lines: Sequence[TransmittedLine],
+                  justified: Sequence[JustifiedDay] = ()) -> DigestLayout | None:
+    """The digest of one family's movements (and justified absences) on one structure; None when there is
+    nothing to report."""
     movements = collapse(lines)
-    if not movements:
+    if not movements and not justified:
         return None
     return DigestLayout(
         greeting=greeting.strip(),
@@ -106,5 +135,6 @@ def digest_layout(greeting: str, structure_name: str, lines: Sequence[Transmitte
         total=len(movements),
         reserves=sum(1 for line in movements if line.kind == "reserve"),
         cancels=sum(1 for line in movements if line.kind == "cancel"),
-        sections=_sections(movements),
+        sections=_sections(movements) + _justified_section(justified),
+        justified=len(justified),
     )

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts import BookingTransmittedV1
+from contracts.absences import BookingAbsenceJustifiedV1
 from kit.clock import PARIS, Clock, utc_now
 from kit.logging import get_logger
-from services.notify.domain.digest_layout import digest_layout
+from services.notify.domain.digest_layout import JustifiedDay, digest_layout
+from services.notify.domain.mail_choice import child_name
 from services.notify.store import DATABASE_ERRORS
 from services.notify.store.deliveries import NewDelivery
 from services.notify.templates import render_digest
@@ -45,9 +48,14 @@ def build_digest(run_id: uuid.UUID, family_id: uuid.UUID, structure_id: uuid.UUI
                  portal_url: str) -> NewDelivery | None:
     """The digest of a family on a structure from its movements (in the order received), or None when
     they cancel out or the family has no address."""
-    events = [BookingTransmittedV1.model_validate_json(m.payload) for m in movements]
-    layout = digest_layout(contacts.greeting, events[-1].structure_name,
-                           [line for event in events for line in event.lines])
+    payloads = [json.loads(m.payload) for m in movements]
+    # issue 19: an accepted absence waits for the digest beside the transmissions (its payload names it)
+    events = [BookingTransmittedV1.model_validate(p) for p in payloads if "absence_id" not in p]
+    absences = [BookingAbsenceJustifiedV1.model_validate(p) for p in payloads if "absence_id" in p]
+    layout = digest_layout(contacts.greeting, (events or absences)[-1].structure_name,
+                           [line for event in events for line in event.lines],
+                           [JustifiedDay(child_name(a.child_last_name, a.child_first_name), d.activity_name, d.date,
+                                         d.charged) for a in absences for d in a.days])
     if layout is None or not contacts.emails:
         return None
     mail = render_digest(layout, portal_url)

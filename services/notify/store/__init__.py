@@ -11,12 +11,13 @@ from typing import Any
 
 import asyncpg
 
-from services.notify.store import deliveries, digests, resends, sending, status
+from services.notify.store import deliveries, digests, reminders, resends, sending, status
 
 # What a database failure raises: a loop logs it and tries again later.
 DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 QUERIES: dict[str, Any] = {name: getattr(module, name)
-                           for module in (deliveries, digests, resends, sending, status) for name in module.__all__}
+                           for module in (deliveries, digests, reminders, resends, sending, status)
+                           for name in module.__all__}
 
 
 class Store:

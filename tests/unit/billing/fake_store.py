@@ -13,8 +13,8 @@ from datetime import date, datetime
 from contracts.pricing import Tariff
 from services.billing.domain.consumptions import Child, Consumption
 from services.billing.domain.invoices import Invoice
-from services.billing.domain.payments import Payment
 from services.billing.domain.online import BackendConfig, OnlineTransaction
+from services.billing.domain.payments import Payment
 
 
 @dataclass
@@ -50,6 +50,7 @@ class FakeStore:
         self.allocations: list[tuple[uuid.UUID, uuid.UUID, int]] = []
         self.backend_configs: dict[uuid.UUID, BackendConfig] = {}
         self.online: dict[uuid.UUID, OnlineTransaction] = {}
+        self.justified: dict[uuid.UUID, tuple] = {}  # booking -> (family, structure, first, last, activity, day, charged)
 
     @asynccontextmanager
     async def transaction(self):
@@ -145,6 +146,22 @@ class FakeStore:
 
     async def delete_consumption(self, consumption_id) -> None:
         del self.lines[consumption_id]
+
+    # -- justified absences (issue 19) --------------------------------------------------------------------------
+    async def record_justified(self, absence_id, family_id, structure_id, child_id, first_name, last_name, days,
+                               at) -> None:
+        for booking_id, activity_name, day, charged in days:
+            self.justified.setdefault(booking_id, (family_id, structure_id, first_name, last_name, activity_name,
+                                                   day, charged))
+
+    async def justified_not_charged(self, booking_ids) -> list:
+        return [b for b in booking_ids if b in self.justified and not self.justified[b][6]]
+
+    async def justified_days(self, family_id, start: date, end: date) -> list:
+        from services.billing.store.absences import JustifiedDay
+
+        return sorted((JustifiedDay(b, j[1], j[2], j[3], j[4], j[5], j[6]) for b, j in self.justified.items()
+                       if j[0] == family_id and start <= j[5] <= end), key=lambda d: d.day, reverse=True)
 
     async def consumptions_of(self, family_id, start: date, end: date) -> list[Consumption]:
         found = [x for x in self.lines.values() if x.family_id == family_id and start <= x.day <= end]

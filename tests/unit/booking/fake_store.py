@@ -120,7 +120,7 @@ class FakeStore:
 
     # -- children ------------------------------------------------------------------------------------------------
     async def children_of_family(self, family_id: uuid.UUID) -> list[Child]:
-        return sorted((c for c in self.children.values() if c.family_id == family_id),
+        return sorted((c for c in self.children.values() if family_id in c.households),
                       key=lambda c: (c.birth_date, c.first_name))
 
     async def children_by_id(self, child_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Child]:
@@ -131,7 +131,8 @@ class FakeStore:
 
     # -- sessions --------------------------------------------------------------------------------------------------
     async def sessions_for_child(self, child_id: uuid.UUID, start: date, end: date,
-                                 activity_id: uuid.UUID | None = None) -> list[SessionRow]:
+                                 activity_id: uuid.UUID | None = None,
+                                 family_id: uuid.UUID | None = None) -> list[SessionRow]:
         child = self.children[child_id]
         rows = []
         for s in self.sessions.values():
@@ -143,7 +144,8 @@ class FakeStore:
             b = self.booking_of(child_id, a.id, s.day)
             rows.append(SessionRow(s.id, a, s.day, a.start, a.end, s.capacity, s.taken, True,
                                    b.id if b else None, b.status if b else None, b.arrival if b else None,
-                                   b.departure if b else None))
+                                   b.departure if b else None,
+                                   b is not None and family_id is not None and b.family_id != family_id))
         return sorted(rows, key=lambda r: (r.day, r.start, r.activity.name))
 
     async def activities_of_structures(self, structure_ids: Collection[uuid.UUID]) -> list[ActivityBrief]:
@@ -308,7 +310,7 @@ class FakeStore:
                 self.bookings[booking_id] = replace(self.bookings[booking_id], transmitted=True)
 
     async def families_price_facts(self, families: Collection[uuid.UUID]) -> FamiliesPriceFacts:
-        kids = {f: [(c.id, c.birth_date) for c in self.children.values() if c.family_id == f] for f in families}
+        kids = {f: [(c.id, c.birth_date) for c in self.children.values() if f in c.households] for f in families}
         return FamiliesPriceFacts(dict(self.tariffs), {f: self.quotients.get(f) for f in families}, kids)
 
     async def record_charged_prices(self, prices: dict[uuid.UUID, Price]) -> None:

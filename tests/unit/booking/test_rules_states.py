@@ -42,6 +42,7 @@ def test_symbols_and_labels() -> None:
         DayState.BOOKED: "📅",
         DayState.REQUESTED: "⚠️",
         DayState.LOCKED: "🚫",
+        DayState.OTHER_HOUSEHOLD: "⇄",
     }
     assert LABELS[DayState.FULL] == "Activité complète"
     assert LABELS[DayState.AVAILABLE] == "Activité disponible"

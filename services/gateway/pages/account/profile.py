@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.gateway.clients import Refused, clients_of
+from services.gateway.pages.account.reminders import reminders_of
 from services.gateway.pages.account.rules import password_rules
 from services.gateway.web.csrf import checked_form
 from services.gateway.web.guards import signed_in
@@ -15,7 +16,7 @@ from services.gateway.web.session import Account
 @signed_in()
 async def profile_page(request: web.Request, account: Account) -> web.Response:
     return render(request, "profile.html", rules=await password_rules(request), emails="; ".join(account.emails),
-                  done=request.query.get("fait"))
+                  done=request.query.get("fait"), reminders=await reminders_of(request, account))
 
 
 @signed_in()

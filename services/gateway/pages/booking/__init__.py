@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.gateway.pages.booking import calendar, confirm, copy, day, follow
+from services.gateway.pages.booking import absences, calendar, confirm, copy, day, follow
 
 
 def routes(app: web.Application) -> None:
     for screen in (calendar, day, copy, confirm, follow):
         screen.routes(app)
+    absences.routes(app)  # declared absences (issue 19)

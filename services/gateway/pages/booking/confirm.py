@@ -88,8 +88,9 @@ async def confirm_page(request: web.Request, account: Account) -> web.Response:
 
 
 def waiting_text(state: dict) -> str:
+    seconds = state["eta_seconds"]
     return (f"Votre demande est dans la file d'attente : position {state['position']}, "
-            f"environ {state['eta_seconds']} secondes")
+            f"environ {seconds} seconde{'s' if seconds is None or seconds > 1 else ''}")
 
 
 @parent_page

@@ -11,6 +11,7 @@ from services.gateway.pages.staff import (
     activity,
     activity_edit,
     campaign,
+    closures,
     dashboard,
     enrolments,
     families,
@@ -37,4 +38,5 @@ def routes(app: web.Application) -> None:
     for screen in (campaign, house_rules):  # the campaign's follow-up, the règlement intérieur
         screen.routes(app)
     tax_certificates.routes(app)  # the « attestations de frais de garde » (issue 19)
+    closures.routes(app)  # exceptional closures and declared absences (issue 19)
     online_payment.routes(app)  # the structure's payment backend, the online transactions (issue 19)

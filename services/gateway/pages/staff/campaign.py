@@ -9,6 +9,8 @@ from datetime import date
 from aiohttp import web
 
 from services.gateway.clients import clients_of
+from services.gateway.pages.staff import campaign_closing
+from services.gateway.pages.staff.campaign_closing import closing_of
 from services.gateway.pages.staff.common import REFUSED, messages_of, structure_id
 from services.gateway.web.csrf import checked_form
 from services.gateway.web.guards import STAFF, signed_in
@@ -19,6 +21,10 @@ from services.gateway.web.session import Account
 def _count(request: web.Request, name: str) -> int:
     raw = request.query.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) < 7 else 0
+
+
+def closing_notice(request: web.Request) -> str | None:
+    return "✓ La date de clôture de la campagne a bien été enregistrée" if request.query.get("fait") == "cloture" else None
 
 
 def reminder_notice(request: web.Request) -> str | None:
@@ -38,7 +44,8 @@ async def _campaign_page(request: web.Request, account: Account, status: int = 2
         day = family.get("last_reminded_on")
         family["last_reminded"] = date.fromisoformat(day).strftime("%d/%m/%Y") if day else ""
     return render(request, "gestion_campagne.html", status=status, section="campagne", progress=found,
-                  done=reminder_notice(request), **extra)
+                  done=reminder_notice(request) or closing_notice(request), closing=await closing_of(request, account),
+                  **extra)
 
 
 @signed_in(roles=STAFF)
@@ -60,3 +67,4 @@ async def remind_submit(request: web.Request, account: Account) -> web.Response:
 def routes(app: web.Application) -> None:
     app.router.add_get("/gestion/campagne", campaign_page)
     app.router.add_post("/gestion/campagne/relance", remind_submit)
+    campaign_closing.routes(app)  # the campaign's closing day (issue 19)

@@ -27,6 +27,12 @@ DONE = {
     "paiement": "✓ Le paiement a bien été enregistré",
     "dossier": "✓ La décision sur la fiche a bien été enregistrée",
     "renvoi": "✓ Le courriel va être renvoyé : son état se met à jour dans quelques instants",
+    "garde": "✓ L'enfant est rattaché au second foyer (garde alternée)",
+    # issue 19: exceptional closures and declared absences (pages/staff/closures.py)
+    "fermee": "✓ La fermeture est enregistrée : les réservations de ces jours sont annulées, les familles prévenues",
+    "levee": "✓ La fermeture est levée : les familles peuvent de nouveau réserver ces jours",
+    "absence": "✓ La réponse à l'absence est enregistrée",
+    "carence": "✓ Le délai de carence est enregistré",
 }
 
 # Service field names → French, for the validation errors a service returns.

@@ -92,6 +92,22 @@ async def security_submit(request: web.Request, account: Account) -> web.Respons
     raise redirect(_path(request), "securite")
 
 
+@signed_in(roles=STAFF)
+async def custody_submit(request: web.Request, account: Account) -> web.Response:
+    """Shared custody (garde alternée): another family of the structure becomes the child's second household."""
+    form = await checked_form(request)
+    family_id = str(uuid_or_404(request.match_info["family_id"]))
+    child_id = str(uuid_or_404(request.match_info["child_id"]))
+    try:
+        identifiant = forms.text(form, "identifiant", 80)
+        if not identifiant:
+            raise FormError("Identifiant du second foyer : à renseigner.")
+        await clients_of(request).auth.link_second_household(account.identity, family_id, child_id, identifiant)
+    except REFUSED as exc:
+        return await _family_page(request, account, status=422, custody_errors=messages_of(exc), form=form)
+    raise redirect(_path(request), "garde")
+
+
 def delivery_id(request: web.Request) -> str:
     raw = request.match_info["delivery_id"]
     if not raw.isdigit() or len(raw) > 18:
@@ -115,4 +131,5 @@ def routes(app: web.Application) -> None:
     r.add_get("/gestion/familles/{family_id}", family_page)
     r.add_post("/gestion/familles/{family_id}/paiement", payment_submit)
     r.add_post("/gestion/familles/{family_id}/securite", security_submit)
+    r.add_post("/gestion/familles/{family_id}/enfants/{child_id}/second-foyer", custody_submit)
     r.add_post("/gestion/familles/{family_id}/courriels/{delivery_id}/renvoi", resend_submit)

@@ -1,0 +1,131 @@
+"""bench.booking_year's portal for the rush: auth (its own scratch database, one parent account per family of
+the year) and the gateway in front of booking, in this process, and the parents signed in through the
+gateway's sign-in page, each from an address of its own (the gateway trusts the benchmark as its proxy, as
+an ingress; X-Forwarded-For in 198.18.0.0/15, RFC 2544's benchmarking range)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from bench.booking_year.data import Year
+from bench.booking_year.drive import SECRET
+from bench.common import ROOT
+from kit import db, migrations
+from services.auth.app import service as auth_service
+from services.auth.hashing import PasswordHasher
+from services.gateway.app import build_app
+from services.gateway.settings import GatewaySettings
+
+PASSWORD = "Rentree-Parents-2027"
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+SIGN_IN_CONCURRENCY = 8  # parents signing in at once before the opening (argon2: ~2 cores' worth)
+
+
+def client_address(n: int) -> str:
+    n %= 2 ** 17
+    return f"198.{18 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}"
+
+
+@dataclass
+class Parent:
+    family: uuid.UUID
+    login: str
+    address: str
+    cookie: str = ""  # the session cookie's "name=value"
+    csrf: str = ""
+
+
+async def _accounts(dsn: str, families: list[uuid.UUID]) -> None:
+    """A structure, the families and their parent accounts (password renewed, CGU and RGPD accepted)."""
+    password_hash = await asyncio.to_thread(PasswordHasher().hash, PASSWORD)
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            structure = uuid.uuid4()
+            await conn.execute("INSERT INTO structures (id, name) VALUES ($1, 'Ville du banc')", structure)
+            await conn.copy_records_to_table("families", columns=["id", "identifiant", "structure_id"], records=[
+                (f, f"RUSH-{i:05d}", structure) for i, f in enumerate(families)])
+            accounts = [(uuid.uuid4(), f"rush-{i:05d}", "parent", f, f"Parent {i}", password_hash, False)
+                        for i, f in enumerate(families)]
+            await conn.copy_records_to_table("accounts", columns=[
+                "id", "login", "role", "family_id", "display_name", "password_hash", "must_change_password"],
+                records=accounts)
+            await conn.execute("""INSERT INTO consents (account_id, kind, version)
+                                  SELECT a.id, d.kind, d.version FROM accounts a CROSS JOIN legal_documents d""")
+    finally:
+        await conn.close()
+
+
+async def _serve(app: web.Application, stack: AsyncExitStack) -> str:
+    runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
+@asynccontextmanager
+async def gateway_portal(booking_url: str, amqp: str, auth_dsn: str, year: Year, parents: int):
+    """Yields the gateway's address and the parents of the rush (accounts made, not signed in yet)."""
+    families = list(year.families)[:parents]
+    await db.ensure_database(auth_dsn)
+    conn = await asyncpg.connect(auth_dsn)
+    try:
+        await migrations.apply(conn, migrations.service_migrations("auth", ROOT / "services" / "auth" / "migrations"))
+    finally:
+        await conn.close()
+    await _accounts(auth_dsn, families)
+    async with AsyncExitStack() as stack:
+        auth_settings = auth_service.settings_cls(database_url=auth_dsn, amqp_url=amqp, identity_secret=SECRET,
+                                                  log_level="WARNING")
+        auth_url = await _serve(auth_service.build_app(auth_settings), stack)
+        unused = "http://127.0.0.1:9"  # notify, billing, dossier: the rush's pages do not call them
+        settings = GatewaySettings(identity_secret=SECRET, auth_url=auth_url, booking_url=booking_url,
+                                   notify_url=unused, billing_url=unused, dossier_url=unused, cookie_secure=False,
+                                   metrics_token="bench-metrics-token-0123456789abcdef", log_level="WARNING",
+                                   trusted_proxies="127.0.0.1/32", service_timeout_seconds=60)
+        base = await _serve(build_app(settings), stack)
+        yield base, [Parent(f, f"rush-{i:05d}", client_address(i)) for i, f in enumerate(families)]
+
+
+async def sign_in(http: aiohttp.ClientSession, base: str, parent: Parent) -> None:
+    """The sign-in page as a browser uses it: the form, then the post; keeps the session cookie and the
+    CSRF token of the page signed in."""
+    headers = {"X-Forwarded-For": parent.address}
+    async with http.get(base + "/connexion", headers=headers) as resp:
+        cookies = "; ".join(f"{k}={m.value}" for k, m in resp.cookies.items())
+        csrf = CSRF_RE.search(await resp.text())
+    async with http.post(base + "/connexion", allow_redirects=False, headers={**headers, "Cookie": cookies}, data={
+            "identifiant": parent.login, "mot_de_passe": PASSWORD, "csrf": csrf.group(1) if csrf else ""}) as resp:
+        if resp.status != 303:
+            raise RuntimeError(f"{parent.login}: sign-in answered {resp.status}: {(await resp.text())[:200]}")
+        parent.cookie = "; ".join(f"{k}={m.value}" for k, m in resp.cookies.items())
+    async with http.get(base + "/reservations/suivi", headers={**headers, "Cookie": parent.cookie}) as resp:
+        found = CSRF_RE.search(await resp.text())
+        if resp.status != 200 or found is None:
+            raise RuntimeError(f"{parent.login}: not signed in ({resp.status})")
+        parent.csrf = found.group(1)
+
+
+async def sign_in_all(base: str, parents: list[Parent]) -> float:
+    """Every parent signed in before the opening hour; returns the seconds it took."""
+    t0 = time.perf_counter()
+    queue = list(reversed(parents))
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
+                                     timeout=aiohttp.ClientTimeout(total=120)) as http:
+        async def worker() -> None:
+            while queue:
+                await sign_in(http, base, queue.pop())
+
+        await asyncio.gather(*(worker() for _ in range(SIGN_IN_CONCURRENCY)))
+    return time.perf_counter() - t0
