@@ -37,9 +37,12 @@ def visible(status: str, transmitted: bool, types: set[str]) -> bool:
 
 def line_cost(status: str, charged_cents: int | None, priced_now: int | None, absence: str | None = None) -> int | None:
     """An accepted booking whose acceptance was transmitted costs what it was charged (the price its line
-    carried to billing: docs/adr/0003); any other line, what the rule gives today (the guide's « Le coût
-    peut évoluer en fonction de la date de révision des tarifs »). A day of justified absence past the
+    carried to billing: docs/adr/0003); a line waiting for an answer or on the waiting list, what the rule
+    gives today (the guide's « Le coût peut évoluer en fonction de la date de révision des tarifs »). A
+    refused or cancelled line will never be charged: it shows no cost. A day of justified absence past the
     waiting period costs nothing."""
+    if status in ("refused", "cancelled"):
+        return None
     if status == "accepted" and absence == "justified":
         return 0
     if status == "accepted" and charged_cents is not None:

@@ -49,7 +49,9 @@ def test_the_follow_up_shows_the_charged_price_once_transmitted():
     assert line_cost("accepted", 210, 298) == 210  # the quotient changed since: still what was charged
     assert line_cost("accepted", None, 298) == 298  # not transmitted yet: today's price
     assert line_cost("waitlisted", None, 298) == 298
-    assert line_cost("cancelled", 210, 298) == 298
+    assert line_cost("pending", None, 298) == 298
+    assert line_cost("cancelled", 210, 298) is None  # never charged: no price shown
+    assert line_cost("refused", None, 298) is None
 
 
 async def test_answered_requests_become_transmitted_and_accepted_ones_keep_their_price():
