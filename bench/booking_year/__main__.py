@@ -17,7 +17,12 @@ import asyncpg
 from aiohttp import web
 
 from bench import booking_year
-from bench.booking_year.calendar import bench_calendar, calendar_requests
+from bench.booking_year.calendar import (
+    bench_calendar,
+    bench_calendar_gateway,
+    calendar_requests,
+    gateway_requests,
+)
 from bench.booking_year.confirm import bench_confirm
 from bench.booking_year.data import load_year, sizes
 from bench.booking_year.drive import SECRET
@@ -80,6 +85,12 @@ async def main(args: argparse.Namespace) -> int:
         for concurrency in () if args.rush_only else (1, s.calendar_concurrency):
             service, raw = await bench_calendar(base, pool, reqs, concurrency)
             report_calendar(report, rows, notes, concurrency, service, raw, len(reqs))
+        # 1b. the same month through the gateway's public API (signed-in parents), beside the same raw statement
+        if not args.rush_only:
+            gateway_reqs = gateway_requests(year, s.calendar_requests, rng)
+            for concurrency, gateway, raw in await bench_calendar_gateway(
+                    base, pool, amqp, f"{PG}/bench{tag}_auth_cal", year, gateway_reqs, (1, s.calendar_concurrency)):
+                report_calendar(report, rows, notes, concurrency, gateway, raw, len(gateway_reqs), "calendar_gateway")
 
         # 2. confirming a 40-line basket, every parent at once
         for parents in () if args.rush_only else s.confirm_parents:
@@ -92,13 +103,14 @@ async def main(args: argparse.Namespace) -> int:
             report_confirm(report, rows, notes, parents, rounds, s.basket_days, service, raw)
 
         # 3. the rentrée rush through the gateway and its waiting room (every parent answered, in order of arrival)
-        rush = await bench_rush(base, pool, amqp, f"{PG}/bench{tag}_auth", year, s.rush_parents, s.rush_seconds,
+        # (booking, auth and the gateway in processes of their own: this one's service is stopped first)
+        await runner.cleanup()
+        runner = None
+        rush = await bench_rush(dsn, pool, amqp, f"{PG}/bench{tag}_auth", year, s.rush_parents, s.rush_seconds,
                                 s.basket_days)
         report_rush(report, notes, rush)
 
-        # 4. the nightly transmission (the service is stopped first: its relay would publish meanwhile)
-        await runner.cleanup()
-        runner = None
+        # 4. the nightly transmission (the service is stopped already: its relay would publish meanwhile)
         if not args.rush_only:
             pending, service_t, raw_t = await bench_transmission(pool)
             report_transmission(report, rows, notes, pending, year.counts["pending lines"], service_t, raw_t)
@@ -110,7 +122,8 @@ async def main(args: argparse.Namespace) -> int:
                 await pool.close()
             admin = await asyncpg.connect(f"{PG}/postgres")
             try:
-                for scratch in (dsn, f"{PG}/bench{tag}_auth"):  # booking's, and auth's for the rush
+                # booking's, auth's for the rush and auth's for the calendar through the gateway
+                for scratch in (dsn, f"{PG}/bench{tag}_auth", f"{PG}/bench{tag}_auth_cal"):
                     await admin.execute(f'DROP DATABASE IF EXISTS "{db.database_name(scratch)}" WITH (FORCE)')
             finally:
                 await admin.close()

@@ -1,29 +1,31 @@
-"""bench.booking_year's portal for the rush: auth (its own scratch database, one parent account per family of
-the year) and the gateway in front of booking, in this process, and the parents signed in through the
+"""bench.booking_year's portal for the rush: booking, auth (its own scratch database, one parent account per
+family of the year) and the gateway in front of them, each in a process of its own as deployed, and the parents signed in through the
 gateway's sign-in page, each from an address of its own (the gateway trusts the benchmark as its proxy, as
 an ingress; X-Forwarded-For in 198.18.0.0/15, RFC 2544's benchmarking range)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import shutil
+import sys
+import tempfile
 import time
 import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 
 from bench.booking_year.data import Year
 from bench.booking_year.drive import SECRET
-from bench.common import ROOT
+from bench.common import ROOT, free_port
 from kit import db, migrations
-from services.auth.app import service as auth_service
 from services.auth.hashing import PasswordHasher
-from services.gateway.app import build_app
-from services.gateway.settings import GatewaySettings
 
 PASSWORD = "Rentree-Parents-2027"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -65,18 +67,44 @@ async def _accounts(dsn: str, families: list[uuid.UUID]) -> None:
         await conn.close()
 
 
-async def _serve(app: web.Application, stack: AsyncExitStack) -> str:
-    runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
-    await runner.setup()
-    stack.push_async_callback(runner.cleanup)
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+async def _start(stack: AsyncExitStack, name: str, env: dict[str, str], logs: Path) -> str:
+    """One service in a process of its own, as deployed (the rush's load would otherwise share one event loop
+    with the load generator); stopped with SIGTERM at the end. Returns its address once ready."""
+    port = free_port()
+    log = (logs / f"{name}.log").open("wb")
+    stack.callback(log.close)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", f"services.{name}", cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PORTAIL_IDENTITY_SECRET": SECRET, "PORTAIL_LOG_LEVEL": "WARNING",
+             "PORTAIL_HTTP_HOST": "127.0.0.1", "PORTAIL_HTTP_PORT": str(port), **env})
+
+    async def stop() -> None:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+    stack.push_async_callback(stop)
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if process.returncode is not None:
+                raise RuntimeError(f"{name} exited ({process.returncode}): see {logs / f'{name}.log'}")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url + "/readyz") as resp:
+                    if resp.status == 200:
+                        return url
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{name} not ready after 60 s: see {logs / f'{name}.log'}")
 
 
 @asynccontextmanager
-async def gateway_portal(booking_url: str, amqp: str, auth_dsn: str, year: Year, parents: int):
-    """Yields the gateway's address and the parents of the rush (accounts made, not signed in yet)."""
+async def gateway_portal(booking_dsn: str, amqp: str, auth_dsn: str, year: Year, parents: int):
+    """booking, auth and the gateway, each in its process; yields the gateway's address and the parents of
+    the rush (accounts made, not signed in yet)."""
     families = list(year.families)[:parents]
     await db.ensure_database(auth_dsn)
     conn = await asyncpg.connect(auth_dsn)
@@ -85,17 +113,19 @@ async def gateway_portal(booking_url: str, amqp: str, auth_dsn: str, year: Year,
     finally:
         await conn.close()
     await _accounts(auth_dsn, families)
+    logs = Path(tempfile.mkdtemp(prefix="bench-rush-"))
     async with AsyncExitStack() as stack:
-        auth_settings = auth_service.settings_cls(database_url=auth_dsn, amqp_url=amqp, identity_secret=SECRET,
-                                                  log_level="WARNING")
-        auth_url = await _serve(auth_service.build_app(auth_settings), stack)
+        common = {"PORTAIL_AMQP_URL": amqp}
+        booking_url = await _start(stack, "booking", {**common, "PORTAIL_DATABASE_URL": booking_dsn}, logs)
+        auth_url = await _start(stack, "auth", {**common, "PORTAIL_DATABASE_URL": auth_dsn}, logs)
         unused = "http://127.0.0.1:9"  # notify, billing, dossier: the rush's pages do not call them
-        settings = GatewaySettings(identity_secret=SECRET, auth_url=auth_url, booking_url=booking_url,
-                                   notify_url=unused, billing_url=unused, dossier_url=unused, cookie_secure=False,
-                                   metrics_token="bench-metrics-token-0123456789abcdef", log_level="WARNING",
-                                   trusted_proxies="127.0.0.1/32", service_timeout_seconds=60)
-        base = await _serve(build_app(settings), stack)
+        base = await _start(stack, "gateway", {
+            "PORTAIL_AUTH_URL": auth_url, "PORTAIL_BOOKING_URL": booking_url, "PORTAIL_NOTIFY_URL": unused,
+            "PORTAIL_BILLING_URL": unused, "PORTAIL_DOSSIER_URL": unused, "PORTAIL_COOKIE_SECURE": "false",
+            "PORTAIL_METRICS_TOKEN": "bench-metrics-token-0123456789abcdef",
+            "PORTAIL_TRUSTED_PROXIES": "127.0.0.1/32"}, logs)
         yield base, [Parent(f, f"rush-{i:05d}", client_address(i)) for i, f in enumerate(families)]
+    shutil.rmtree(logs, ignore_errors=True)
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str, parent: Parent) -> None:

@@ -53,20 +53,22 @@ def outcome_difference(a: Counter, b: Counter) -> int:
 
 
 def report_calendar(report: Report, rows: list[Row], notes: list[str], concurrency: int, service: Run, raw: Run,
-                    requests: int) -> None:
-    """The rows, checks and RESULT figures of one calendar series (`concurrency` requests at once)."""
-    label = f"calendar, {'sequential' if concurrency == 1 else f'{concurrency} at once'} (n={service.done})"
+                    requests: int, prefix: str = "calendar") -> None:
+    """The rows, checks and RESULT figures of one calendar series (`concurrency` requests at once); `prefix`
+    "calendar_gateway" for the series through the gateway."""
+    label = (f"{prefix.replace('_', ' ')}, {'sequential' if concurrency == 1 else f'{concurrency} at once'} "
+             f"(n={service.done})")
     rows.append((f"{label}: p50", ms(pct(service.latencies, .5)), ms(pct(raw.latencies, .5)),
                  ratio(pct(service.latencies, .5), pct(raw.latencies, .5))))
     rows.append((f"{label}: p99", ms(pct(service.latencies, .99)), ms(pct(raw.latencies, .99)),
                  ratio(pct(service.latencies, .99), pct(raw.latencies, .99))))
     rows.append((f"{label}: requests/s", f"{service.rate:.0f}/s", f"{raw.rate:.0f}/s",
                  ratio(service.rate, raw.rate)))
-    notes.append(f"calendar {concurrency} at once: errors service: {errors(service)}; raw: {errors(raw)}")
+    notes.append(f"{prefix} {concurrency} at once: errors service: {errors(service)}; raw: {errors(raw)}")
     print("  " + "\n  ".join(" | ".join(r) for r in rows[-3:]), flush=True)
-    name = "calendar_serial" if concurrency == 1 else "calendar_concurrent"
-    check_run(report, f"calendar {concurrency} at once, service", service, requests)
-    check_run(report, f"calendar {concurrency} at once, raw", raw, requests)
+    name = f"{prefix}_serial" if concurrency == 1 else f"{prefix}_concurrent"
+    check_run(report, f"{prefix} {concurrency} at once, service", service, requests)
+    check_run(report, f"{prefix} {concurrency} at once, raw", raw, requests)
     for side, run in (("service", service), ("raw", raw)):
         report.result(f"{name}_{side}_p50_ms", pct(run.latencies, .5) * 1000)
         report.result(f"{name}_{side}_p99_ms", pct(run.latencies, .99) * 1000)
@@ -143,7 +145,7 @@ def report_transmission(report: Report, rows: list[Row], notes: list[str], pendi
 
 def print_table(rows: list[Row], notes: list[str]) -> None:
     """The service/raw table of every measurement, then the notes."""
-    width = max(len(r[0]) for r in rows)
+    width = max((len(r[0]) for r in rows), default=10)
     print()
     print(f"{'benchmark':<{width}} | {'service':>12} | {'raw PostgreSQL':>14} | service/raw")
     print("-" * (width + 48))

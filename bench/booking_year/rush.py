@@ -140,10 +140,10 @@ async def _check(pool: asyncpg.Pool, rush: Rush, request_seq: int) -> None:
         last[r["session_id"]] = max(last.get(r["session_id"], 0), r["request_seq"])
 
 
-async def bench_rush(booking_url: str, pool: asyncpg.Pool, amqp: str, auth_dsn: str, year: Year, parents: int,
+async def bench_rush(booking_dsn: str, pool: asyncpg.Pool, amqp: str, auth_dsn: str, year: Year, parents: int,
                      seconds: float, basket_days: int) -> Rush:
     days = year.windows(basket_days)[0]
-    async with gateway_portal(booking_url, amqp, auth_dsn, year, parents) as (base, signed):
+    async with gateway_portal(booking_dsn, amqp, auth_dsn, year, parents) as (base, signed):
         rush = Rush(len(signed), seconds)
         rush.sign_in_s = await sign_in_all(base, signed)
         print(f"  rush: {len(signed)} parents signed in through the gateway in {rush.sign_in_s:.0f} s", flush=True)

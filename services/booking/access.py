@@ -103,6 +103,14 @@ async def require_own_children(store, who: Identity, child_ids: Collection[uuid.
     return family_id
 
 
+def require_listed_child(who: Identity, child_id: uuid.UUID, family_children: Collection[uuid.UUID]) -> None:
+    """The child is among the children the store listed for the signed-in family (the households that
+    owns_child accepts), read with its data in one statement; 404 otherwise, as require_own_children."""
+    require_family(who)
+    if child_id not in family_children:
+        raise NotFound(CHILD_NOT_FOUND)
+
+
 async def require_activity(store, who: Identity, activity_id: uuid.UUID | None) -> uuid.UUID:
     """The activity's structure, which the staff member must manage."""
     require_staff(who)

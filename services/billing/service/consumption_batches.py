@@ -29,7 +29,7 @@ async def record_transmissions(tx: Tx, outbox, events: Sequence[tuple[BookingTra
                if rules.is_charged(line.kind, line.outcome)]
     if charged:
         families = {event.family_id for event, _, _ in charged}
-        quotients = await tx.quotients(families)
+        quotients = await tx.quotients_of(families)
         children = await tx.children_of_families(families)
         versions = await tx.tariff_versions_of((event.structure_id, line.activity_id) for event, _, line in charged)
         ranks = {family: rules.ranks(children.get(family, [])) for family in families}

@@ -17,7 +17,7 @@ from services.billing.domain.consumptions import Child, Consumption
 class BatchQueries:
     conn: asyncpg.Connection
 
-    async def quotients(self, family_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int | None]:
+    async def quotients_of(self, family_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int | None]:
         rows = await self.conn.fetch("SELECT family_id, family_quotient FROM quotients WHERE family_id = ANY($1::uuid[])",
                                      list(set(family_ids)))
         return {r["family_id"]: r["family_quotient"] for r in rows}

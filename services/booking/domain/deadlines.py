@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -74,4 +75,13 @@ def is_open_for_change(
         raise ValueError("now must be timezone-aware")
     # Compare UTC instants: two datetimes sharing the same tzinfo are otherwise compared by
     # wall time, which is wrong during the repeated hour of the autumn change.
+    if isinstance(public_holidays, frozenset):  # the usual case (openings.public_holidays): computed once
+        return now.astimezone(UTC) < _deadline_utc(day, rule, public_holidays)
     return now.astimezone(UTC) < deadline_for(day, rule, public_holidays).astimezone(UTC)
+
+
+@lru_cache(maxsize=8192)
+def _deadline_utc(day: date, rule: DeadlineRule, public_holidays: frozenset[date]) -> datetime:
+    """deadline_for as a UTC instant, kept: a month's calendar and a basket ask for the same few hundred
+    (day, rule) pairs again and again (a pure function of its arguments)."""
+    return deadline_for(day, rule, public_holidays).astimezone(UTC)

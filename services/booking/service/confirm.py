@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from contracts.booking import BookingWaitlistPromotedV1, BookingWaitlistPromotedV2
 from contracts.errors import Conflict, Invalid
@@ -23,6 +23,7 @@ from services.booking.domain.refusal import staff_refusal_reason
 from services.booking.domain.sessions import SessionView, view_of
 from services.booking.domain.states import BookingStatus, request_outcome
 from services.booking.service import OUTBOX
+from services.booking.service.catalog_cache import CATALOG
 from services.booking.store.baskets import NewBooking
 
 
@@ -36,17 +37,26 @@ class LineResult:
     activity_name: str | None = None
 
 
-async def load_views(store, lines: list[Line], now: datetime,
-                     family_id: uuid.UUID | None = None) -> dict[tuple, SessionView]:
+async def load_basket(store, lines: list[Line], now: datetime, family_id: uuid.UUID | None = None
+                      ) -> tuple[dict[tuple, SessionView], set[frozenset[uuid.UUID]]]:
     """The sessions the lines name, as each child sees them at ``now`` (and as `family_id` does: a day the
-    child's other household booked is neither bookable nor cancellable)."""
+    child's other household booked is neither bookable nor cancellable), in one round trip; and the declared
+    incompatibilities of the basket's activities (cached while the catalog's version holds)."""
     views: dict[tuple, SessionView] = {}
-    for child_id in {line.child_id for line in lines}:
-        days = [line.date for line in lines if line.child_id == child_id]
-        for row in await store.sessions_for_child(child_id, min(days), max(days), None, family_id):
-            view = view_of(row, now)
-            views[(child_id, view.activity.id, view.day)] = view
-    return views
+    spans: dict[uuid.UUID, tuple[date, date]] = {}
+    for line in lines:  # each child's days, from its first to its last
+        first, last = spans.get(line.child_id, (line.date, line.date))
+        spans[line.child_id] = (min(first, line.date), max(last, line.date))
+    # one round trip for every child of the basket
+    found, version = await store.basket_sessions(set(spans), min(f for f, _ in spans.values()),
+                                                 max(t for _, t in spans.values()), family_id)
+    for child_id, rows in found.items():
+        first, last = spans[child_id]
+        for row in rows:
+            if first <= row.day <= last:
+                view = view_of(row, now)
+                views[(child_id, view.activity.id, view.day)] = view
+    return views, await CATALOG.incompatibilities(store, {line.activity_id for line in lines}, version)
 
 
 class EmptyBasket(Invalid):
@@ -81,13 +91,11 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
         raise EmptyBasket("Aucune réservation ni annulation à valider.")
     # One family's confirmations run one at a time (two tabs cannot book the same day twice).
     await access.require_own_children(store, who, {line.child_id for line in lines}, lock=True)
-    # Sessions with a limited number of places are locked first, in one global order: the places
-    # read below stay true.
-    await store.lock_limited_sessions([line.activity_id for line in lines], [line.date for line in lines])
-    if locked is not None:
-        await locked()
-    views = await load_views(store, lines, now, family_id)
-    declared = await store.declared_incompatibilities({line.activity_id for line in lines})
+    # The lines are checked (sessions, deadlines, enrolment, the child's own bookings, incompatibilities)
+    # before the sessions are locked: the children's locked rows keep their bookings still, and the places
+    # are not decided here but by the set-based statement below, from the counts read under the sessions'
+    # locks. So the sessions stay locked for two statements and the commit only, as on the raw floor.
+    views, declared = await load_basket(store, lines, now, family_id)
     results: list[LineResult | None] = []
     cancels: list[tuple[int, Line, SessionView]] = []
     reserves: list[tuple[int, Line, SessionView, NewBooking]] = []
@@ -103,6 +111,11 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
             reserves.append((len(results) - 1, line, view, NewBooking(
                 uuid.uuid4(), view.session_id, view.activity.id, line.child_id, line.date,
                 line.arrival if times else None, line.departure if times else None)))
+    # Sessions with a limited number of places are locked now, in one global order: the places the
+    # statements below read stay true until commit.
+    await store.lock_limited_sessions([line.activity_id for line in lines], [line.date for line in lines])
+    if locked is not None:
+        await locked()
     freed = await store.cancel_bookings(family_id, [view.booking_id for _, _, view in cancels])
     for i, line, view in cancels:
         results[i] = LineResult(line, "cancelled", booking_id=view.booking_id, activity_name=view.activity.name)

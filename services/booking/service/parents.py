@@ -21,7 +21,8 @@ from services.booking.domain.pricing import Pricer
 from services.booking.domain.quick import Cell, quick_toggle, same_weekday, toggle_day, week_of
 from services.booking.domain.sessions import SessionView, day_of_month, month_days, view_of
 from services.booking.domain.states import DayFacts, DayState, day_label
-from services.booking.service.confirm import load_views
+from services.booking.service.catalog_cache import CATALOG
+from services.booking.service.confirm import load_basket
 from services.booking.store import Child
 from services.booking.store.bookings import FollowRow
 from services.booking.store.sessions import ActivityBrief
@@ -73,11 +74,14 @@ def _lines(views: list[SessionView], child_id: uuid.UUID, pricer: Pricer, pendin
 async def month_calendar(db, who: Identity, child_id: uuid.UUID, month: str, now: datetime,
                          activity_id: uuid.UUID | None, basket: list[Line]) -> list[CalendarDay]:
     days = month_days(month)
-    async with db.reading() as store:
-        family_id = await access.require_own_children(store, who, [child_id])
-        views = [view_of(r, now) for r in await store.sessions_for_child(child_id, days[0], days[-1], activity_id,
-                                                                          family_id)]
-        pricer = await pricer_for(store, family_id)
+    family_id = access.require_family(who)
+    async with db.reading() as store:  # one round trip (the tariffs too while the catalog's version holds)
+        read = await store.month_of_child(family_id, child_id, days[0], days[-1], activity_id)
+        access.require_listed_child(who, child_id, [kid for kid, _, _ in read.children])
+        versions = await CATALOG.tariffs(store, {structure for _, _, structure in read.children},
+                                         read.catalog_version)
+    pricer = Pricer(versions, read.family_quotient, child_ranks([(kid, born) for kid, born, _ in read.children]))
+    views = [view_of(r, now) for r in read.sessions]
     pending = pending_map(basket, child_id)
     by_day: dict[date, list[SessionView]] = defaultdict(list)
     for view in views:
@@ -188,8 +192,7 @@ async def recap(db, who: Identity, lines: list[Line], now: datetime) -> list[Rec
     """The basket as the recap shows it (reservations and cancellations), with what would not go through now."""
     async with db.reading() as store:
         family_id = await access.require_own_children(store, who, {line.child_id for line in lines})
-        views = await load_views(store, lines, now, family_id) if lines else {}
-        declared = await store.declared_incompatibilities({line.activity_id for line in lines})
+        views, declared = await load_basket(store, lines, now, family_id) if lines else ({}, set())
         kids = await store.children_by_id({line.child_id for line in lines})
         pricer = await pricer_for(store, family_id)
     rows = []

@@ -89,13 +89,17 @@ ORDER BY b.day, a.name, c.first_name
 class BookingQueries:
     conn: asyncpg.Connection
 
-    async def lock_limited_sessions(self, activity_ids: Sequence[uuid.UUID], days: Sequence[date]) -> None:
+    async def lock_limited_sessions(self, activity_ids: Sequence[uuid.UUID], days: Sequence[date]) -> int:
         """Lock the sessions with a limited number of places of these (activity, day) pairs, in one global
-        order (their id): two baskets never wait on each other in a cycle."""
-        await self.conn.execute(
-            """SELECT 1 FROM sessions s JOIN unnest($1::uuid[], $2::date[]) AS l(activity_id, day)
-                   ON s.activity_id = l.activity_id AND s.day = l.day
-               WHERE s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s""", list(activity_ids), list(days))
+        order (their id): two baskets never wait on each other in a cycle. Returns the catalog's version
+        (migration 019), read in the same round trip, for the caches of what changes rarely."""
+        return await self.conn.fetchval(
+            """WITH locked AS (
+                   SELECT s.id FROM sessions s JOIN unnest($1::uuid[], $2::date[]) AS l(activity_id, day)
+                       ON s.activity_id = l.activity_id AND s.day = l.day
+                   WHERE s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s)
+               SELECT version FROM catalog_version WHERE (SELECT count(*) FROM locked) >= 0""",
+            list(activity_ids), list(days))
 
     async def take_place(self, session_id: uuid.UUID) -> bool:
         """Atomically take one place; False when none is left. Unlimited sessions are not locked at all."""

@@ -43,6 +43,41 @@ ORDER BY s.day, s.start_time, a.name
 """
 
 
+def _derived(sql: str, *changes: tuple[str, str]) -> str:
+    """SESSIONS_SQL with a few changes, each of which must apply (an edit of SESSIONS_SQL fails at import)."""
+    for old, new in changes:
+        if sql.count(old) != 1:
+            raise RuntimeError(f"SESSIONS_SQL no longer has {old!r} once")
+        sql = sql.replace(old, new)
+    return sql
+
+
+# A parent's month of one child in ONE statement: the family's children (who it may act for, and the ranks that
+# price them), its quotient, the catalog's version (are the cached tariffs still true?) and, when the child is
+# the family's, the child's sessions with its bookings (SESSIONS_SQL's columns; one row of nulls otherwise).
+MONTH_SQL = """
+WITH kids AS (SELECT id, birth_date, structure_id, first_name FROM children
+              WHERE family_id = $5 OR $5 = ANY(other_family_ids)),
+head AS (SELECT array_agg(id ORDER BY birth_date, first_name) AS kid_ids,
+                array_agg(birth_date ORDER BY birth_date, first_name) AS kid_births,
+                array_agg(structure_id ORDER BY birth_date, first_name) AS kid_structures,
+                (SELECT family_quotient FROM quotients WHERE family_id = $5) AS family_quotient,
+                (SELECT version FROM catalog_version) AS catalog_version
+         FROM kids)
+SELECT head.*, x.* FROM head LEFT JOIN (""" + _derived(
+    SESSIONS_SQL, ("WHERE c.id = $1 AND", "WHERE c.id = $1 AND c.id IN (SELECT id FROM kids) AND"),
+    ("ORDER BY s.day, s.start_time, a.name", "")) + """) x ON true
+ORDER BY x.day, x.start_time, x.name
+"""
+
+# The sessions of several children at once (a basket's), SESSIONS_SQL's columns with the child's id and the
+# catalog's version (for the cached incompatibilities).
+CHILDREN_SESSIONS_SQL = _derived(
+    SESSIONS_SQL, ("SELECT s.id AS session_id,", "SELECT c.id AS child_id, s.id AS session_id,"
+                                                 " (SELECT version FROM catalog_version) AS catalog_version,"),
+    ("WHERE c.id = $1 AND", "WHERE c.id = ANY($1::uuid[]) AND"))
+
+
 def session_row(r: asyncpg.Record) -> SessionRow:
     activity = Activity(r["activity_id"], r["structure_id"], r["name"], r["kind"], r["a_start"], r["a_end"],
                         r["waitlist_allowed"], r["needs_approval"],
@@ -64,6 +99,17 @@ class ActivityBrief:
 
 
 @dataclass(frozen=True)
+class MonthRead:
+    """What MONTH_SQL read: the family's children (id, birth date, structure; eldest first), its quotient, the
+    catalog's version, and the child's sessions (none when the child is not the family's)."""
+
+    children: list[tuple[uuid.UUID, date, uuid.UUID]]
+    family_quotient: int | None
+    catalog_version: int | None
+    sessions: list[SessionRow]
+
+
+@dataclass(frozen=True)
 class PriceFacts:
     """What prices a family's bookings: each activity's tariff versions (oldest first) and its quotient."""
 
@@ -81,6 +127,38 @@ class SessionQueries:
         `family_id` sees them (shared custody: a booking of the other household is marked as such)."""
         return [session_row(r) for r in await self.conn.fetch(SESSIONS_SQL, child_id, start, end, activity_id,
                                                               family_id)]
+
+    async def month_of_child(self, family_id: uuid.UUID, child_id: uuid.UUID, start: date, end: date,
+                             activity_id: uuid.UUID | None = None) -> MonthRead:
+        """A child's sessions from ``start`` to ``end`` as `family_id` sees them, with what prices them, in one
+        round trip (MONTH_SQL)."""
+        rows = await self.conn.fetch(MONTH_SQL, child_id, start, end, activity_id, family_id)
+        head = rows[0]
+        kids = list(zip(head["kid_ids"] or [], head["kid_births"] or [], head["kid_structures"] or [], strict=True))
+        return MonthRead(kids, head["family_quotient"], head["catalog_version"],
+                         [session_row(r) for r in rows if r["session_id"] is not None])
+
+    async def basket_sessions(self, child_ids: Collection[uuid.UUID], start: date, end: date,
+                              family_id: uuid.UUID | None = None
+                              ) -> tuple[dict[uuid.UUID, list[SessionRow]], int | None]:
+        """sessions_for_child for several children in one round trip, by child, and the catalog's version
+        (None when no session was found)."""
+        out: dict[uuid.UUID, list[SessionRow]] = defaultdict(list)
+        version = None
+        for r in await self.conn.fetch(CHILDREN_SESSIONS_SQL, list(child_ids), start, end, None, family_id):
+            out[r["child_id"]].append(session_row(r))
+            version = r["catalog_version"]
+        return dict(out), version
+
+    async def tariff_versions(self, structure_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Tariff]]:
+        """Each activity's tariff versions (oldest first), for the activities of these structures."""
+        rows = await self.conn.fetch(
+            """SELECT t.activity_id, t.body::text AS body FROM tariffs t JOIN activities a ON a.id = t.activity_id
+               WHERE a.structure_id = ANY($1::uuid[]) ORDER BY t.effective_from""", list(structure_ids))
+        versions: dict[uuid.UUID, list[Tariff]] = defaultdict(list)
+        for r in rows:
+            versions[r["activity_id"]].append(Tariff.model_validate_json(r["body"]))
+        return dict(versions)
 
     async def activities_of_structures(self, structure_ids: Collection[uuid.UUID]) -> list[ActivityBrief]:
         rows = await self.conn.fetch(
@@ -101,11 +179,6 @@ class SessionQueries:
         return {frozenset((r["a"], r["b"])) for r in rows}
 
     async def price_facts(self, family_id: uuid.UUID, structure_ids: Collection[uuid.UUID]) -> PriceFacts:
-        rows = await self.conn.fetch(
-            """SELECT t.activity_id, t.body::text AS body FROM tariffs t JOIN activities a ON a.id = t.activity_id
-               WHERE a.structure_id = ANY($1::uuid[]) ORDER BY t.effective_from""", list(structure_ids))
-        versions: dict[uuid.UUID, list[Tariff]] = defaultdict(list)
-        for r in rows:
-            versions[r["activity_id"]].append(Tariff.model_validate_json(r["body"]))
+        versions = await self.tariff_versions(structure_ids)
         quotient = await self.conn.fetchval("SELECT family_quotient FROM quotients WHERE family_id = $1", family_id)
-        return PriceFacts(dict(versions), quotient)
+        return PriceFacts(versions, quotient)

@@ -15,6 +15,7 @@ from services.billing.domain.consumptions import Child, Consumption
 from services.billing.domain.invoices import Invoice
 from services.billing.domain.online import BackendConfig, OnlineTransaction
 from services.billing.domain.payments import Payment
+from tests.unit.billing.fake_tax_store import FakeTaxQueries
 
 
 @dataclass
@@ -29,7 +30,7 @@ class FakeOutbox:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-class FakeStore:
+class FakeStore(FakeTaxQueries):  # (the tax certificates' queries: issue 19)
     """Both the store (transaction(), reading()) and its Tx: one in-memory database."""
 
     conn = None
@@ -69,7 +70,7 @@ class FakeStore:
         return True
 
     async def save_family(self, family_id, identifiant, label, children: Sequence[Child],
-                          structure_ids: Iterable[uuid.UUID]) -> None:
+                          structure_ids: Iterable[uuid.UUID], households=None) -> None:
         self.families[family_id] = (identifiant, label)
         for child in children:
             self.children[child.id] = (family_id, child)
@@ -121,6 +122,22 @@ class FakeStore:
 
     async def record_movements(self, event_id, rows) -> None:
         self.movements.extend(rows)
+
+    # -- batched consumption (store/batches.py) -------------------------------------------------------------
+    async def quotients_of(self, family_ids):
+        return {f: self.quotients.get(f) for f in set(family_ids) if f in self.quotients}
+
+    async def children_of_families(self, family_ids):
+        return {f: await self.children_of(f) for f in set(family_ids)}
+
+    async def tariff_versions_of(self, pairs):
+        return {p: await self.tariff_versions(*p) for p in set(pairs)}
+
+    async def record_movements_of(self, rows) -> None:
+        self.movements.extend(row[1:] for row in rows)
+
+    async def insert_charges(self, lines):
+        return {line.id for line, source in lines if await self.insert_charge(line, source)}
 
     # -- consumption lines and invoices -------------------------------------------------------------------
     async def insert_charge(self, line: Consumption, source_event_id) -> bool:

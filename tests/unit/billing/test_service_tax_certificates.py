@@ -14,6 +14,7 @@ from kit.identity import Identity
 from services.billing.domain.errors import BadRequest, Forbidden, Unknown
 from services.billing.domain.tax_certificates import Allocation, CertifiedChild, InvoiceGroup
 from services.billing.service import tax_certificates as tax
+from tests.unit.billing.fake_tax_store import FakeTaxQueries
 
 HERE, THERE = uuid.UUID(int=1), uuid.UUID(int=2)
 FAMILY, OTHER = uuid.UUID(int=3), uuid.UUID(int=4)
@@ -23,17 +24,15 @@ INVOICE = uuid.UUID(int=31)
 TODAY = date(2027, 2, 4)
 
 
-class FakeTaxStore:
+class FakeTaxStore(FakeTaxQueries):
     conn = None
 
     def __init__(self):
-        self.activities = {HERE: {CRECHE: "ALSH Mercredi", CANTEEN: "REPAS SCOLAIRE"}}
-        self.eligible: dict[uuid.UUID, set] = {}
-        self.details: dict[uuid.UUID, str] = {}
-        self.years: dict[tuple[uuid.UUID, int], date] = {}
-        self.children = [CertifiedChild(LEA, FAMILY, "Léa", "DUPONT", date(2022, 4, 1))]
-        self.allocations = {(HERE, 2026): [Allocation(FAMILY, INVOICE, 2500)]}
-        self.groups = [InvoiceGroup(INVOICE, LEA, CRECHE, 2000), InvoiceGroup(INVOICE, LEA, CANTEEN, 500)]
+        self.tax.activities[HERE] = {CRECHE: "ALSH Mercredi", CANTEEN: "REPAS SCOLAIRE"}
+        self.tax.children.append(CertifiedChild(LEA, FAMILY, "Léa", "DUPONT", date(2022, 4, 1)))
+        self.tax.allocations[(HERE, 2026)] = [Allocation(FAMILY, INVOICE, 2500)]
+        self.tax.groups += [InvoiceGroup(INVOICE, LEA, CRECHE, 2000), InvoiceGroup(INVOICE, LEA, CANTEEN, 500)]
+        self.tax.labels[FAMILY] = "DUPONT Jean"
 
     @asynccontextmanager
     async def transaction(self):
@@ -41,48 +40,8 @@ class FakeTaxStore:
 
     reading = transaction
 
-    async def structure_activities(self, s):
-        return dict(self.activities.get(s, {}))
-
-    async def eligible_activities(self, s):
-        return set(self.eligible.get(s, set()))
-
-    async def set_eligible_activities(self, s, ids):
-        self.eligible[s] = set(ids)
-
-    async def issuer_details(self, s):
-        return self.details.get(s, "")
-
-    async def save_issuer_details(self, s, details, when):
-        self.details[s] = details
-
-    async def issue_tax_year(self, s, year, by, when):
-        if (s, year) in self.years:
-            return False
-        self.years[(s, year)] = when.date()
-        return True
-
-    async def issued_tax_years(self, structures):
-        return sorted(((s, y, on) for (s, y), on in self.years.items() if s in structures), key=lambda t: -t[1])
-
-    async def year_allocations(self, s, start, end, family_id=None):
-        return [a for a in self.allocations.get((s, start.year), []) if family_id in (None, a.family_id)]
-
-    async def invoice_groups(self, ids):
-        ids = set(ids)
-        return [g for g in self.groups if g.invoice_id in ids]
-
-    async def certified_children(self, families):
-        return [c for c in self.children if c.family_id in set(families)]
-
-    async def certified_children_by_id(self, ids):
-        return [c for c in self.children if c.id in set(ids)]
-
-    async def family_labels(self, families):
-        return {f: "DUPONT Jean" for f in families}
-
-    async def structure_name(self, s):
-        return {HERE: "Mairie de CarteVille", THERE: "Mairie d'Ailleurs"}.get(s, "")
+    async def structure_name(self, structure_id):
+        return {HERE: "Mairie de CarteVille", THERE: "Mairie d'Ailleurs"}.get(structure_id, "")
 
     async def family_structures(self, family_id):
         return {HERE} if family_id == FAMILY else {THERE}
@@ -119,13 +78,13 @@ async def test_staff_of_another_structure_and_parents_are_refused(store):
             await tax.issue(store, who, HERE, 2026, TODAY)
     with pytest.raises(Unknown):  # an activity billing does not know in the structure: nothing saved
         await tax.save_settings(store, STAFF, HERE, "x", [uuid.uuid4()])
-    assert store.details == {}
+    assert store.tax.details == {}
     with pytest.raises(BadRequest):
         await tax.issue(store, STAFF, HERE, 2028, TODAY)
 
 
 async def test_the_family_downloads_its_own_once_the_year_is_issued(store):
-    store.eligible[HERE] = {CRECHE, CANTEEN}
+    store.tax.eligible[HERE] = {CRECHE, CANTEEN}
     with pytest.raises(Unknown):  # not issued yet: the family does not see it
         await tax.one(store, PARENT, HERE, "2026", LEA, TODAY)
     assert await tax.of_family(store, PARENT, TODAY) == []

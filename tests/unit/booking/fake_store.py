@@ -19,7 +19,7 @@ from services.booking.domain.transmission import WAITING_FOR_ANSWER, Movement
 from services.booking.store import Child
 from services.booking.store.baskets import NewBooking, Promoted, Recorded
 from services.booking.store.bookings import Request, Waitlisted
-from services.booking.store.sessions import ActivityBrief, PriceFacts
+from services.booking.store.sessions import ActivityBrief, MonthRead, PriceFacts
 from services.booking.store.transmission import FamiliesPriceFacts
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # a Tuesday morning of the rentrée
@@ -147,6 +147,21 @@ class FakeStore:
                                    b.departure if b else None,
                                    b is not None and family_id is not None and b.family_id != family_id))
         return sorted(rows, key=lambda r: (r.day, r.start, r.activity.name))
+
+    async def basket_sessions(self, child_ids: Collection[uuid.UUID], start: date, end: date,
+                              family_id: uuid.UUID | None = None
+                              ) -> tuple[dict[uuid.UUID, list[SessionRow]], int | None]:
+        return {c: await self.sessions_for_child(c, start, end, None, family_id) for c in child_ids}, None
+
+    async def month_of_child(self, family_id: uuid.UUID, child_id: uuid.UUID, start: date, end: date,
+                             activity_id: uuid.UUID | None = None) -> MonthRead:
+        kids = await self.children_of_family(family_id)
+        own = any(c.id == child_id for c in kids)
+        return MonthRead([(c.id, c.birth_date, c.structure_id) for c in kids], self.quotients.get(family_id), None,
+                         await self.sessions_for_child(child_id, start, end, activity_id, family_id) if own else [])
+
+    async def tariff_versions(self, structure_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Tariff]]:
+        return dict(self.tariffs)
 
     async def activities_of_structures(self, structure_ids: Collection[uuid.UUID]) -> list[ActivityBrief]:
         return [ActivityBrief(a.id, a.structure_id, a.name, a.kind, a.start, a.end)

@@ -1,0 +1,114 @@
+"""The calendar's one statement and the process's cache of what changes rarely (services/booking/service/
+catalog_cache.py, migration 019), on the real database: the price a parent's calendar shows follows a new
+tariff at once, an incompatibility declared by staff stops the next basket, a second process (replica) sees
+the change too, and another family's child stays not found. Dates are fixed (the calendar is read with an
+injected `now`): nothing depends on today."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from contracts.errors import NotFound
+from contracts.pricing import Bracket, Tariff
+from kit import db, migrations
+from kit.identity import Identity
+from services.booking.domain.basket import Line
+from services.booking.service import confirm, parents
+from services.booking.service.catalog_cache import CATALOG, CatalogCache
+from services.booking.store import Database, Store
+from tests.conftest import database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2030, 8, 20, 8, 0, tzinfo=UTC)  # well before the month booked: every deadline open
+MONTH, DAY = "2030-09", date(2030, 9, 10)
+
+
+@pytest.fixture
+async def pool(db_prefix):
+    dsn = database_url(db_prefix, "booking_catalog")
+    await db.ensure_database(dsn)
+    conn = await asyncpg.connect(dsn)
+    await migrations.apply(conn, migrations.service_migrations("booking", ROOT / "services" / "booking" / "migrations"))
+    await conn.close()
+    p = await db.create_pool(dsn, max_size=4)
+    yield p
+    await p.close()
+
+
+def tariff(activity: uuid.UUID, cents: int) -> Tariff:
+    return Tariff(tariff_id=uuid.uuid4(), activity_id=activity, effective_from=date(2030, 1, 1),
+                  brackets=[Bracket(qf_max=None, price_cents=cents)])
+
+
+async def world(pool) -> dict:
+    """A structure with a canteen and an evening APS (hours apart: compatible until declared otherwise), one
+    session each on DAY, and two families with a child each."""
+    structure, canteen, aps = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    families, kids = [uuid.uuid4(), uuid.uuid4()], [uuid.uuid4(), uuid.uuid4()]
+    async with pool.acquire() as conn:
+        for activity, name, hours in ((canteen, "Restauration scolaire", ("11:30", "13:30")),
+                                      (aps, "APS soir", ("16:30", "18:30"))):
+            start, end = (datetime.strptime(h, "%H:%M").time() for h in hours)
+            await conn.execute("INSERT INTO activities (id, structure_id, name, start_time, end_time) "
+                               "VALUES ($1, $2, $3, $4, $5)", activity, structure, name, start, end)
+            await conn.execute("INSERT INTO sessions (id, activity_id, day, start_time, end_time, capacity) "
+                               "VALUES ($1, $2, $3, $4, $5, 10)", uuid.uuid4(), activity, DAY, start, end)
+        for family, kid in zip(families, kids, strict=True):
+            await conn.execute("INSERT INTO children (id, family_id, first_name, last_name, birth_date, structure_id) "
+                               "VALUES ($1, $2, 'Léa', 'MARTIN', '2022-03-01', $3)", kid, family, structure)
+        await Store(conn).upsert_tariff(uuid.uuid4(), canteen, date(2030, 1, 1), tariff(canteen, 250).model_dump_json())
+    return {"structure": structure, "canteen": canteen, "aps": aps, "families": families, "kids": kids}
+
+
+def parent(family: uuid.UUID) -> Identity:
+    return Identity(subject=str(family), role="parent", family_id=family)
+
+
+async def price_on_day(pool, w) -> int | None:
+    days = await parents.month_calendar(Database(pool), parent(w["families"][0]), w["kids"][0], MONTH, NOW,
+                                        w["canteen"], [])
+    (line,) = next(d for d in days if d.day == DAY).sessions
+    return line.cost_cents
+
+
+async def test_a_new_tariff_is_priced_at_once(pool):
+    w = await world(pool)
+    assert await price_on_day(pool, w) == 250
+    assert await price_on_day(pool, w) == 250  # from the cache now
+    async with pool.acquire() as conn:  # billing's new tariff, as booking's consumer records it
+        await Store(conn).upsert_tariff(uuid.uuid4(), w["canteen"], date(2030, 1, 1),
+                                        tariff(w["canteen"], 310).model_dump_json())
+    assert await price_on_day(pool, w) == 310
+
+
+async def test_an_incompatibility_declared_by_staff_stops_the_next_basket(pool):
+    w = await world(pool)
+    family, kid = w["families"][0], w["kids"][0]
+    lines = [Line(kid, w["canteen"], DAY, "reserve"), Line(kid, w["aps"], DAY, "reserve")]
+    other = [Line(w["kids"][1], line.activity_id, DAY, "reserve") for line in lines]  # caches the pair's answer
+    assert [r.outcome for r in await confirm.confirm(Database(pool), parent(w["families"][1]), other, NOW)] == [
+        "accepted", "accepted"]
+    replica = CatalogCache()  # a second booking process, with its own cache
+    async with pool.acquire() as conn:
+        version = await conn.fetchval("SELECT version FROM catalog_version")
+        assert await replica.incompatibilities(Store(conn), {w["canteen"], w["aps"]}, version) == set()
+    async with Database(pool).transaction() as store:
+        await store.declare_incompatible(w["canteen"], w["structure"], [w["aps"]])
+    async with pool.acquire() as conn:
+        version = await conn.fetchval("SELECT version FROM catalog_version")
+        assert await replica.incompatibilities(Store(conn), {w["canteen"], w["aps"]}, version) == {
+            frozenset((w["canteen"], w["aps"]))}
+    results = await confirm.confirm(Database(pool), parent(family), lines, NOW)
+    assert [r.outcome for r in results].count("rejected") == 1
+    assert CATALOG.version == version
+
+
+async def test_another_familys_child_is_not_found(pool):
+    w = await world(pool)
+    with pytest.raises(NotFound):
+        await parents.month_calendar(Database(pool), parent(w["families"][1]), w["kids"][0], MONTH, NOW, None, [])
