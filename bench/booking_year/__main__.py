@@ -89,7 +89,7 @@ async def main(args: argparse.Namespace) -> int:
         if not args.rush_only:
             gateway_reqs = gateway_requests(year, s.calendar_requests, rng)
             for concurrency, gateway, raw in await bench_calendar_gateway(
-                    base, pool, amqp, f"{PG}/bench{tag}_auth_cal", year, gateway_reqs, (1, s.calendar_concurrency)):
+                    dsn, pool, amqp, f"{PG}/bench{tag}_auth_cal", year, gateway_reqs, (1, s.calendar_concurrency)):
                 report_calendar(report, rows, notes, concurrency, gateway, raw, len(gateway_reqs), "calendar_gateway")
 
         # 2. confirming a 40-line basket, every parent at once

@@ -77,11 +77,12 @@ def gateway_requests(year: Year, n: int, rng: random.Random) -> list[tuple[uuid.
     return [r for r in calendar_requests(year, n * 20, rng) if r[0] in signed][:n]
 
 
-async def bench_calendar_gateway(booking_url: str, pool: asyncpg.Pool, amqp: str, auth_dsn: str, year: Year,
+async def bench_calendar_gateway(booking_dsn: str, pool: asyncpg.Pool, amqp: str, auth_dsn: str, year: Year,
                                  reqs, concurrencies: tuple[int, ...]) -> list[tuple[int, Run, Run]]:
-    """The same requests through the gateway's public API, each series beside the raw statement."""
+    """The same requests through the gateway's public API (booking, auth and the gateway each in its own
+    process, bench/booking_year/portal.py), each series beside the raw statement."""
     out = []
-    async with gateway_portal(booking_url, amqp, auth_dsn, year, GATEWAY_PARENTS) as (base, parents):
+    async with gateway_portal(booking_dsn, amqp, auth_dsn, year, GATEWAY_PARENTS) as (base, parents):
         await sign_in_all(base, parents)
         by_family: dict[uuid.UUID, Parent] = {p.family: p for p in parents}
         for concurrency in concurrencies:

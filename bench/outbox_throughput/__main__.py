@@ -90,6 +90,7 @@ async def main(args: argparse.Namespace) -> int:
                 await conn.close()
         await db.ensure_database(floor_dsn)
 
+        print("phase: 1. the floor", file=sys.stderr, flush=True)
         # 1. the floor
         figures["floor_publish_s"] = await floor.publish(amqp, n)
         figures["floor_consume_s"] = await floor.consume(amqp, floor_dsn, n)
@@ -102,6 +103,7 @@ async def main(args: argparse.Namespace) -> int:
         finally:
             await connection.close()
 
+        print("phase: 2. the relay alone", file=sys.stderr, flush=True)
         # 2. the relay alone
         t0 = time.perf_counter()
         await portal.write(producer, portal.events(n))
@@ -114,6 +116,7 @@ async def main(args: argparse.Namespace) -> int:
         figures["relay_s"] = time.perf_counter() - t0
         report.check(published, f"the relay stopped publishing (nothing sent for {STALL_S} s)")
 
+        print("phase: 3. the consumer alone", file=sys.stderr, flush=True)
         # 3. the consumer alone, in its own process (the relay idles: nothing left to publish), timed from
         # its first event applied (not its start-up)
         broker = await asyncio.create_subprocess_exec(
@@ -128,6 +131,7 @@ async def main(args: argparse.Namespace) -> int:
         figures["consume_s"] = time.perf_counter() - t0
         report.check(consumed, f"billing stopped consuming (its inbox did not grow for {STALL_S} s)")
 
+        print("phase: 4. end to end", file=sys.stderr, flush=True)
         # 4. end to end: written, then relay and consumer together
         await relay.stop()
         await portal.write(producer, portal.events(n))
@@ -138,6 +142,7 @@ async def main(args: argparse.Namespace) -> int:
         figures["end_to_end_s"] = time.perf_counter() - t0
         report.check(consumed, f"end to end: billing's inbox did not grow for {STALL_S} s")
 
+        print("phase: 5. lag at a sustained rate", file=sys.stderr, flush=True)
         # 5. lag at a sustained rate
         since = await producer.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
         t0 = time.perf_counter()

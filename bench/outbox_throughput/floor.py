@@ -28,7 +28,7 @@ def body(i: int) -> bytes:
 
 async def publish(amqp_url: str, n: int) -> float:
     """N persistent messages with confirms, 200 in flight: seconds taken."""
-    connection = await aio_pika.connect(amqp_url)
+    connection = await aio_pika.connect(amqp_url, timeout=30)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
@@ -52,7 +52,7 @@ async def consume(amqp_url: str, dsn: str, n: int, timeout: float = 600) -> floa
     """Consume the N messages `publish` left: inbox row + effect row per event, one transaction per batch,
     the batch acknowledged after commit. Seconds taken."""
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=4)
-    connection = await aio_pika.connect(amqp_url)
+    connection = await aio_pika.connect(amqp_url, timeout=30)
     try:
         async with pool.acquire() as c:
             await c.execute("CREATE TABLE IF NOT EXISTS floor_inbox (event_id uuid PRIMARY KEY, at timestamptz DEFAULT now());"

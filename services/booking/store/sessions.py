@@ -72,9 +72,9 @@ ORDER BY x.day, x.start_time, x.name
 
 # The sessions of several children at once (a basket's), SESSIONS_SQL's columns with the child's id and the
 # catalog's version (for the cached incompatibilities).
+_WITH_CHILD = "SELECT c.id AS child_id, (SELECT version FROM catalog_version) AS catalog_version, s.id AS session_id,"
 CHILDREN_SESSIONS_SQL = _derived(
-    SESSIONS_SQL, ("SELECT s.id AS session_id,", "SELECT c.id AS child_id, s.id AS session_id,"
-                                                 " (SELECT version FROM catalog_version) AS catalog_version,"),
+    SESSIONS_SQL, ("SELECT s.id AS session_id,", _WITH_CHILD),
     ("WHERE c.id = $1 AND", "WHERE c.id = ANY($1::uuid[]) AND"))
 
 
