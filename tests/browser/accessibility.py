@@ -112,7 +112,7 @@ class AxeChecker:
         task = self.running.get(page)
         if task is not None and not task.done():
             await asyncio.shield(task)
-        if not page.is_closed():
+        if not page.is_closed() and page.url.startswith("http"):  # (never about:blank, the page's first)
             await asyncio.shield(self._start(page))
 
     async def _analyse(self, page: Page) -> None:
