@@ -9,7 +9,17 @@ from datetime import date, timedelta
 
 from contracts.absences import AbsentDay, BookingAbsenceJustifiedV1
 from services.billing.service import absences, consumptions, invoices
-from tests.unit.billing.world import CANTEEN, CARTEVILLE, ELDEST, FAMILY, NOW, PARENT, line, transmission, world
+from tests.unit.billing.world import (
+    CANTEEN,
+    CARTEVILLE,
+    ELDEST,
+    FAMILY,
+    NOW,
+    PARENT,
+    line,
+    transmission,
+    world,
+)
 
 DAY = date(2026, 1, 12)
 
