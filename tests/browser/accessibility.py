@@ -29,10 +29,11 @@ bounds the cost: one analysis per page, plus one small evaluate per navigation.
 from __future__ import annotations
 
 import asyncio
+import json
 from urllib.parse import urldefrag
 
 from axe_playwright_python.base import AXE_SCRIPT
-from playwright.async_api import BrowserContext, Error, Page, Route
+from playwright.async_api import BrowserContext, CDPSession, Error, Page, Route
 
 # The longest an analysis may take (axe-core takes well under a second) before it is reported as a violation.
 WAIT_SECONDS = 30
@@ -72,7 +73,7 @@ INIT = """(() => {
   };
 })();"""
 
-ANALYSE = "([done, patience]) => window.__axeAnalyse ? window.__axeAnalyse(done, patience) : null"
+ANALYSE = "window.__axeAnalyse ? window.__axeAnalyse(%s, %d) : null"
 
 
 class AxeChecker:
@@ -84,6 +85,7 @@ class AxeChecker:
         self.done: dict[BrowserContext, set[str]] = {}
         self.running: dict[Page, asyncio.Task] = {}
         self.missed: list[tuple[BrowserContext, str, dict | None]] = []
+        self.sessions: dict[Page, CDPSession] = {}
 
     async def watch(self, context: BrowserContext, viewport: dict) -> None:
         self.done[context] = set()
@@ -119,16 +121,23 @@ class AxeChecker:
         context, url, size = page.context, urldefrag(page.url)[0], page.viewport_size
         done = self.done.setdefault(context, set())
         try:
-            result = await asyncio.wait_for(page.evaluate(ANALYSE, [sorted(done), LOAD_PATIENCE_MS]),
-                                            WAIT_SECONDS)
+            # through CDP: Playwright's page.evaluate waits for the next document once a navigation started
+            if page not in self.sessions:
+                self.sessions[page] = await context.new_cdp_session(page)
+            answer = await asyncio.wait_for(self.sessions[page].send("Runtime.evaluate", {
+                "expression": ANALYSE % (json.dumps(sorted(done)), LOAD_PATIENCE_MS),
+                "awaitPromise": True, "returnByValue": True}), WAIT_SECONDS)
         except TimeoutError:
             self.violations.append(f"{url} : axe-core n'a pas terminé son analyse en {WAIT_SECONDS} s")
             return
         except Error:
+            answer = None
+        if answer is None or "exceptionDetails" in answer:
             # the document went away under the analysis (page closed, document replaced): checked again later
             if url.startswith("http"):
                 self.missed.append((context, url, size))
             return
+        result = answer["result"].get("value")
         if not result or result["found"] is None or result["key"] in done:
             return
         done.add(result["key"])
