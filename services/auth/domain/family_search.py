@@ -3,7 +3,7 @@
 A query is cut into words (at most MAX_WORDS, each at most MAX_WORD characters); a family is found when
 every word is part of its identifiant, a guardian's or a child's first or last name, or one of its e-mail
 addresses (case does not count), or when the whole query is part of its address (dossier owns the address
-and names the families it matches: docs/adr/0013-staff-family-search.md). No query lists every family of
+and names the families it matches: docs/adr/0010-staff-family-search.md). No query lists every family of
 the structure. The answer comes in pages of PAGE_SIZE, by identifiant."""
 
 from __future__ import annotations

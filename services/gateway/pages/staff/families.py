@@ -29,7 +29,7 @@ async def _families_page(request: web.Request, account: Account, status: int = 2
 
 async def family_search(request: web.Request, account: Account) -> dict:
     """The page of the structure's families the search asks for (`?q=…&page=…`): auth searches its families
-    (identifiant, names, e-mails) and adds those whose address dossier matched (ADR 0013)."""
+    (identifiant, names, e-mails) and adds those whose address dossier matched (ADR 0010)."""
     sid = structure_id(account)
     q = " ".join(request.query.get("q", "").split())[:200]
     clients = clients_of(request)
