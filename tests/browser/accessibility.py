@@ -29,11 +29,10 @@ bounds the cost: one analysis per page, plus one small evaluate per navigation.
 from __future__ import annotations
 
 import asyncio
-import json
 from urllib.parse import urldefrag
 
 from axe_playwright_python.base import AXE_SCRIPT
-from playwright.async_api import BrowserContext, CDPSession, Error, Page, Route
+from playwright.async_api import BrowserContext, Error, Page, Route
 
 # The longest an analysis may take (axe-core takes well under a second) before it is reported as a violation.
 WAIT_SECONDS = 30
@@ -73,7 +72,7 @@ INIT = """(() => {
   };
 })();"""
 
-ANALYSE = "window.__axeAnalyse ? window.__axeAnalyse(%s, %d) : null"
+ANALYSE = "([done, patience]) => window.__axeAnalyse ? window.__axeAnalyse(done, patience) : null"
 
 
 class AxeChecker:
@@ -85,7 +84,6 @@ class AxeChecker:
         self.done: dict[BrowserContext, set[str]] = {}
         self.running: dict[Page, asyncio.Task] = {}
         self.missed: list[tuple[BrowserContext, str, dict | None]] = []
-        self.sessions: dict[Page, CDPSession] = {}
 
     async def watch(self, context: BrowserContext, viewport: dict) -> None:
         self.done[context] = set()
@@ -121,23 +119,16 @@ class AxeChecker:
         context, url, size = page.context, urldefrag(page.url)[0], page.viewport_size
         done = self.done.setdefault(context, set())
         try:
-            # through CDP: Playwright's page.evaluate waits for the next document once a navigation started
-            if page not in self.sessions:
-                self.sessions[page] = await context.new_cdp_session(page)
-            answer = await asyncio.wait_for(self.sessions[page].send("Runtime.evaluate", {
-                "expression": ANALYSE % (json.dumps(sorted(done)), LOAD_PATIENCE_MS),
-                "awaitPromise": True, "returnByValue": True}), WAIT_SECONDS)
+            result = await asyncio.wait_for(page.evaluate(ANALYSE, [sorted(done), LOAD_PATIENCE_MS]),
+                                            WAIT_SECONDS)
         except TimeoutError:
             self.violations.append(f"{url} : axe-core n'a pas terminé son analyse en {WAIT_SECONDS} s")
             return
         except Error:
-            answer = None
-        if answer is None or "exceptionDetails" in answer:
             # the document went away under the analysis (page closed, document replaced): checked again later
             if url.startswith("http"):
                 self.missed.append((context, url, size))
             return
-        result = answer["result"].get("value")
         if not result or result["found"] is None or result["key"] in done:
             return
         done.add(result["key"])
