@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from opentelemetry import propagate, trace
 
 from contracts.envelope import Envelope
 from kit import inbox
@@ -27,6 +28,32 @@ from kit.logging import get_logger
 from kit.metrics import BUS_BATCH_SIZE, BUS_BATCH_SPLIT, BUS_LAG
 
 log = get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+
+def traced(effect: inbox.Effect, span_name: str) -> inbox.Effect:
+    """The effect run inside a consumer span continuing the event's own trace (its envelope's W3C context),
+    so one trace follows a click to the mail it caused and to billing, batch or not."""
+    async def run(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+        with tracer.start_as_current_span(span_name, context=propagate.extract(envelope.trace_context or {}),
+                                          kind=trace.SpanKind.CONSUMER,
+                                          attributes={"messaging.message.id": str(envelope.event_id)}):
+            await effect(conn, envelope)
+    return run
+
+
+def traced_many(effect_many: inbox.BatchEffect, span_name: str) -> inbox.BatchEffect:
+    """A set-wise effect inside one consumer span, a child of the batch's first event's trace and linked
+    to every event's."""
+    async def run(conn: asyncpg.Connection, envelopes: list[Envelope[Any]]) -> None:
+        contexts = [trace.get_current_span(propagate.extract(e.trace_context or {})).get_span_context()
+                    for e in envelopes]
+        links = [trace.Link(c) for c in contexts if c.is_valid]
+        parent = propagate.extract(envelopes[0].trace_context or {}) if envelopes else None
+        with tracer.start_as_current_span(span_name, context=parent, kind=trace.SpanKind.CONSUMER, links=links,
+                                          attributes={"messaging.batch.message_count": len(envelopes)}):
+            await effect_many(conn, envelopes)
+    return run
 
 
 @dataclass(order=True)
@@ -41,9 +68,13 @@ class Batcher:
     the event was applied (False: already seen) once its batch committed, or raises its failure."""
 
     def __init__(self, *, consumer: str, subscription: str, pool: Callable[[], asyncpg.Pool],
-                 effect: inbox.Effect, effect_many: inbox.BatchEffect | None = None, max_batch: int = 100):
+                 effect: inbox.Effect, effect_many: inbox.BatchEffect | None = None, max_batch: int = 100,
+                 span_name: str | None = None):
         self.consumer, self.subscription, self.pool = consumer, subscription, pool
-        self.effect, self.effect_many, self.max_batch = effect, effect_many, max(1, max_batch)
+        name = span_name or f"{subscription} process"
+        self.effect = traced(effect, name)
+        self.effect_many = traced_many(effect_many, name) if effect_many is not None else None
+        self.max_batch = max(1, max_batch)
         self._pending: list[_Delivery] = []
         self._task: asyncio.Task | None = None
 

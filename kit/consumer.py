@@ -37,7 +37,8 @@ class Subscriber:
         self.queue = bus.consumer_queue(consumer, message, delivery_limit, partition).name
         self.envelope_type = Envelope[message]  # type: ignore[valid-type]
         self.batcher = Batcher(consumer=consumer, subscription=bus.queue_name(consumer, message), pool=pool,
-                               effect=effect, effect_many=effect_many, max_batch=batch_size)
+                               effect=effect, effect_many=effect_many, max_batch=batch_size,
+                               span_name=f"{bus.exchange_name(message)}.{message.routing_key()} process")
         self.tasks: set[asyncio.Task] = set()  # the deliveries being handled
         self.channel: aio_pika.abc.AbstractChannel | None = None
         self._queue: aio_pika.abc.AbstractQueue | None = None
