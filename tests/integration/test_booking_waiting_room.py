@@ -84,7 +84,9 @@ async def test_the_first_admitted_get_the_places_and_the_list_follows_arrival_or
             states = await asyncio.gather(*(until_recorded(http, url, f, r) for (f, _), r in zip(families, ids)))
         conn = await asyncpg.connect(dsn)
         try:
-            order = [r["id"] for r in await conn.fetch("SELECT id FROM basket_requests ORDER BY seq")]
+            # this test's requests only (the module's other tests share the database)
+            order = [r["id"] for r in await conn.fetch(
+                "SELECT id FROM basket_requests WHERE id = ANY($1::uuid[]) ORDER BY seq", ids)]
             taken = await conn.fetchval("SELECT taken FROM sessions WHERE activity_id = $1", activity)
         finally:
             await conn.close()
@@ -168,7 +170,9 @@ async def test_two_replicas_and_their_workers_record_overlapping_baskets_in_admi
             states = await asyncio.gather(*(until_recorded(http, one, f, r) for (f, _), r in zip(families, ids)))
         conn = await asyncpg.connect(dsn)
         try:
-            order = [r["id"] for r in await conn.fetch("SELECT id FROM basket_requests ORDER BY seq")]
+            # this test's requests only (the module's other tests share the database)
+            order = [r["id"] for r in await conn.fetch(
+                "SELECT id FROM basket_requests WHERE id = ANY($1::uuid[]) ORDER BY seq", ids)]
             overbooked = await conn.fetchval("SELECT count(*) FROM sessions WHERE taken > capacity")
         finally:
             await conn.close()
