@@ -6,7 +6,9 @@ not block) and runs in the page itself once it has loaded; it reports through a 
 does not lose the analysis: a navigation that would replace a document still being analysed is held (a
 route on the context) until the report has arrived, as Chromium keeps the old document alive until the new
 one's response arrives. Each distinct address and viewport is analysed once per browser context (a test opens
-its own), which bounds the cost.
+its own), which bounds the cost. An analysis that a new document cut short (a test that moved on before
+`load`, the old document firing `load` late) is released when the new document commits, so no
+navigation waits for a report that cannot come, and its address is analysed again by GET at the end.
 """
 
 from __future__ import annotations
@@ -50,6 +52,18 @@ INIT = """(() => {
 })();"""
 
 
+# The analysis of an address again, evaluated from Python once its page has loaded (no navigation held then).
+RERUN = """(async () => {
+  if (typeof window.axe === "undefined") {
+%s
+  }
+  const results = await window.axe.run(document, {resultTypes: ["violations"]});
+  return results.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+  }));
+})()"""
+
+
 class AxeChecker:
     """Analyses the pages of the contexts it watches and keeps the violations found."""
 
@@ -57,6 +71,8 @@ class AxeChecker:
         self.violations: list[str] = []
         self.pending: dict[Page, asyncio.Event] = {}
         self.started: dict[asyncio.Event, str] = {}
+        self.urls: dict[asyncio.Event, str] = {}
+        self.lost: list[tuple[BrowserContext, str, dict]] = []  # analyses cut short: done again in `finish`
 
     async def watch(self, context: BrowserContext, viewport: dict) -> None:
         size = f"{viewport['width']}x{viewport['height']}"
@@ -64,6 +80,7 @@ class AxeChecker:
         def started(source: dict, url: str) -> None:
             self.pending[source["page"]] = event = asyncio.Event()
             self.started[event] = f"{urldefrag(url)[0]} ({size})"
+            self.urls[event] = urldefrag(url)[0]
 
         def report(source: dict, url: str, found: list[dict]) -> None:
             for v in found:
@@ -86,13 +103,47 @@ class AxeChecker:
                         event.set()
             await route.fallback()
 
+        def on_page(page: Page) -> None:
+            def committed(frame) -> None:
+                # A new document replaced the page's: an analysis still marked running was cut short with the
+                # old document (it started on a late `load` while the test had already moved on). Release
+                # it (nothing will report) and analyse that address again at the end of the test.
+                if frame != page.main_frame:
+                    return
+                event = self.pending.get(page)
+                if event is not None and not event.is_set():
+                    event.set()
+                    self.lost.append((context, self.urls[event], viewport))
+            page.on("framenavigated", committed)
+
+        context.on("page", on_page)
         await context.expose_binding("__axeStarted", started)
         await context.expose_binding("__axeReport", report)
         await context.add_init_script(INIT % AXE_SCRIPT)
         await context.route("**/*", hold_navigation)
 
     async def finish(self) -> None:
-        """Waits for the analyses still running (before the contexts close)."""
+        """Waits for the analyses still running, then analyses again (by GET, in a new page of the same
+        context: same cookies and viewport) every address whose analysis a new document cut short, so no
+        page escapes the check (before the contexts close)."""
+        await self._wait_running()
+        for context, url, viewport in self.lost:
+            page = await context.new_page()
+            try:
+                await page.set_viewport_size(viewport)
+                await page.goto(url, wait_until="load")
+                found = await page.evaluate(RERUN % AXE_SCRIPT)
+            except Exception as exc:  # noqa: BLE001 - reported as a failure of the check, never dropped
+                found = [{"id": "axe-core", "impact": "erreur", "help": repr(exc), "targets": []}]
+            finally:
+                await page.close()
+            size = f"{viewport['width']}x{viewport['height']}"
+            self.violations += [f"{url} ({size}) : {v['id']} [{v['impact']}] {v['help']} → " + " | ".join(v["targets"])
+                                for v in found]
+        self.lost.clear()
+        await self._wait_running()
+
+    async def _wait_running(self) -> None:
         waiting = [e for e in self.pending.values() if not e.is_set()]
         if waiting:
             try:
