@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -16,33 +16,15 @@ from kit.identity import Identity
 from services.booking import access
 from services.booking.domain.changes import ActivitySettings, CapacityPlan, capacity_plan, settings_effects
 from services.booking.domain.enrolments import LineMatch, match_class_list, read_class_list
-from services.booking.service.catalog import DeadlineIn
+from services.booking.service.catalog import ActivitySettingsIn
 from services.booking.service.confirm import promote_waitlists
 from services.booking.store.activities import RollEntry
 
 MAX_RANGE_DAYS = 400
 
 
-class ActivityChangeIn(BaseModel):
+class ActivityChangeIn(ActivitySettingsIn):
     """An existing activity's settings, as the edit form sends them (its type and structure stay)."""
-
-    name: str = Field(min_length=2, max_length=120)
-    start_time: time
-    end_time: time
-    capacity: int | None = Field(default=None, gt=0, le=10_000)
-    waitlist_allowed: bool = True
-    needs_approval: bool = False
-    requires_house_rules: bool = False
-    enrolment_required: bool = False
-    booking_deadline: DeadlineIn = DeadlineIn()
-    cancel_deadline: DeadlineIn = DeadlineIn()
-    incompatible_with: list[uuid.UUID] = Field(default_factory=list, max_length=50)
-
-    @model_validator(mode="after")
-    def _hours(self):
-        if self.end_time <= self.start_time:
-            raise ValueError("l'heure de fin doit être après l'heure de début")
-        return self
 
     def settings(self) -> ActivitySettings:
         return ActivitySettings(self.name.strip(), self.start_time, self.end_time, self.capacity,

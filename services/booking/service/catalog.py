@@ -28,10 +28,10 @@ class DeadlineIn(BaseModel):
         return DeadlineRule(self.days_before, self.working_days, self.at)
 
 
-class ActivityIn(BaseModel):
-    structure_id: uuid.UUID
+class ActivitySettingsIn(BaseModel):
+    """An activity's settings as staff send them, on creation and on edit (service/activities.py)."""
+
     name: str = Field(min_length=2, max_length=120)
-    kind: Literal["fixed", "time_entry"] = "fixed"
     start_time: time
     end_time: time
     capacity: int | None = Field(default=None, gt=0, le=10_000)
@@ -48,6 +48,11 @@ class ActivityIn(BaseModel):
         if self.end_time <= self.start_time:
             raise ValueError("l'heure de fin doit être après l'heure de début")
         return self
+
+
+class ActivityIn(ActivitySettingsIn):
+    structure_id: uuid.UUID
+    kind: Literal["fixed", "time_entry"] = "fixed"
 
 
 class OpeningIn(BaseModel):
