@@ -2,8 +2,10 @@
 
 `add` writes an event in the caller's transaction, next to the state change it describes. The
 relay (one active per database, by advisory lock, so that order per producer holds) publishes
-pending rows in id order with publisher confirms and marks them sent. A broker outage only
-delays it: rows stay pending and the relay reconnects with a back-off.
+pending rows in id order with publisher confirms and marks them sent, in batches, two in flight at once
+(the next one read and published while the previous one's confirms are awaited and its confirmed prefix
+marked: docs/adr/0009). A broker outage only delays it: rows stay pending and the relay reconnects with
+a back-off.
 
 Publishing is mandatory and gated by the bus topology (docs/adr/0006): before an event leaves, every
 queue the registry (`kit.topology`) says must receive its routing key exists, or the relay waits
@@ -20,13 +22,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter, deque
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 import aiormq
 import asyncpg
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from contracts.envelope import Envelope, Message
 from kit.bus import EXCHANGES, exchange_name, partition_key, partition_routing_key, partition_slot
@@ -109,9 +113,12 @@ class Returned(RuntimeError):
 
 
 class OutboxRelay:
+    """The relay of one service's outbox. `batch_size` rows per batch and transaction, `pipeline` batches
+    in flight at once (each holds a connection of `pool` while in flight)."""
+
     def __init__(self, pool: asyncpg.Pool, dsn: str, amqp_url: str, *, service: str = "unknown", batch_size: int = 200,
                  poll_seconds: float = 1.0, publish_timeout: float = 10.0, topology: Topology | None = None,
-                 max_topology_backoff: float = 10.0):
+                 max_topology_backoff: float = 10.0, pipeline: int = 2):
         self.pool, self.dsn, self.amqp_url, self.service = pool, dsn, amqp_url, service
         # The subscriptions this relay knows of; an event is held until all of its registered queues exist.
         self.topology = topology if topology is not None else Topology()
@@ -122,10 +129,12 @@ class OutboxRelay:
         self.waiting_for: list[str] = []  # registered queues the relay waits for, now
         self.alarms: list[str] = []  # registered queues found gone after a publish (partial delivery)
         self.batch_size, self.poll_seconds, self.publish_timeout = batch_size, poll_seconds, publish_timeout
+        self.pipeline = max(1, pipeline)  # batches in flight at once (publish_pending)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
+        self._channel: aio_pika.abc.AbstractChannel | None = None  # the publishing channel (confirms)
         self.connected = False
         self.published = 0
         self._last_purge = float("-inf")
@@ -141,8 +150,7 @@ class OutboxRelay:
             while not self._stopping.is_set():
                 try:
                     await self._ensure_connected()
-                    while await self.publish_batch() == self.batch_size and not self._stopping.is_set():
-                        pass
+                    await self.publish_pending()
                     backoff = 0.5
                 except TopologyNotReady as exc:
                     log.warning("outbox relay waiting for the bus topology: events held in the outbox",
@@ -201,12 +209,15 @@ class OutboxRelay:
     # broker ----------------------------------------------------------------------------------
     async def _ensure_connected(self) -> None:
         if self._connection is not None and not self._connection.is_closed:
-            return
+            if self._channel is not None and not self._channel.is_closed:
+                return
+            await self._disconnect()  # the broker closed the publishing channel: start afresh
         self._connection = await aio_pika.connect(self.amqp_url, timeout=self.publish_timeout)
         # mandatory publishes: a message routed to no queue comes back as a DeliveredMessage (not raised)
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=False)
         self._checker = Checker(self._connection)
         self._verified = set()
+        self._channel = channel
         for name, spec in EXCHANGES.items():
             self._exchanges[name] = await channel.declare_exchange(
                 name, type=spec.type.value, durable=True)
@@ -222,34 +233,39 @@ class OutboxRelay:
         self._checker = None
         self._verified = set()
         self._exchanges = {}
+        self._channel = None
 
-    async def _publish(self, row: asyncpg.Record) -> None:
-        envelope = json.loads(row["body"])
-        parent = propagate.extract(envelope.get("trace_context") or {})
-        with tracer.start_as_current_span(f"{row['routing_key']} publish", context=parent,
-                                          kind=SpanKind.PRODUCER,
-                                          attributes={"messaging.system": "rabbitmq",
-                                                      "messaging.destination.name": row["exchange"],
-                                                      "messaging.message.id": str(row["event_id"])}):
-            slot = partition_slot(partition_key(envelope))
-            headers: dict[str, Any] = {"type": envelope["type"], "version": envelope["version"],
+    async def _publish(self, channel: aiormq.abc.AbstractChannel, row: asyncpg.Record) -> None:
+        """One row, published and confirmed, inside a PRODUCER span continuing the event's trace. The
+        envelope's fields come from SQL (`_PENDING`): the body is sent as stored, never parsed here."""
+        carrier = row["trace_context"]
+        parent = propagate.extract(json.loads(carrier)) if carrier is not None else None
+        # not made current: one task per row, nothing to attach; the span ends with the confirm
+        span = tracer.start_span(f"{row['routing_key']} publish", context=parent, kind=SpanKind.PRODUCER,
+                                 attributes={"messaging.system": "rabbitmq",
+                                             "messaging.destination.name": row["exchange"],
+                                             "messaging.message.id": row["event_id"]})
+        try:
+            slot = partition_slot(partition_key({"type": row["type"], "payload": {"family_id": row["family_id"]}}))
+            headers: dict[str, Any] = {"type": row["type"], "version": row["version"],
                                        # the partitions of partitioned subscriptions (kit.bus, docs/adr/0009)
                                        "CC": [partition_routing_key(row["routing_key"], slot)]}
-            headers.update(inject_context())
-            message = aio_pika.Message(
-                body=row["body"].encode(),
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=str(row["event_id"]),
-                correlation_id=envelope.get("correlation_id"),
-                type=envelope["type"],
-                headers=headers,
-            )
-            result = await self._exchanges[row["exchange"]].publish(
-                message, routing_key=row["routing_key"], mandatory=True, timeout=self.publish_timeout)
+            propagate.inject(headers, context=trace.set_span_in_context(span, parent))
+            # aio-pika's Message and Exchange.publish would only build these properties and call this
+            result = await channel.basic_publish(
+                row["body"].encode(), exchange=row["exchange"], routing_key=row["routing_key"],
+                properties=aiormq.spec.Basic.Properties(
+                    content_type="application/json", delivery_mode=_PERSISTENT, message_id=row["event_id"],
+                    correlation_id=row["correlation_id"], message_type=row["type"], headers=headers),
+                mandatory=True, timeout=self.publish_timeout)
             if isinstance(result, aiormq.abc.DeliveredMessage):  # Basic.Return: routed to no queue
                 raise Returned(f"unroutable: no queue bound to {row['exchange']} {row['routing_key']}")
-            EVENTS_PUBLISHED.labels(self.service, envelope["type"]).inc()
+        except BaseException as exc:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, repr(exc)))
+            raise
+        finally:
+            span.end()
 
     # topology --------------------------------------------------------------------------------
     def _receivers(self, row: asyncpg.Record) -> list[QueueSpec]:
@@ -268,10 +284,13 @@ class OutboxRelay:
         assert self._checker is not None
         missing = await self._checker.missing(list(needed.values()), bind=True)
         self._verified |= set(needed) - {q.name for q in missing}
-        self.waiting_for = [q.name for q in missing]
-        OUTBOX_TOPOLOGY_MISSING.labels(self.service).set(len(missing))
+        self._waiting(missing)
         if missing:
             raise TopologyNotReady(missing, "before publishing")
+
+    def _waiting(self, missing: list[QueueSpec]) -> None:
+        self.waiting_for = [q.name for q in missing]
+        OUTBOX_TOPOLOGY_MISSING.labels(self.service).set(len(missing))
 
     async def _after_confirms(self, rows: list[asyncpg.Record]) -> set[str]:
         """After the confirms: the registered queues of these routing keys still exist. One that is
@@ -294,20 +313,83 @@ class OutboxRelay:
                       else "not held (required: false)")
         return {q.name for q in gone}
 
-    async def publish_batch(self) -> int:
-        """Publish the oldest pending rows, in order; mark the confirmed prefix sent.
-        Returns how many were sent; raises when the broker failed one."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                """SELECT id, event_id, exchange, routing_key, body::text AS body FROM outbox
-                   WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED""",
-                self.batch_size,
-            )
-            if not rows:
-                return 0
-            await self._gate(rows)
-            # Publishes in flight together (one channel keeps their order); confirms awaited as a batch.
-            results = await asyncio.gather(*(self._publish(r) for r in rows), return_exceptions=True)
+    async def publish_pending(self) -> int:
+        """Publish the pending rows in id order, batch after batch, until a batch comes back short; mark
+        each batch's confirmed prefix sent. Up to `pipeline` batches are in flight: while one batch's
+        confirms are awaited and its rows marked, the next ones are already read and published (one
+        channel keeps their order). Nothing after a failure is marked sent, in its batch or the later
+        ones. Returns how many were marked sent; raises when the broker failed one."""
+        inflight: deque[_Batch] = deque()
+        total, after, exhausted = 0, 0, False
+        try:
+            while True:
+                if not exhausted and len(inflight) < self.pipeline and not self._stopping.is_set():
+                    try:
+                        batch = await self._start(after)
+                    except Exception as exc:
+                        # the batches in flight come first: mark their confirmed prefixes (a failure
+                        # there is raised instead), then give up
+                        while inflight:
+                            total += await self._settle(inflight.popleft())
+                        if isinstance(exc, TopologyNotReady):
+                            self._waiting(exc.missing)  # (their settling said nothing was missing)
+                        raise
+                    if batch is None:
+                        exhausted = True
+                        continue
+                    inflight.append(batch)
+                    after = batch.rows[-1]["id"]
+                    exhausted = len(batch.rows) < self.batch_size
+                elif inflight:
+                    total += await self._settle(inflight.popleft())
+                else:
+                    return total
+        finally:
+            while inflight:  # behind a failure: not marked, published again later (at least once)
+                await self._abandon(inflight.popleft())
+
+    async def _start(self, after: int) -> _Batch | None:
+        """Read the next pending rows (after id `after`, those of the batches in flight) and lock them
+        in a transaction of their own; gate them; send their publishes without awaiting the confirms."""
+        if self._channel is None:
+            raise RuntimeError("outbox relay: not connected")
+        channel = await self._channel.get_underlay_channel()
+        conn = await self.pool.acquire()
+        tx = conn.transaction()
+        batch = _Batch(conn, tx, [], None)
+        try:
+            await tx.start()
+            batch.rows = await conn.fetch(_PENDING, self.batch_size, after)
+            if batch.rows:
+                await self._gate(batch.rows)
+                batch.confirms = asyncio.gather(*(self._publish(channel, r) for r in batch.rows),
+                                                return_exceptions=True)
+        except BaseException:
+            await self._abandon(batch)
+            raise
+        if not batch.rows:
+            await self._abandon(batch)
+            return None
+        return batch
+
+    async def _abandon(self, batch: _Batch) -> None:
+        """A batch not to be marked: its publishes still waiting are cancelled, its rows stay pending."""
+        try:
+            if batch.confirms is not None:
+                batch.confirms.cancel()
+                await asyncio.wait([batch.confirms])
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection: its transaction is gone anyway
+                await batch.tx.rollback()
+            await self.pool.release(batch.conn)
+
+    async def _settle(self, batch: _Batch) -> int:
+        """Await a batch's confirms, mark its confirmed prefix sent and commit. Returns how many were
+        marked; raises (after the commit) when one failed."""
+        rows = batch.rows
+        try:
+            assert batch.confirms is not None
+            results = await batch.confirms
             gone = await self._after_confirms(rows)
             sent = []
             failure: BaseException | None = None
@@ -324,31 +406,59 @@ class OutboxRelay:
                     # no registered subscriber wants this routing key: nothing to wait for
                     OUTBOX_RETURNED.labels(self.service, _type_of(row), "no_subscriber").inc()
                     log.info("event routed to no queue (no subscriber registered for it)",
-                             event_id=str(row["event_id"]), routing_key=row["routing_key"])
+                             event_id=row["event_id"], routing_key=row["routing_key"])
                 elif isinstance(result, BaseException):
                     failure = result
                     break
                 sent.append(row["id"])
+            # every confirmed publish, counted once per batch and type (not a label lookup per row)
+            for event_type, n in Counter(r["type"] for r, x in zip(rows, results)
+                                         if not isinstance(x, BaseException)).items():
+                EVENTS_PUBLISHED.labels(self.service, event_type).inc(n)
             if sent:
-                await conn.execute(
+                await batch.conn.execute(
                     """UPDATE outbox SET sent_at = now(), attempts = attempts + 1,
                            body = CASE WHEN (headers->>'secret')::boolean IS TRUE
                                        THEN jsonb_set(body, '{payload}', $2::jsonb) ELSE body END
                        WHERE id = ANY($1::bigint[])""", sent, SCRUBBED_PAYLOAD)
-                self.published += len(sent)
             if failure is not None:
-                await conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                                   rows[len(sent)]["id"], repr(failure)[:500])
+                await batch.conn.execute("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                                         rows[len(sent)]["id"], repr(failure)[:500])
+            await batch.tx.commit()
+        except BaseException:
+            await self._abandon(batch)
+            raise
+        await self.pool.release(batch.conn)
+        self.published += len(sent)
         if isinstance(failure, TopologyNotReady):
-            self.waiting_for = [q.name for q in failure.missing]
-            OUTBOX_TOPOLOGY_MISSING.labels(self.service).set(len(failure.missing))
+            self._waiting(failure.missing)
             raise failure
         if failure is not None:
             raise RuntimeError(f"publish failed: {failure!r}") from failure
         if self.waiting_for:
-            self.waiting_for = []
-            OUTBOX_TOPOLOGY_MISSING.labels(self.service).set(0)
+            self._waiting([])
         return len(sent)
+
+
+@dataclass
+class _Batch:
+    """Rows read, locked in their own transaction until marked (FOR UPDATE), and their publishes."""
+    conn: asyncpg.Connection
+    tx: Any  # asyncpg's Transaction
+    rows: list[asyncpg.Record]
+    confirms: asyncio.Future | None  # the gathered publishes: one result (or exception) per row
+
+
+# The pending rows after a given id, with the envelope fields the relay needs read by PostgreSQL (cheaper
+# than parsing each whole body in Python only to read them).
+_PENDING = """
+    SELECT id, event_id::text AS event_id, exchange, routing_key, body::text AS body,
+           body->>'type' AS type, (body->>'version')::int AS version, body->>'correlation_id' AS correlation_id,
+           CASE WHEN jsonb_typeof(body->'trace_context') = 'object' AND body->'trace_context' <> '{}'::jsonb
+                THEN (body->'trace_context')::text END AS trace_context,
+           body->'payload'->>'family_id' AS family_id
+    FROM outbox WHERE sent_at IS NULL AND id > $2 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"""
+_PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
 
 
 def _type_of(row: asyncpg.Record) -> str:
