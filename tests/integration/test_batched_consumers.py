@@ -41,8 +41,25 @@ def metric(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-async def test_a_poison_message_fails_alone_in_its_batch(module_amqp_url, db_prefix):
+def recording_frames(monkeypatch) -> list[tuple[int, str, int, bool]]:
+    """The acknowledgements the consumer writes, in order: (channel, verb, delivery tag, multiple)."""
+    import aiormq
+
+    frames: list[tuple[int, str, int, bool]] = []
+    for verb in ("ack", "nack", "reject"):
+        original = getattr(aiormq.Channel, f"basic_{verb}")
+
+        def recorded(self, delivery_tag, *args, _verb=verb, _original=original, **kwargs):
+            frames.append((id(self), _verb, delivery_tag, bool(kwargs.get("multiple"))))
+            return _original(self, delivery_tag, *args, **kwargs)
+
+        monkeypatch.setattr(aiormq.Channel, f"basic_{verb}", recorded)
+    return frames
+
+
+async def test_a_poison_message_fails_alone_in_its_batch(module_amqp_url, db_prefix, monkeypatch):
     consumer, limit = f"batch{uuid.uuid4().hex[:6]}", 2
+    frames = recording_frames(monkeypatch)
     pool = await scratch_pool(db_prefix, consumer)
     poison_family, slow_family = uuid.uuid4(), uuid.uuid4()
     calls: dict[uuid.UUID, int] = {}
@@ -104,6 +121,16 @@ async def test_a_poison_message_fails_alone_in_its_batch(module_amqp_url, db_pre
         await eventually(lambda: asyncio.sleep(0, metric("portail_events_consumed_total", service=consumer,
                                                          type="booking.transmitted", result="duplicate") > duplicates))
         assert await pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1", envelopes[5].event_id) == 1
+
+        # the batches were acknowledged in one `multiple` frame each, never one covering the poison before
+        # its requeue (or its rejection) was written: the neighbours acknowledged, the poison alone requeued
+        assert any(multiple for _c, verb, _t, multiple in frames if verb == "ack")
+        for i, (channel_id, verb, tag, _m) in enumerate(frames):
+            if verb != "ack":
+                assert not any(c == channel_id and v == "ack" and m and t >= tag for c, v, t, m in frames[:i])
+        await broker.stop()
+        # nothing left unacknowledged: the queue is empty once its consumer's channel is closed
+        assert (await channel.declare_queue(queue, passive=True)).declaration_result.message_count == 0
     finally:
         await broker.stop()
         await connection.close()

@@ -85,6 +85,66 @@ def test_the_batcher_applies_in_delivery_order_and_isolates_a_failing_event(monk
     assert isinstance(results[2], RuntimeError)
 
 
+def test_a_batch_is_acknowledged_in_one_frame_only_when_it_holds_the_channels_oldest_deliveries():
+    from kit.consumer import Unacknowledged
+
+    channel, reopened = object(), object()
+    acks = Unacknowledged()
+    for tag in range(1, 8):
+        acks.received(channel, tag)
+    assert acks.settle(channel, [1, 2, 3]) == (3, [])  # the oldest three: one `multiple` frame
+    # 4 failed (its requeue not yet written): the committed 5 and 6 may not be covered by a `multiple` 6
+    assert acks.settle(channel, [5, 6]) == (None, [5, 6])
+    acks.forget(channel, 4)  # its nack written
+    assert acks.settle(channel, [7]) == (None, [7])  # a lone delivery: its own frame
+    acks.received(channel, 8)
+    acks.received(channel, 9)
+    assert acks.settle(channel, [8, 9]) == (9, [])  # 4 is settled now: nothing older stays open
+    # after a reconnection the tags start again on a new channel; the old channel's are acknowledged alone
+    acks.received(reopened, 1)
+    acks.received(reopened, 2)
+    assert acks.settle(channel, [10, 11]) == (None, [10, 11])
+    assert acks.settle(reopened, [1, 2]) == (2, [])
+
+
+def test_stopping_awaits_the_batch_being_committed_and_gives_up_the_waiting_deliveries(monkeypatch):
+    """Subscriber.stop is prompt: the deliveries not yet in a batch are left unacknowledged (redelivered,
+    the inbox makes that harmless); the batch being committed is awaited and settled."""
+    applied: list[list[str]] = []
+    settled: list[list[tuple[str, object]]] = []
+
+    async def scenario():
+        committing, release = asyncio.Event(), asyncio.Event()
+
+        async def fake_process_batch(_pool, _consumer, envelopes, _effect, _effect_many):
+            applied.append([e.payload.structure_name for e in envelopes])
+            committing.set()
+            await release.wait()
+            return [True] * len(envelopes)
+
+        async def settle(outcomes):
+            settled.append([(d.envelope.payload.structure_name, outcome) for d, outcome in outcomes])
+
+        monkeypatch.setattr(batching.inbox, "process_batch", fake_process_batch)
+        batcher = batching.Batcher(consumer="test", subscription="test.q", pool=lambda: None, effect=None,
+                                   max_batch=2, settle=settle)
+        envelopes = [wrap(transmitted(uuid.uuid4(), uuid.uuid4()).model_copy(update={"structure_name": n}),
+                          producer="booking") for n in "abcd"]
+        for tag, envelope in enumerate(envelopes[:3]):
+            batcher.add(tag, envelope)
+        await committing.wait()  # a and b being committed, c waiting
+        stopping = asyncio.create_task(batcher.stop())
+        await asyncio.sleep(0)
+        batcher.add(3, envelopes[3])  # delivered while stopping: given up too
+        assert not stopping.done()  # the batch being committed is awaited
+        release.set()
+        await stopping
+
+    asyncio.run(scenario())
+    assert applied == [["a", "b"]]  # c and d were given up, never applied
+    assert settled == [[("a", True), ("b", True)]]
+
+
 def test_the_rate_limit_spaces_the_hand_offs():
     now = [0.0]
     slept: list[float] = []

@@ -24,10 +24,14 @@ class BatchQueries:
 
     async def children_of_families(self, family_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Child]]:
         rows = await self.conn.fetch(
-            # a child in shared custody counts in each of its households
-            "SELECT f.family_id, c.id, c.first_name, c.last_name, c.birth_date FROM children c "
-            "CROSS JOIN LATERAL unnest(array_prepend(c.family_id, c.other_family_ids)) AS f(family_id) "
-            "WHERE f.family_id = ANY($1::uuid[])",
+            # a child in shared custody counts in each of its households; both halves use an index
+            # (children_family, children_other_households: migration 014)
+            """SELECT c.family_id, c.id, c.first_name, c.last_name, c.birth_date FROM children c
+               WHERE c.family_id = ANY($1::uuid[])
+               UNION ALL
+               SELECT f.family_id, c.id, c.first_name, c.last_name, c.birth_date FROM children c
+               CROSS JOIN LATERAL unnest(c.other_family_ids) AS f(family_id)
+               WHERE c.other_family_ids <> '{}' AND c.other_family_ids && $1::uuid[] AND f.family_id = ANY($1::uuid[])""",
             list(set(family_ids)))
         found: dict[uuid.UUID, list[Child]] = defaultdict(list)
         for r in rows:

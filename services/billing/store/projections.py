@@ -59,8 +59,9 @@ class ProjectionQueries:
 
     async def children_of(self, family_id: uuid.UUID) -> list[Child]:
         rows = await self.conn.fetch(
+            # both conditions by index (children_family, children_other_households: migration 014)
             "SELECT id, first_name, last_name, birth_date FROM children WHERE family_id = $1 "
-            "OR $1 = ANY(other_family_ids)", family_id)
+            "OR (other_family_ids <> '{}' AND other_family_ids @> ARRAY[$1::uuid])", family_id)
         return [Child(**r) for r in rows]
 
     async def child(self, child_id: uuid.UUID) -> Child | None:

@@ -59,3 +59,27 @@ async def test_a_batch_records_what_the_same_transmissions_record_one_by_one():
     # the transmissions without a cancellation, delivered again (the inbox would skip them): nothing twice
     await consumption_batches.record_transmissions(bulk_store, BatchOutbox(bulk_outbox), events[:1])
     assert summary(bulk_store, bulk_outbox)[:2] == (lines, recorded)
+
+
+async def test_a_batch_drops_the_charges_a_justified_absence_told_before_covers_as_one_by_one():
+    """Issue 19 in bulk: the justified absences covering a batch's charged days are read in one query, and
+    those days go as they go one by one (removed, told by a credit), under the event that charged them."""
+    events = batch()
+    absent = events[0][0].lines[1]  # SECOND's accepted day in the first transmission
+
+    async def told(store):
+        await store.record_justified(uuid.uuid4(), events[0][0].family_id, events[0][0].structure_id,
+                                     absent.child_id, absent.child_first_name, absent.child_last_name,
+                                     [(absent.booking_id, absent.activity_name, absent.date, False)], None)
+
+    one_store, one_outbox = await world()
+    await told(one_store)
+    for event, event_id in events:
+        await consumptions.record_transmission(one_store, one_outbox, event, event_id)
+    bulk_store, bulk_outbox = await world()
+    await told(bulk_store)
+    await consumption_batches.record_transmissions(bulk_store, BatchOutbox(bulk_outbox), events)
+    assert summary(bulk_store, bulk_outbox) == summary(one_store, one_outbox)
+    lines, recorded, _movements = summary(bulk_store, bulk_outbox)
+    assert absent.booking_id not in {booking for booking, *_ in lines}
+    assert sorted(total for booking, total in recorded if booking == absent.booking_id) == [-298, 298]
