@@ -78,8 +78,16 @@ async def add_many(conn: asyncpg.Connection, payloads, *, producer: str) -> None
         envelope = wrap(payload, producer=producer, correlation_id=correlation_id, trace_context=trace_context)
         rows.append((envelope.event_id, exchange_name(type(payload)), payload.routing_key(),
                      envelope.model_dump_json()))
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, exchange, routing_key, body) VALUES ($1, $2, $3, $4::jsonb)", rows)
+    if not rows:
+        return
+    # one statement for the set (not one per event), ids assigned in the payloads' order
+    await conn.execute(
+        """INSERT INTO outbox (event_id, exchange, routing_key, body)
+           SELECT event_id, exchange, routing_key, body::jsonb
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
+                AS r(event_id, exchange, routing_key, body, n)
+           ORDER BY n""",
+        *(list(column) for column in zip(*rows)))
 
 
 class Producer:
