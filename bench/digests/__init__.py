@@ -9,18 +9,18 @@ sometimes a second structure or several transmissions in the night), then measur
    digests/s, RSS before/after (ru_maxrss) and, in a second run after a reset, the tracemalloc peak;
 2. the same digests built without the database (`build_digest` over the same data in memory), parsing
    the JSON payloads or not, to tell the SQL and transaction part from the rendering part;
-3. `DeliverySender.send_due` driven in a loop (1, 4 and 8 loops at once, rows claimed with SKIP
-   LOCKED) against an in-process `tools.mailcatcher.MailCatcher`: mails/s, and a check that the catcher
-   received exactly one mail per delivery.
+3. `DeliverySender.drain` (the service's pool of SMTP sessions, outcomes recorded in bulk) with 1 then 8
+   sessions against a local SMTP server that does not parse (`smtp_null`, its own process: the floor of a
+   hand-off), then with 8 against `python -m tools.mailcatcher` in its own process: mails/s, and a check
+   that the server received exactly one mail per sent delivery, with its recipients.
 
     uv run python -m bench.digests                      # 5,000 families, 100,000 movements
     uv run python -m bench.digests --quick              # 200 families, 4,000 movements (< 30 s)
     uv run python -m bench.digests --families 1000 --movements 20000
 
 Needs the local PostgreSQL (127.0.0.1:5432, user postgres). The database is removed afterwards, also on
-failure or Ctrl-C. The mail catcher runs in this process: its SMTP server (parsing each message and
-writing it as a .eml file) shares the event loop and the CPU with the sender, so the mails/s figures
-are pessimistic for the sender.
+failure or Ctrl-C. The SMTP servers run in processes of their own, so that their parsing does not take the
+sender's CPU.
 
 The package, one module per job: `data` (the data set, generated and loaded with COPY), `building` (the
 digest run, timed, and the same digests built in memory), `sending` (the SMTP passes and their checks),
