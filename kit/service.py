@@ -35,7 +35,7 @@ from kit.http import (
 )
 from kit.logging import configure_logging, get_logger
 from kit.metrics import DEAD_LETTERS, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, exposition, http_middleware
-from kit.outbox import OutboxRelay
+from kit.relay import OutboxRelay
 from kit.settings import DEFAULT_PORTS, ServiceSettings, SettingsError, load_settings
 from kit.telemetry import setup_tracing
 

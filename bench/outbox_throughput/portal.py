@@ -17,6 +17,7 @@ from contracts import BookingTransmittedV1, TransmittedLine
 from kit import bus, outbox
 from kit import topology as bus_topology
 from kit.consumer import Consumers
+from kit.relay import OutboxRelay
 from services.billing import events as billing_events
 
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -70,7 +71,7 @@ class Relay:
         self.task: asyncio.Task | None = None
 
     def start(self) -> None:
-        self.relay = outbox.OutboxRelay(*self.args, **self.kwargs)
+        self.relay = OutboxRelay(*self.args, **self.kwargs)
         self.task = asyncio.create_task(self.relay.run())
 
     async def stop(self) -> None:

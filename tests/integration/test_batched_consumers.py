@@ -19,6 +19,7 @@ from kit import bus, migrations, outbox
 from kit import topology as bus_topology
 from kit.consumer import Consumers
 from kit.db import create_pool, ensure_database
+from kit.relay import OutboxRelay
 from tests.conftest import database_url, eventually
 from tests.integration.test_booking_transmitted_flow import transmitted
 
@@ -170,7 +171,7 @@ async def test_partitioned_subscription_keeps_each_familys_order_across_replicas
         for k in owned:
             brokers[name].subscribe(consumer=consumer, message=BookingTransmittedV1, effect=effect_of(name),
                                     pool=lambda: pool, delivery_limit=5, effect_many=None, batch_size=20, partition=k)
-    relay = outbox.OutboxRelay(producer, producer_dsn, module_amqp_url, service="test", poll_seconds=0.05,
+    relay = OutboxRelay(producer, producer_dsn, module_amqp_url, service="test", poll_seconds=0.05,
                                topology=part)
     relay_task = None
     try:

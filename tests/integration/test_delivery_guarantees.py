@@ -146,7 +146,7 @@ async def test_always_failing_handler_ends_in_dead_letter_queue(amqp_url, db_pre
 
 async def test_sent_events_are_purged_after_a_week(run_service, db_prefix):
     """Reset links travel in internal commands: sent events do not stay at rest forever."""
-    from kit.outbox import OutboxRelay
+    from kit.relay import OutboxRelay
 
     async with run_service(booking):
         dsn = database_url(db_prefix, "booking")

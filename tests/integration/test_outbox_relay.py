@@ -19,6 +19,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from contracts import BookingTransmittedV1
 from kit import bus, outbox
 from kit import topology as bus_topology
+from kit.relay import OutboxRelay, TopologyNotReady
 from tests.conftest import database_url, eventually
 from tests.integration.test_batched_consumers import scratch_pool
 from tests.integration.test_booking_transmitted_flow import transmitted
@@ -69,7 +70,7 @@ async def test_pipelined_batches_leave_in_order_with_their_headers_and_trace(mod
     channel, name = bound_queue
     db = f"relay{uuid.uuid4().hex[:6]}"
     pool = await scratch_pool(db_prefix, db)
-    relay = outbox.OutboxRelay(pool, database_url(db_prefix, db), module_amqp_url, service="test", batch_size=7,
+    relay = OutboxRelay(pool, database_url(db_prefix, db), module_amqp_url, service="test", batch_size=7,
                                poll_seconds=0.05, pipeline=3, topology=bus_topology.Topology())
     task = asyncio.create_task(relay.run())
     try:
@@ -101,7 +102,7 @@ async def test_a_failure_inside_the_pipeline_leaves_it_and_all_after_it_pending(
     channel, name = bound_queue
     db = f"relay{uuid.uuid4().hex[:6]}"
     pool = await scratch_pool(db_prefix, db)
-    relay = outbox.OutboxRelay(pool, database_url(db_prefix, db), module_amqp_url, service="test", batch_size=5,
+    relay = OutboxRelay(pool, database_url(db_prefix, db), module_amqp_url, service="test", batch_size=5,
                                pipeline=3, topology=bus_topology.Topology())
     try:
         ids = await write(pool, 40)
@@ -138,7 +139,7 @@ async def test_a_failure_inside_the_pipeline_leaves_it_and_all_after_it_pending(
     assert list(dict.fromkeys(everything)) == ids  # in order, counting each event's first arrival
 
 
-class NackOnce(outbox.OutboxRelay):
+class NackOnce(OutboxRelay):
     """The relay, with the broker refusing one publish (Basic.Nack) the first time: the others go on."""
 
     def __init__(self, *args, refused: int, **kwargs):
@@ -195,7 +196,7 @@ async def test_a_batch_held_by_the_topology_lets_the_batch_in_flight_before_it_b
     registry = bus_topology.external_subscribers(
         {"subscribers": [{"name": "kitchen", "queue": kitchen, "routing_keys": ["booking.transmitted.v2"]}]},
         ["booking.transmitted.v2"], source="test")
-    relay = outbox.OutboxRelay(pool, database_url(db_prefix, db), module_amqp_url, service="test", batch_size=5,
+    relay = OutboxRelay(pool, database_url(db_prefix, db), module_amqp_url, service="test", batch_size=5,
                                pipeline=2, topology=registry)
     try:
         await write(pool, 10)
@@ -203,7 +204,7 @@ async def test_a_batch_held_by_the_topology_lets_the_batch_in_flight_before_it_b
         await pool.execute("UPDATE outbox SET exchange = $1, routing_key = 'booking.transmitted.v2' WHERE id > "
                            "(SELECT id FROM outbox ORDER BY id OFFSET 4 LIMIT 1)", bus.EVENTS_EXCHANGE)
         await relay._ensure_connected()
-        with pytest.raises(outbox.TopologyNotReady):
+        with pytest.raises(TopologyNotReady):
             await relay.publish_pending()
         sent = await pool.fetch("SELECT sent_at IS NOT NULL AS sent FROM outbox ORDER BY id")
     finally:
