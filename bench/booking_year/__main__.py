@@ -1,5 +1,5 @@
 """`python -m bench.booking_year`: the command. Makes the scratch database and virtual host, loads the year,
-starts the booking service in this process, runs the three measurements in turn, removes everything (also on
+starts the booking service in a process of its own, runs the three measurements in turn, removes everything (also on
 failure or Ctrl-C), then prints the table, the RESULT lines and the checks (see the package's docstring)."""
 
 from __future__ import annotations
@@ -8,13 +8,16 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
 
 import asyncpg
-from aiohttp import web
 
 from bench import booking_year
 from bench.booking_year.calendar import (
@@ -25,14 +28,13 @@ from bench.booking_year.calendar import (
 )
 from bench.booking_year.confirm import bench_confirm
 from bench.booking_year.data import load_year, sizes
-from bench.booking_year.drive import SECRET
+from bench.booking_year.portal import _start
 from bench.booking_year.report import Row, print_table, report_calendar, report_confirm, report_transmission
 from bench.booking_year.rush import bench_rush, report_rush
 from bench.booking_year.transmission import bench_transmission
 from bench.common import ROOT, Report, rabbitmqctl
 from kit import db, migrations
 from kit.logging import configure_logging
-from services.booking.app import service as booking_service
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 AMQP_HOST = "127.0.0.1:5672"
@@ -49,7 +51,8 @@ async def main(args: argparse.Namespace) -> int:
     amqp = f"amqp://guest:guest@{AMQP_HOST}/{vhost}"
     rows: list[Row] = []
     notes: list[str] = []
-    runner = None
+    booking = AsyncExitStack()  # the booking service's process, stopped before the rush (which starts its own)
+    logs = Path(tempfile.mkdtemp(prefix="bench-year-"))
     pool = None
     try:  # the virtual host is created inside: interrupted while rabbitmqctl runs, it is still removed
         await rabbitmqctl("add_vhost", vhost)
@@ -69,24 +72,19 @@ async def main(args: argparse.Namespace) -> int:
         print(f"school year {year.school_days[0]} .. {year.school_days[-1]}; baskets book "
               f"{year.windows(s.basket_days)[0][0]} onwards", flush=True)
 
-        # the service as in production: its own settings class (BookingSettings) with its defaults
-        settings = booking_service.settings_cls(database_url=dsn, amqp_url=amqp, identity_secret=SECRET,
-                                                log_level="WARNING")
-        app = booking_service.build_app(settings)
-        runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        # the service as deployed: `python -m services.booking` in a process of its own (not beside the load
+        # generator in this event loop), with BookingSettings' defaults
+        base = await _start(booking, "booking", {"PORTAIL_DATABASE_URL": dsn, "PORTAIL_AMQP_URL": amqp}, logs)
         pool = await db.create_pool(dsn, max_size=POOL_SIZE)
 
         # 1. the month calendar
         reqs = calendar_requests(year, s.calendar_requests, rng)
-        for concurrency in () if args.rush_only else (1, s.calendar_concurrency):
+        calendar = not (args.rush_only or args.no_calendar)
+        for concurrency in (1, s.calendar_concurrency) if calendar else ():
             service, raw = await bench_calendar(base, pool, reqs, concurrency)
             report_calendar(report, rows, notes, concurrency, service, raw, len(reqs))
         # 1b. the same month through the gateway's public API (signed-in parents), beside the same raw statement
-        if not args.rush_only:
+        if calendar:
             gateway_reqs = gateway_requests(year, s.calendar_requests, rng)
             for concurrency, gateway, raw in await bench_calendar_gateway(
                     dsn, pool, amqp, f"{PG}/bench{tag}_auth_cal", year, gateway_reqs, (1, s.calendar_concurrency)):
@@ -103,12 +101,12 @@ async def main(args: argparse.Namespace) -> int:
             report_confirm(report, rows, notes, parents, rounds, s.basket_days, service, raw)
 
         # 3. the rentrée rush through the gateway and its waiting room (every parent answered, in order of arrival)
-        # (booking, auth and the gateway in processes of their own: this one's service is stopped first)
-        await runner.cleanup()
-        runner = None
-        rush = await bench_rush(dsn, pool, amqp, f"{PG}/bench{tag}_auth", year, s.rush_parents, s.rush_seconds,
-                                s.basket_days)
-        report_rush(report, notes, rush)
+        # (booking, auth and the gateway in processes of their own: the service above is stopped first)
+        await booking.aclose()
+        if not args.no_rush:
+            rush = await bench_rush(dsn, pool, amqp, f"{PG}/bench{tag}_auth", year, s.rush_parents,
+                                    s.rush_seconds, s.basket_days)
+            report_rush(report, notes, rush)
 
         # 4. the nightly transmission (the service is stopped already: its relay would publish meanwhile)
         if not args.rush_only:
@@ -116,8 +114,7 @@ async def main(args: argparse.Namespace) -> int:
             report_transmission(report, rows, notes, pending, year.counts["pending lines"], service_t, raw_t)
     finally:
         try:
-            if runner is not None:
-                await runner.cleanup()
+            await booking.aclose()
             if pool is not None:
                 await pool.close()
             admin = await asyncpg.connect(f"{PG}/postgres")
@@ -130,6 +127,7 @@ async def main(args: argparse.Namespace) -> int:
         finally:
             await rabbitmqctl("delete_vhost", vhost, check=False)
 
+    shutil.rmtree(logs, ignore_errors=True)  # kept after a failure: the error names the service's log there
     print("load average at end (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print_table(rows, notes)
     return report.finish()
@@ -142,6 +140,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke check (< 1 minute)")
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--rush-only", action="store_true", help="the rush through the gateway only")
+    parser.add_argument("--no-rush", action="store_true", help="without the rush (it takes minutes)")
+    parser.add_argument("--no-calendar", action="store_true", help="without the calendar measurements")
     return parser.parse_args(argv)
 
 

@@ -6,6 +6,7 @@ and never overbooks; cancellations free places and the waiting lists are promote
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import date
@@ -135,3 +136,43 @@ async def test_a_family_cannot_cancel_another_familys_booking(conn):
     finally:
         await tx.rollback()
 
+
+
+async def test_a_basket_waiting_for_the_locks_counts_the_waiting_list_its_predecessor_committed(conn, db_prefix):
+    """The reservations' statement locks its sessions itself: when it had to wait for them, it decides from
+    the places and the waiting list as the basket before it committed them, not as they stood when it began."""
+    activity, session, structure = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await conn.execute("INSERT INTO activities (id, structure_id, name, start_time, end_time, waitlist_allowed) "
+                       "VALUES ($1, $2, 'ALSH', '09:00', '10:00', true)", activity, structure)
+    await conn.execute("INSERT INTO sessions (id, activity_id, day, start_time, end_time, capacity, taken) "
+                       "VALUES ($1, $2, $3, '09:00', '10:00', 1, 1)", session, activity, DAY)
+    earlier = await asyncpg.connect(database_url(db_prefix, "booking_setbased"))
+    try:
+        # the basket before: holds the session's lock and puts a child on its waiting list
+        tx = earlier.transaction()
+        await tx.start()
+        await earlier.execute("SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE", session)
+        await earlier.execute("INSERT INTO bookings (id, session_id, activity_id, child_id, family_id, day, status) "
+                              "VALUES ($1, $2, $3, $4, $5, $6, 'waitlisted')", uuid.uuid4(), session, activity,
+                              uuid.uuid4(), uuid.uuid4(), DAY)
+        family, line = uuid.uuid4(), NewBooking(uuid.uuid4(), session, activity, uuid.uuid4(), DAY, None, None)
+
+        async def later():
+            async with conn.transaction():
+                return await Store(conn).record_reservations(family, [line])
+
+        task = asyncio.create_task(later())
+        pid = conn.get_server_pid()
+        while await earlier.fetchval("SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", pid) != "Lock":
+            assert not task.done(), "the statement did not wait for the session's lock"
+            await asyncio.sleep(0.01)
+        await tx.commit()
+        [recorded] = await task
+    finally:
+        await earlier.close()
+    assert (recorded.status, recorded.position, recorded.place.waiting) == ("waitlisted", 2, 1)
+    await conn.execute("DELETE FROM movements WHERE booking_id IN (SELECT id FROM bookings WHERE session_id = $1)",
+                       session)
+    await conn.execute("DELETE FROM bookings WHERE session_id = $1", session)
+    await conn.execute("DELETE FROM sessions WHERE id = $1", session)
+    await conn.execute("DELETE FROM activities WHERE id = $1", activity)

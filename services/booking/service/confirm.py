@@ -7,7 +7,9 @@ waiting list at once."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,9 +41,10 @@ class LineResult:
 
 async def load_basket(store, lines: list[Line], now: datetime, family_id: uuid.UUID | None = None
                       ) -> tuple[dict[tuple, SessionView], set[frozenset[uuid.UUID]]]:
-    """The sessions the lines name, as each child sees them at ``now`` (and as `family_id` does: a day the
-    child's other household booked is neither bookable nor cancellable), in one round trip; and the declared
-    incompatibilities of the basket's activities (cached while the catalog's version holds)."""
+    """The sessions the lines name, and the child's other bookings of its days, as each child sees them at
+    ``now`` (and as `family_id` does: a day the child's other household booked is neither bookable nor
+    cancellable), in one round trip; and the declared incompatibilities of the basket's activities (cached
+    while the catalog's version holds)."""
     views: dict[tuple, SessionView] = {}
     spans: dict[uuid.UUID, tuple[date, date]] = {}
     for line in lines:  # each child's days, from its first to its last
@@ -50,12 +53,15 @@ async def load_basket(store, lines: list[Line], now: datetime, family_id: uuid.U
     # one round trip for every child of the basket
     found, version = await store.basket_sessions(set(spans), min(f for f, _ in spans.values()),
                                                  max(t for _, t in spans.values()), family_id)
+    wanted = {line.key for line in lines}
     for child_id, rows in found.items():
         first, last = spans[child_id]
         for row in rows:
-            if first <= row.day <= last:
-                view = view_of(row, now)
-                views[(child_id, view.activity.id, view.day)] = view
+            key = (child_id, row.activity.id, row.day)
+            # the basket's own sessions, and the child's other booked ones (their hours may clash with the
+            # basket's, domain.basket.plan): a session the child has not booked nor asked for is not needed
+            if first <= row.day <= last and (key in wanted or row.status is not None):
+                views[key] = view_of(row, now)
     return views, await CATALOG.incompatibilities(store, {line.activity_id for line in lines}, version)
 
 
@@ -67,17 +73,23 @@ class RuleMismatch(RuntimeError):
     """The set-based statement decided otherwise than the domain: the basket is rolled back whole."""
 
 
-async def confirm(db, who: Identity, lines: list[Line], now: datetime, outbox=OUTBOX) -> list[LineResult]:
-    """Record the family's basket in one transaction (see `record`), each line answered."""
-    async with db.transaction() as store:
-        results = await record(store, who, lines, now, outbox)
+async def confirm(db, who: Identity, lines: list[Line], now: datetime, outbox=OUTBOX,
+                  deadline_seconds: float | None = None) -> list[LineResult]:
+    """Record the family's basket in one transaction (see `record`), each line answered. With a deadline, a
+    basket not recorded within it (waiting for a connection or for its locks included) is rolled back whole
+    and TimeoutError raised; once recorded, its commit is never cut short by the deadline (the parent would be
+    told "not recorded" of a basket that was)."""
+    async with asyncio.timeout(deadline_seconds) as deadline:
+        async with db.transaction() as store:
+            results = await record(store, who, lines, now, outbox)
+            deadline.reschedule(None)  # recorded in time: the commit below is not cut short
     count(results)
     return results
 
 
 def count(results: list[LineResult]) -> None:
-    for result in results:
-        BOOKINGS.labels(result.outcome).inc()
+    for outcome, n in Counter(result.outcome for result in results).items():  # one metric call per outcome
+        BOOKINGS.labels(outcome).inc(n)
 
 
 async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=OUTBOX,
@@ -94,7 +106,7 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
     # The lines are checked (sessions, deadlines, enrolment, the child's own bookings, incompatibilities)
     # before the sessions are locked: the children's locked rows keep their bookings still, and the places
     # are not decided here but by the set-based statement below, from the counts read under the sessions'
-    # locks. So the sessions stay locked for two statements and the commit only, as on the raw floor.
+    # locks. So the sessions stay locked for one statement and the commit only (without cancellations).
     views, declared = await load_basket(store, lines, now, family_id)
     results: list[LineResult | None] = []
     cancels: list[tuple[int, Line, SessionView]] = []
@@ -111,15 +123,21 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
             reserves.append((len(results) - 1, line, view, NewBooking(
                 uuid.uuid4(), view.session_id, view.activity.id, line.child_id, line.date,
                 line.arrival if times else None, line.departure if times else None)))
-    # Sessions with a limited number of places are locked now, in one global order: the places the
-    # statements below read stay true until commit.
-    await store.lock_limited_sessions([line.activity_id for line in lines], [line.date for line in lines])
-    if locked is not None:
-        await locked()
-    freed = await store.cancel_bookings(family_id, [view.booking_id for _, _, view in cancels])
-    for i, line, view in cancels:
-        results[i] = LineResult(line, "cancelled", booking_id=view.booking_id, activity_name=view.activity.name)
+    # Sessions with a limited number of places are locked in one global order before any count is read, so
+    # the places the statements read stay true until commit: by the reservations' statement itself (the locks
+    # are then held for one statement and the commit, the whole of a rentrée basket), or first of all when
+    # cancellations free places.
+    freed: list[uuid.UUID] = []
+    if cancels:
+        await store.lock_limited_sessions([line.activity_id for line in lines], [line.date for line in lines])
+        if locked is not None:
+            await locked()
+        freed = await store.cancel_bookings(family_id, [view.booking_id for _, _, view in cancels])
+        for i, line, view in cancels:
+            results[i] = LineResult(line, "cancelled", booking_id=view.booking_id, activity_name=view.activity.name)
     recorded = await store.record_reservations(family_id, [new for *_, new in reserves])
+    if not cancels and locked is not None:
+        await locked()
     decisions = decide_reservations([(new.session_id, r.place)
                                      for (*_, new), r in zip(reserves, recorded, strict=True)])
     for (i, line, view, new), r, decision in zip(reserves, recorded, decisions, strict=True):

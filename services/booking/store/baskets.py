@@ -1,8 +1,9 @@
-"""A basket recorded set-based: every reservation of the basket decided, inserted with its movement and its
-places counted in one statement; its cancellations in another; the waiting lists its freed places promote
-in a third. The sessions with limited places are locked first (BookingQueries.lock_limited_sessions), so
-the counts each statement reads stay true until commit. The decision in RESERVE_SQL is
-domain.places.decide_reservations written as SQL; the service compares the two on every basket."""
+"""A basket recorded set-based: every reservation of the basket locked, decided, inserted with its movement and
+its places counted in one statement; its cancellations in another; the waiting lists its freed places promote
+in a third. The sessions with limited places are locked before any count is read (by RESERVE_SQL itself, in id
+order; before the cancellations by BookingQueries.lock_limited_sessions), so the counts each statement reads
+stay true until commit. The decision in RESERVE_SQL is domain.places.decide_reservations written as SQL; the
+service compares the two on every basket."""
 
 from __future__ import annotations
 
@@ -55,19 +56,28 @@ class Promoted:
     structure_id: uuid.UUID
 
 
+# The sessions with limited places are locked first (lk: in id order, as every other path locks them; rows the
+# transaction holds already are not waited for), in this same statement: the basket holds them for this one
+# statement and its commit only, with no round trip to the service in between. Their places are read from the
+# locked rows (their latest version, whoever committed while this statement waited) and their waiting lists
+# by booking_waiting() (migration 020), which counts with a snapshot taken after the lock.
 # Lines in order (n); k = the line's rank among the basket's lines of its session. As if recorded one after
 # the other: a line is accepted while taken + k <= capacity, then waits behind the `waiting` requests
 # already on the list and the basket's earlier waiting lines (position = waiting + k - free places).
+# The movements come from the inserted rows in line order (request_seq follows n), not from a join of the
+# lines with them: the statement runs under the sessions' locks, where every tenth of a millisecond counts.
 RESERVE_SQL = """
 WITH l AS (
     SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::date[], $7::time[], $8::time[])
            WITH ORDINALITY AS l(booking_id, session_id, activity_id, child_id, day, arrival, departure, n)),
+lk AS (
+    SELECT s.id, s.capacity, s.taken FROM sessions s
+    WHERE s.id = ANY($3::uuid[]) AND s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s),
 f AS (
-    SELECT s.id, s.capacity, s.taken, a.waitlist_allowed, a.needs_approval,
-           CASE WHEN s.capacity IS NULL THEN 0 ELSE
-               (SELECT count(*) FROM bookings w WHERE w.session_id = s.id AND w.status = 'waitlisted') END AS waiting
-    FROM sessions s JOIN activities a ON a.id = s.activity_id
-    WHERE s.id IN (SELECT session_id FROM l)),
+    SELECT s.id, lk.capacity, coalesce(lk.taken, s.taken) AS taken, a.waitlist_allowed, a.needs_approval,
+           CASE WHEN lk.id IS NULL THEN 0 ELSE booking_waiting(lk.id) END AS waiting
+    FROM sessions s JOIN activities a ON a.id = s.activity_id LEFT JOIN lk ON lk.id = s.id
+    WHERE s.id = ANY($3::uuid[])),
 k AS (
     SELECT l.*, f.capacity, f.taken, f.waiting, f.waitlist_allowed, f.needs_approval,
            row_number() OVER (PARTITION BY l.session_id ORDER BY l.n) AS k
@@ -88,10 +98,10 @@ b AS (
     SELECT booking_id, session_id, activity_id, child_id, $1, day, arrival, departure, status,
            CASE WHEN status = 'refused' THEN $9 END
     FROM d ORDER BY n
-    RETURNING id),
+    RETURNING id, status, request_seq),
 m AS (
     INSERT INTO movements (booking_id, family_id, kind, outcome)
-    SELECT d.booking_id, $1, 'reserve', d.status FROM d JOIN b ON b.id = d.booking_id ORDER BY d.n)
+    SELECT id, $1, 'reserve', status FROM b ORDER BY request_seq)
 SELECT booking_id, status, capacity, taken, waiting, waitlist_allowed, needs_approval,
        CASE WHEN status = 'waitlisted' THEN waiting + k - greatest(capacity - taken, 0) END AS position
 FROM d ORDER BY n
@@ -147,7 +157,7 @@ class BasketQueries:
     conn: asyncpg.Connection
 
     async def record_reservations(self, family_id: uuid.UUID, lines: Sequence[NewBooking]) -> list[Recorded]:
-        """Decide, insert and count every reservation of a basket in one statement (sessions locked first)."""
+        """Lock the sessions, then decide, insert and count every reservation of a basket, in one statement."""
         if not lines:
             return []
         rows = await self.conn.fetch(

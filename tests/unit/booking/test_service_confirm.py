@@ -3,7 +3,9 @@ one accept / waiting list / refuse ladder, cancellations freeing places for the 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from contextlib import asynccontextmanager
 from datetime import date, time
 
 import pytest
@@ -178,3 +180,52 @@ async def test_a_refusal_without_a_reason_is_refused_in_french_and_changes_nothi
     assert store.bookings[request].status == "pending"
     assert await confirm.decide(store, STAFF, request, False, "  Groupe complet  ") == "refused"
     assert store.bookings[request].reason == "Groupe complet"
+
+
+class Committing:
+    """The fake store's database, whose commit waits for the event loop once (as a real one does) and
+    tells whether the transaction ended with a commit or a rollback."""
+
+    def __init__(self, store: FakeStore, slow_lock: bool = False):
+        self.store, self.ended = store, None
+        if slow_lock:  # the reservations' statement waits for the sessions' locks: the loop runs meanwhile
+            record = store.record_reservations
+
+            async def record_reservations(*args):
+                await asyncio.sleep(0)
+                return await record(*args)
+            store.record_reservations = record_reservations
+
+    @asynccontextmanager
+    async def transaction(self):
+        try:
+            yield self.store
+        except BaseException:
+            self.ended = "rollback"
+            raise
+        await asyncio.sleep(0)
+        self.ended = "commit"
+
+
+async def test_a_basket_recorded_before_its_deadline_is_committed_even_if_the_deadline_passes_meanwhile(world):
+    # a deadline of 0 s expires at the first wait on the event loop: here, the commit's
+    store, outbox = world
+    alsh = store.activity("ALSH Mercredi", time(9), time(17))
+    store.open(alsh, MONDAY, capacity=1)
+    family, [child] = store.family("Léa")
+    db = Committing(store)
+    [result] = await confirm.confirm(db, parent(family), [Line(child, alsh, MONDAY, "reserve")], NOW, outbox,
+                                     deadline_seconds=0)
+    assert (result.outcome, db.ended) == ("accepted", "commit")
+
+
+async def test_a_basket_not_recorded_before_its_deadline_is_rolled_back(world):
+    store, outbox = world
+    alsh = store.activity("ALSH Mercredi", time(9), time(17))
+    store.open(alsh, MONDAY, capacity=1)
+    family, [child] = store.family("Léa")
+    db = Committing(store, slow_lock=True)
+    with pytest.raises(TimeoutError):
+        await confirm.confirm(db, parent(family), [Line(child, alsh, MONDAY, "reserve")], NOW, outbox,
+                              deadline_seconds=0)
+    assert db.ended == "rollback"
