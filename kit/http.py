@@ -137,6 +137,10 @@ def parse_json(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH):
     return value
 
 
+# Set by `check_request` once the body passed `parse_json`'s limits (the guard runs before every handler).
+JSON_CHECKED = web.RequestKey("json_checked", bool)
+
+
 def _is_json(content_type: str) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
@@ -160,6 +164,7 @@ async def check_request(request: web.Request, *, forms: bool = False, multipart_
         raw = await request.read()
         if raw.strip():
             parse_json(raw)
+        request[JSON_CHECKED] = True  # read_model need not decode and walk the same body again
     elif forms and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if content_type == "multipart/form-data" and request.path.startswith(multipart_skip):
             return
@@ -281,7 +286,7 @@ def require_role(request: web.Request, *roles: str) -> ident.Identity:
 async def read_model(request: web.Request, model: type[BaseModel]) -> BaseModel:
     """Parse and validate a JSON body; bad input becomes a 400/422 problem, never a 500."""
     raw = await request.read()
-    if raw.strip():
+    if raw.strip() and not request.get(JSON_CHECKED):
         parse_json(raw)  # size, depth and NUL limits, whatever the Content-Type said
     try:
         return model.model_validate_json(raw if raw.strip() else b"{}")
