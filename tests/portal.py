@@ -92,6 +92,16 @@ class Portal:
     billing_db: str = ""
     dossier_url: str = ""
     dossier_db: str = ""
+    gateway_app: object = None
+
+    def let_session_copies_expire(self) -> None:
+        """The gateway's copies of resolved sessions expire, as its TTL passing would (docs/adr/0015): a change
+        made behind its back (straight in auth's database, or through another replica) is seen from now on."""
+        from services.gateway.web.session import SESSION_CACHE
+
+        cache = self.gateway_app[SESSION_CACHE]
+        clock, ttl = cache.clock, cache.ttl
+        cache.clock = lambda: clock() + ttl
 
     def browser(self) -> Browser:
         browser = Browser(self.url)
@@ -157,7 +167,8 @@ async def portal(amqp_url: str, db_prefix: str, tmp_path, gateway: dict | None =
         stack.push_async_callback(runner.cleanup)
         site_ = Portal(gateway_url, auth_url, catcher, database_url(db_prefix, "auth"), [],
                        booking_url, database_url(db_prefix, "booking"), billing_url,
-                       database_url(db_prefix, "billing"), dossier_url, database_url(db_prefix, "dossier"))
+                       database_url(db_prefix, "billing"), dossier_url, database_url(db_prefix, "dossier"),
+                       runner.app)
         stack.push_async_callback(site_.close_browsers)
         yield site_
 

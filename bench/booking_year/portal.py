@@ -1,7 +1,10 @@
 """bench.booking_year's portal for the rush: booking, auth (its own scratch database, one parent account per
 family of the year) and the gateway in front of them, each in a process of its own as deployed, and the parents signed in through the
 gateway's sign-in page, each from an address of its own (the gateway trusts the benchmark as its proxy, as
-an ingress; X-Forwarded-For in 198.18.0.0/15, RFC 2544's benchmarking range)."""
+an ingress; X-Forwarded-For in 198.18.0.0/15, RFC 2544's benchmarking range).
+
+BENCH_PROFILE=<folder> runs each service under cProfile (`<service>.prof` written there when it stops);
+BENCH_KEEP_LOGS=1 keeps the services' logs (their folder is printed) instead of removing them."""
 
 from __future__ import annotations
 
@@ -73,8 +76,11 @@ async def _start(stack: AsyncExitStack, name: str, env: dict[str, str], logs: Pa
     port = free_port()
     log = (logs / f"{name}.log").open("wb")
     stack.callback(log.close)
+    # BENCH_PROFILE=<folder>: each service runs under cProfile, its profile written there when it stops
+    profile = os.environ.get("BENCH_PROFILE")
+    profiled = ("-m", "cProfile", "-o", str(Path(profile) / f"{name}.prof")) if profile else ()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", f"services.{name}", cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        sys.executable, *profiled, "-m", f"services.{name}", cwd=ROOT, stdout=log, stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "PORTAIL_IDENTITY_SECRET": SECRET, "PORTAIL_LOG_LEVEL": "WARNING",
              "PORTAIL_HTTP_HOST": "127.0.0.1", "PORTAIL_HTTP_PORT": str(port), **env})
 
@@ -125,7 +131,10 @@ async def gateway_portal(booking_dsn: str, amqp: str, auth_dsn: str, year: Year,
             "PORTAIL_METRICS_TOKEN": "bench-metrics-token-0123456789abcdef",
             "PORTAIL_TRUSTED_PROXIES": "127.0.0.1/32"}, logs)
         yield base, [Parent(f, f"rush-{i:05d}", client_address(i)) for i, f in enumerate(families)]
-    shutil.rmtree(logs, ignore_errors=True)
+    if os.environ.get("BENCH_KEEP_LOGS"):  # the services' logs, to read after the run
+        print(f"  services' logs kept in {logs}", flush=True)
+    else:
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str, parent: Parent) -> None:

@@ -12,6 +12,7 @@ from kit import identity as ident
 from kit.http import json_response, problem
 from services.gateway import openapi, public_api
 from services.gateway.clients import Refused, clients_of, relay
+from services.gateway.clients.base import decoded
 from services.gateway.pages.home import api_status
 from services.gateway.web.csrf import header_ok
 from services.gateway.web.guards import CONSENTS_PATH, FIRST_LOGIN_PATH, pending_step
@@ -138,12 +139,16 @@ def forward(route: public_api.Route):
             return problem(413, "Contenu trop volumineux", "La requête dépasse 5 Mo.")
         if route.download and account is not None:
             return await _download(request, route.service, path, account)
-        status, body = await clients_of(request).named(route.service).raw(
+        status, kind, raw = await clients_of(request).named(route.service).exchange(
             request.method, path, who, data=data,
             content_type=request.headers.get("Content-Type") if data else None,
             extra_headers={"X-Filename": request.headers["X-Filename"]} if "X-Filename" in request.headers else None)
         if status == 204:
             return web.Response(status=204)
+        if 200 <= status < 300 and kind == "application/json":
+            # passed on as the service wrote it: not decoded and encoded again
+            return web.Response(status=status, body=raw, content_type=kind, charset="utf-8")
+        body = decoded(raw)
         if status == 503 and isinstance(body, dict) and body.get("detail"):
             return _problem_of(body, 503)  # "try again" from the service, in French
         if status >= 500:

@@ -1,5 +1,5 @@
-"""The gateway's settings: where each service answers, its public address, cookies, trusted proxies, the
-metrics token and development mode (the dummy payment backend's local page)."""
+"""The gateway's settings: where each service answers, its public address, cookies and the session cache,
+trusted proxies, the metrics token and development mode (the dummy payment backend's local page)."""
 
 import json
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -21,6 +21,15 @@ class GatewaySettings(CommonSettings):
     billing_url: str = "http://127.0.0.1:8085"
     public_url: str = "http://127.0.0.1:8080"
     service_timeout_seconds: float = Field(default=10, gt=0)
+    # Connections open at once to the services, all of them together (aiohttp's default is 100). A confirmation
+    # holds its connection while booking's waiting room answers (up to 3 s, docs/adr/0008): 100 would cap the
+    # rush at about 33 confirmations a second, the others waiting here until their timeout (503).
+    service_connections: int = Field(default=1000, ge=10)
+    # Sessions resolved by auth, and a signed-in family's children as booking lists them, are kept this many
+    # seconds by each replica (docs/adr/0015): a session ended through another replica is still honoured here
+    # for at most this long. 0: every request asks auth and booking.
+    session_cache_seconds: float = Field(default=5, ge=0, le=60)
+    session_cache_size: int = Field(default=20_000, ge=0)  # entries (about 2 KB each), the oldest go first
     # The session cookie is Secure unless the portal is served over plain http (local development).
     cookie_secure: bool = True
     # Behind an ingress / reverse proxy: the addresses or networks of the proxies whose X-Forwarded-For is

@@ -2,10 +2,14 @@
 
 import base64
 import json
+import time
 import uuid
+from datetime import datetime
 
+import jwt
 import pytest
 
+from kit import identity as identity_module
 from kit.identity import Identity, InvalidIdentity, issue, verify
 
 SECRET = "k" * 40
@@ -82,3 +86,24 @@ def test_admin_sees_and_manages_everything():
 def test_anonymous_sees_nothing():
     assert not ANONYMOUS.may_see_family(FAMILY)
     assert not ANONYMOUS.may_manage_structure(STRUCTURE)
+
+
+
+def test_a_verified_token_is_kept_until_its_expiry_only(monkeypatch):
+    """Verified once, then known (kit.identity keeps it); with another secret, or a minute later (both clocks
+    moved: this module's and PyJWT's), refused as before."""
+    token = issue(PARENT, SECRET, ttl_seconds=60)
+    assert verify(token, SECRET) == PARENT and verify(token, SECRET) == PARENT
+    with pytest.raises(InvalidIdentity):
+        verify(token, "w" * 40)
+    later = time.time() + 61
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.fromtimestamp(later, tz)
+
+    monkeypatch.setattr(identity_module.time, "time", lambda: later)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)
+    with pytest.raises(InvalidIdentity):
+        verify(token, SECRET)

@@ -4,6 +4,7 @@ a day, the recap, the follow-up, staff's lists. Dates, times and amounts are wri
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, time
 from typing import Literal
@@ -84,7 +85,7 @@ class CopyIn(BaseModel):
 
 # -- output ---------------------------------------------------------------------------------------------------
 def hh_mm(t: time | None) -> str | None:
-    return t.strftime("%H:%M") if t else None
+    return f"{t.hour:02d}:{t.minute:02d}" if t else None  # strftime's "%H:%M", at a third of its cost
 
 
 def short_day(d: date) -> str:
@@ -92,6 +93,7 @@ def short_day(d: date) -> str:
     return f"{fr.WEEKDAYS[d.weekday()][:2].capitalize()} {d:%d/%m/%Y}"
 
 
+@functools.lru_cache(maxsize=4096)  # a month's calendar repeats a handful of prices on every day
 def price(cents: int | None) -> str:
     """2,80 € (empty when the day has no tariff)."""
     return "" if cents is None else f"{fr.euros_plain(cents)} €"

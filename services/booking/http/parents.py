@@ -3,11 +3,11 @@ answer. Who may see what is decided in services/booking/access.py, through the s
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date
 
 from aiohttp import web
+from pydantic_core import to_json
 
 from kit import fr
 from kit.clock import utc_now
@@ -52,7 +52,10 @@ async def month_calendar(request: web.Request) -> web.Response:
                                             body.activity_id, lines_of(body.basket))
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
-    return json_response(answers.calendar_json(body.child_id, body.month, body.activity_id, days))
+    # the busiest answer of the rentrée (a month of days and sessions): written by pydantic-core's encoder, several
+    # times faster than json.dumps, the same JSON
+    return web.Response(body=to_json(answers.calendar_json(body.child_id, body.month, body.activity_id, days)),
+                        content_type="application/json", charset="utf-8")
 
 
 async def day(request: web.Request) -> web.Response:
@@ -94,10 +97,9 @@ async def confirm_basket(request: web.Request) -> web.Response:
     try:
         # A deadline shorter than the gateway's: under a rush, a basket that cannot be recorded in time
         # is rolled back whole and the parent is told to try again, instead of being recorded after
-        # the page has given up.
-        async with asyncio.timeout(request.app[APP_KEY].settings.confirm_deadline_seconds):
-            results = await confirm.confirm(db(request), identity_of(request), unique_lines(lines_of(body.lines)),
-                                            utc_now())
+        # the page has given up (a basket recorded in time is committed whatever the deadline).
+        results = await confirm.confirm(db(request), identity_of(request), unique_lines(lines_of(body.lines)),
+                                        utc_now(), deadline_seconds=request.app[APP_KEY].settings.confirm_deadline_seconds)
     except TimeoutError:
         return problem(503, "Portail très sollicité", "Le portail est très sollicité : vos demandes n'ont "
                                "pas été enregistrées. Réessayez dans un instant.")

@@ -28,8 +28,11 @@ from services.booking.store.bookings import FollowRow
 from services.booking.store.sessions import ActivityBrief
 
 
-async def pricer_for(store, family_id: uuid.UUID) -> Pricer:
-    children = await store.children_of_family(family_id)
+async def pricer_for(store, family_id: uuid.UUID, children: list[Child] | None = None) -> Pricer:
+    """The family's prices (its children's ranks, its quotient, its structures' tariffs); `children` when
+    already read (the family's, as `children_of_family` lists them)."""
+    if children is None:
+        children = await store.children_of_family(family_id)
     facts = await store.price_facts(family_id, {c.structure_id for c in children})
     return Pricer(facts.versions, facts.family_quotient, child_ranks([(c.id, c.birth_date) for c in children]))
 
@@ -193,8 +196,9 @@ async def recap(db, who: Identity, lines: list[Line], now: datetime) -> list[Rec
     async with db.reading() as store:
         family_id = await access.require_own_children(store, who, {line.child_id for line in lines})
         views, declared = await load_basket(store, lines, now, family_id) if lines else ({}, set())
-        kids = await store.children_by_id({line.child_id for line in lines})
-        pricer = await pricer_for(store, family_id)
+        family = await store.children_of_family(family_id)  # the lines' children are among them (checked above)
+        kids = {c.id: c for c in family}
+        pricer = await pricer_for(store, family_id, family)
     rows = []
     for line, view, check in plan(lines, views, declared):
         cancel = line.action == "cancel"

@@ -3,6 +3,7 @@ a request with `clients_of(request)`. Their one error model lives in `clients/ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -39,8 +40,21 @@ class Clients:
     billing: BillingClient
 
     @classmethod
-    def build(cls, session: aiohttp.ClientSession, urls: dict[str, str], secret: str) -> Clients:
-        return cls(auth=AuthClient(session, urls["auth"], secret), booking=BookingClient(session, urls["booking"], secret),
+    def build(cls, session: aiohttp.ClientSession, urls: dict[str, str], secret: str,
+              on_auth_call: Callable | None = None, children_seconds: float = 0) -> Clients:
+        """`on_auth_call(method, path, who, status)` after each call to auth (the session cache's revocation);
+        a family's children kept `children_seconds` (clients/booking.py)."""
+        auth = AuthClient(session, urls["auth"], secret)
+        booking = BookingClient(session, urls["booking"], secret)
+        booking.children_seconds = children_seconds
+
+        def after_auth_call(method, target, who, status):
+            booking.changed_by(method, who)  # staff changed a family in auth: its children may have changed
+            if on_auth_call is not None:
+                on_auth_call(method, target, who, status)
+
+        auth.on_call = after_auth_call
+        return cls(auth=auth, booking=booking,
                    dossier=DossierClient(session, urls["dossier"], secret),
                    notify=NotifyClient(session, urls["notify"], secret),
                    billing=BillingClient(session, urls["billing"], secret))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kit.identity import Identity
@@ -11,6 +12,19 @@ from services.gateway.clients.base import OperatedService, Refused, path
 
 class AuthClient(OperatedService):
     name = "auth"
+    # told of every call sent to auth (method, path, caller, status; None when no answer came): the gateway's
+    # session cache drops what the call may have made stale (web/session_cache.py)
+    on_call: Callable[[str, str, Identity, int | None], None] | None = None
+
+    async def exchange(self, method: str, target: str, who: Identity, **kwargs) -> tuple[int, str, bytes]:
+        """Every call to auth, the pages' and the API's forwarding alike, goes through here."""
+        status = None
+        try:
+            status, kind, body = await super().exchange(method, target, who, **kwargs)
+            return status, kind, body
+        finally:
+            if self.on_call is not None:
+                self.on_call(method, target, who, status)
 
     # -- sessions --------------------------------------------------------------------------------------
     async def resolve_session(self, token: str) -> dict | None:

@@ -3,6 +3,8 @@ the follow-up and the private calendar feed; for staff, activities, sessions, pe
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -15,11 +17,42 @@ Basket = list[dict]
 
 class BookingClient(OperatedService):
     name = "booking"
+    # A family's children as booking last answered, kept this many seconds by the replica (0: not kept): nearly
+    # every parent page asks for them, and only staff change them (docs/adr/0015).
+    children_seconds: float = 0
+    clock: Callable[[], float] = time.monotonic
+    CHILDREN_KEPT = 20_000  # families; beyond, everything is forgotten at once
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._children: dict[object, tuple[float, list[dict]]] = {}
+
+    async def exchange(self, method: str, target: str, who: Identity, **kwargs) -> tuple[int, str, bytes]:
+        """Every call to booking; a change by staff (enrolments, activities…) forgets the children kept."""
+        try:
+            return await super().exchange(method, target, who, **kwargs)
+        finally:
+            self.changed_by(method, who)
+
+    def changed_by(self, method: str, who: Identity) -> None:
+        """After a call to booking or auth: a change by staff or an admin (a child enrolled, added to a family…)
+        forgets every family's children kept."""
+        if method not in ("GET", "HEAD") and who.role in ("staff", "admin"):
+            self._children.clear()
 
     # -- the family -------------------------------------------------------------------------------------
     async def children(self, who: Identity) -> list[dict]:
         """The family's children, each with the activities offered to it."""
-        return (await self.get("/v1/children", who))["children"]
+        key = who.family_id if who.role == "parent" and self.children_seconds > 0 else None
+        kept = self._children.get(key) if key else None
+        if kept is not None and self.clock() < kept[0]:
+            return list(kept[1])
+        children = (await self.get("/v1/children", who))["children"]
+        if key:
+            if len(self._children) >= self.CHILDREN_KEPT:
+                self._children.clear()
+            self._children[key] = (self.clock() + self.children_seconds, children)
+        return list(children)
 
     async def calendar(self, who: Identity, child_id: str, month: str, activity_id: str | None,
                        basket: Basket = ()) -> dict:

@@ -1,8 +1,10 @@
-"""The browser's side of a session: the opaque cookie, resolved by auth on each request into the signed-in
-`Account`; and the client's address (sign-in throttling), believed from trusted proxies only."""
+"""The browser's side of a session: the opaque cookie, resolved by auth (or this replica's short-lived copy of
+auth's answer, web/session_cache.py) on each request into the signed-in `Account`; and the client's address
+(sign-in throttling), believed from trusted proxies only."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
@@ -11,10 +13,12 @@ from aiohttp import web
 
 from kit import identity as ident
 from services.gateway.clients import clients_of
+from services.gateway.web.session_cache import SessionCache
 
 SESSION_COOKIE = "portail_session"
 
 SETTINGS = web.AppKey("settings", object)
+SESSION_CACHE = web.AppKey("session_cache", SessionCache)
 ACCOUNT = web.RequestKey("account", object)
 DROP_SESSION_COOKIE = web.RequestKey("drop_session_cookie", bool)
 
@@ -25,7 +29,7 @@ class Account:
 
     data: dict
 
-    @property
+    @functools.cached_property
     def identity(self) -> ident.Identity:
         d = self.data
         return ident.Identity(
@@ -56,7 +60,10 @@ def identity_of(request: web.Request) -> ident.Identity:
 async def session_middleware(request: web.Request, handler):
     token = request.cookies.get(SESSION_COOKIE)
     if token and not request.path.startswith("/static/"):
-        data = await clients_of(request).auth.resolve_session(token)
+        auth = clients_of(request).auth
+        cache = request.app.get(SESSION_CACHE)
+        data = await (cache.resolve(token, auth.resolve_session) if cache is not None
+                      else auth.resolve_session(token))
         if data is not None:
             request[ACCOUNT] = Account(data)
         else:

@@ -7,7 +7,7 @@ import json
 import uuid
 from datetime import date
 
-from services.gateway.web.forms import TIME_RE, FormError, is_uuid
+from services.gateway.web.forms import TIME_RE, FormError
 
 MAX_LINES = 400
 MAX_BASKET_CHARS = 200_000
@@ -19,25 +19,33 @@ Line = dict
 Key = tuple[str, str, str]
 
 
+def _uuid_text(value: object) -> str | None:
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _line(item: object) -> Line:
-    bad = FormError(UNREADABLE, title=TITLE)
+    # every posted line is read here (40 per recap and confirmation at the rush): each id parsed once, the
+    # error made only when needed
     if not isinstance(item, dict) or not set(item) <= FIELDS:
-        raise bad
-    if not (is_uuid(item.get("child_id")) and is_uuid(item.get("activity_id"))
-            and item.get("action") in ("reserve", "cancel") and isinstance(item.get("date"), str)):
-        raise bad
+        raise FormError(UNREADABLE, title=TITLE)
+    child_id, activity_id = _uuid_text(item.get("child_id")), _uuid_text(item.get("activity_id"))
+    if not (child_id and activity_id and item.get("action") in ("reserve", "cancel")
+            and isinstance(item.get("date"), str)):
+        raise FormError(UNREADABLE, title=TITLE)
     try:
         date.fromisoformat(item["date"])
     except ValueError:
-        raise bad from None
+        raise FormError(UNREADABLE, title=TITLE) from None
     arrival, departure = item.get("arrival"), item.get("departure")
     if (arrival is None) != (departure is None):
-        raise bad
+        raise FormError(UNREADABLE, title=TITLE)
     if arrival is not None and not (isinstance(arrival, str) and isinstance(departure, str)
                                     and TIME_RE.match(arrival[:5]) and TIME_RE.match(departure[:5])):
-        raise bad
-    line = {"child_id": str(uuid.UUID(item["child_id"])), "activity_id": str(uuid.UUID(item["activity_id"])),
-            "date": item["date"], "action": item["action"]}
+        raise FormError(UNREADABLE, title=TITLE)
+    line = {"child_id": child_id, "activity_id": activity_id, "date": item["date"], "action": item["action"]}
     if arrival is not None:
         line["arrival"], line["departure"] = arrival[:5], departure[:5]
     return line

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 from urllib.parse import urlencode
@@ -35,8 +36,9 @@ async def recap_page(request: web.Request, account: Account) -> web.Response:
     if not basket:
         return await calendar_page(request, account, back["enfant"] or None, back["activite"] or None,
                                    back["mois"] or None, [], message="Vous n'avez aucune demande en cours à valider.")
-    children = await family_children(request, account)
-    data = await clients_of(request).booking.recap(account.identity, basket)
+    # both asked at once: the recap page is on the rush's path (docs/adr/0015)
+    children, data = await asyncio.gather(family_children(request, account),
+                                          clients_of(request).booking.recap(account.identity, basket))
     groups = []
     for child in children:
         reservations = [r for r in data["reservations"] if r["child_id"] == child["id"]]
