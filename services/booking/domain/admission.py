@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DEFAULT_RATE_PER_S", "eta_seconds"]
+__all__ = ["DEFAULT_RATE_PER_S", "eta_seconds", "worth_waiting"]
 
 # before the first baskets are recorded the rate is unknown: a prudent guess (a few baskets a second)
 DEFAULT_RATE_PER_S = 5.0
@@ -19,3 +19,12 @@ def eta_seconds(position: int, rate_per_s: float | None) -> int:
         return 0
     rate = rate_per_s if rate_per_s and rate_per_s > 0 else DEFAULT_RATE_PER_S
     return max(1, math.ceil(position / rate))
+
+
+def worth_waiting(ahead: int, rate_per_s: float | None, wait_seconds: float) -> bool:
+    """Whether a confirmation just admitted should wait for its result before answering: only when the
+    ``ahead`` confirmations before it are likely recorded, with it, within ``wait_seconds`` at the current
+    rate. Otherwise the parent is shown the waiting room's position at once instead of a page that hangs."""
+    # a rate seen under light load says little of what the workers can do: never below the prudent guess
+    rate = max(rate_per_s or 0.0, DEFAULT_RATE_PER_S)
+    return wait_seconds > 0 and (ahead <= 0 or eta_seconds(ahead + 1, rate) <= wait_seconds)

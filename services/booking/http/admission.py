@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from kit.clock import utc_now
 from kit.http import identity_of, json_response, path_uuid, read_model
 from kit.logging import get_logger
 from kit.service import APP_KEY
+from services.booking.domain.admission import worth_waiting
 from services.booking.domain.basket import unique_lines
 from services.booking.http import answers
 from services.booking.http.answers import LineIn, lines_of
@@ -36,14 +38,28 @@ class RequestIn(BaseModel):
     lines: list[LineIn] = Field(max_length=answers.MAX_LINES)
 
 
+RATE_WINDOW_S = 10.0  # the recent rate of this process's workers, for deciding whether a submission waits
+
+
 @dataclass
 class Room:
-    """This process's side of the waiting room: the workers' wake-up call, their gate, and the answers the
-    submitting requests are waiting for."""
+    """This process's side of the waiting room: the workers' wake-up call, their gate, the answers the
+    submitting requests are waiting for, and when the workers recorded their latest confirmations."""
 
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     gate: asyncio.Lock = field(default_factory=asyncio.Lock)
     waiters: dict[uuid.UUID, asyncio.Future] = field(default_factory=dict)
+    recorded: deque[float] = field(default_factory=deque)
+
+    def record(self, at: float) -> None:
+        self.recorded.append(at)
+        while self.recorded and self.recorded[0] < at - RATE_WINDOW_S:
+            self.recorded.popleft()
+
+    def rate(self, at: float) -> float | None:
+        """Confirmations recorded per second by this process's workers lately; None before any."""
+        recent = sum(1 for t in self.recorded if t >= at - RATE_WINDOW_S)
+        return recent / RATE_WINDOW_S if recent else None
 
 
 ROOM = web.AppKey("admission_room", Room)
@@ -66,9 +82,12 @@ async def submit(request: web.Request) -> web.Response:
     try:
         await admission.admit(_db(request.app), who, body.id, unique_lines(lines_of(body.lines)))
         room.wake.set()
-        # under normal load the answer comes within a moment: the parent sees it directly
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(done), settings.admission_wait_seconds)
+        # under normal load the answer comes within a moment: the parent sees it directly; when the
+        # confirmations waiting here are more than the workers record in that moment, the position at once
+        loop = asyncio.get_running_loop()
+        if worth_waiting(len(room.waiters) - 1, room.rate(loop.time()), settings.admission_wait_seconds):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(done), settings.admission_wait_seconds)
     finally:
         if room.waiters.get(body.id) is done:
             room.waiters.pop(body.id, None)
@@ -101,6 +120,7 @@ async def _worker(app: web.Application, number: int) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(room.wake.wait(), 0.5)  # other replicas' admissions are polled
             continue
+        room.record(asyncio.get_running_loop().time())
         waiter = room.waiters.get(done)
         if waiter is not None and not waiter.done():
             waiter.set_result(None)

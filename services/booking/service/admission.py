@@ -49,7 +49,7 @@ async def admit(db, who: Identity, request_id: uuid.UUID, lines: list[Line]) -> 
     family_id = access.require_family(who)
     if not lines:
         raise EmptyBasket("Aucune réservation ni annulation à valider.")
-    async with db.transaction() as store:
+    async with db.single() as store:  # one statement: the admission lock is never held across a round trip
         await store.admit(request_id, family_id, who.subject, lines)
 
 

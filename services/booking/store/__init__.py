@@ -56,6 +56,13 @@ class Database:
             yield Store(conn)
 
     @asynccontextmanager
+    async def single(self) -> AsyncIterator[Store]:
+        """A connection for one statement in a transaction of its own (autocommit): the locks it takes are
+        released by the server's commit, without waiting for this service to send one."""
+        async with self.pool.acquire() as conn:
+            yield Store(conn)
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Store]:
         async with self.pool.acquire() as conn, conn.transaction():
             yield Store(conn)

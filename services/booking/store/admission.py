@@ -56,12 +56,15 @@ class AdmissionQueries:
         """Queue a confirmation behind every one admitted before; False when this id was already admitted
         (a form posted twice is one request)."""
         # admissions commit one at a time: `seq` order is then the order in which they become visible, so
-        # a worker never takes a later request while an earlier one is still being admitted
-        await self.conn.execute("SELECT pg_advisory_xact_lock($1)", ADMIT_KEY)
+        # a worker never takes a later request while an earlier one is still being admitted. One statement
+        # in its own transaction (`Database.single`): the lock is taken before `seq` is drawn and held only
+        # while the server runs it and commits, never across a round trip to a busy service's event loop.
         seq = await self.conn.fetchval(
-            """INSERT INTO basket_requests (id, family_id, subject, lines) VALUES ($1, $2, $3, $4::jsonb)
+            """WITH gate AS (SELECT pg_advisory_xact_lock($5))
+               INSERT INTO basket_requests (id, family_id, subject, lines)
+               SELECT $1, $2, $3, $4::jsonb FROM gate
                ON CONFLICT (id) DO NOTHING RETURNING seq""",
-            request_id, family_id, subject, json.dumps([_line_json(x) for x in lines]))
+            request_id, family_id, subject, json.dumps([_line_json(x) for x in lines]), ADMIT_KEY)
         return seq is not None
 
     async def gate(self) -> None:

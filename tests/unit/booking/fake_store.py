@@ -88,6 +88,10 @@ class FakeStore:
     async def transaction(self):
         yield self
 
+    @asynccontextmanager
+    async def single(self):
+        yield self
+
     # -- filling the world -------------------------------------------------------------------------------------
     def family(self, *names: str, structure: uuid.UUID = STRUCTURE) -> tuple[uuid.UUID, list[uuid.UUID]]:
         family_id = uuid.uuid4()

@@ -1,0 +1,40 @@
+"""Whether a confirmation just admitted waits for its result (the parent sees it directly) or is answered
+with its position at once (docs/adr/0008): the rule, and the recent rate it is fed with."""
+
+from __future__ import annotations
+
+from services.booking.domain.admission import DEFAULT_RATE_PER_S, worth_waiting
+from services.booking.http.admission import RATE_WINDOW_S, Room
+
+
+def test_alone_it_waits_for_its_result():
+    assert worth_waiting(0, 40.0, 3.0)
+    assert worth_waiting(0, None, 3.0)  # before the first basket is recorded: the prudent rate
+
+
+def test_behind_more_than_the_workers_record_in_the_wait_it_is_answered_at_once():
+    assert worth_waiting(119, 40.0, 3.0)  # 120th at 40/s: recorded within 3 s
+    assert not worth_waiting(120, 40.0, 3.0)  # 121st: 4 s, the position is shown at once
+    limit = int(DEFAULT_RATE_PER_S * 3)
+    assert worth_waiting(limit - 1, None, 3.0) and not worth_waiting(limit, None, 3.0)
+
+
+def test_a_rate_seen_under_light_load_does_not_stop_it_waiting():
+    assert worth_waiting(0, 0.1, 3.0)  # one basket in the last seconds: nobody ahead, the result comes
+    assert worth_waiting(5, 0.1, 3.0)  # a few ahead: the prudent rate, not the quiet hour's
+
+
+def test_no_wait_configured_means_never_waiting():
+    assert not worth_waiting(0, 100.0, 0)
+
+
+def test_the_rate_counts_the_recent_records_only():
+    room = Room()
+    assert room.rate(100.0) is None
+    for i in range(30):
+        room.record(100.0 + i * 0.1)  # 30 baskets in 3 s
+    assert room.rate(103.0) == 30 / RATE_WINDOW_S
+    later = 100.0 + RATE_WINDOW_S + 1.5  # the first 15 are older than the window now
+    room.record(later)
+    assert room.rate(later) == 16 / RATE_WINDOW_S
+    assert len(room.recorded) == 16  # and forgotten
