@@ -86,12 +86,18 @@ async def main(args: argparse.Namespace) -> int:
         # 1b. the same month through the gateway's public API (signed-in parents), beside the same raw statement
         if calendar:
             gateway_reqs = gateway_requests(year, s.calendar_requests, rng)
-            for concurrency, gateway, raw in await bench_calendar_gateway(
+            for concurrency, gateway, raw, cpu in await bench_calendar_gateway(
                     dsn, pool, amqp, f"{PG}/bench{tag}_auth_cal", year, gateway_reqs, (1, s.calendar_concurrency)):
                 report_calendar(report, rows, notes, concurrency, gateway, raw, len(gateway_reqs), "calendar_gateway")
+                print("  calendar gateway, {}: CPU per request {}".format(
+                    "sequential" if concurrency == 1 else f"{concurrency} at once",
+                    ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu.items())), flush=True)
+                for name, ms in cpu.items():
+                    report.result(f"calendar_gateway_{'serial' if concurrency == 1 else 'concurrent'}_cpu_ms_{name}",
+                                  ms)
 
         # 2. confirming a 40-line basket, every parent at once
-        for parents in () if args.rush_only else s.confirm_parents:
+        for parents in () if (args.rush_only or args.no_confirm) else s.confirm_parents:
             if not report.check(parents <= len(year.two_child_families),
                                 f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families"):
                 notes.append(f"confirm {parents}: skipped, only {len(year.two_child_families)} two-child families")
@@ -142,6 +148,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rush-only", action="store_true", help="the rush through the gateway only")
     parser.add_argument("--no-rush", action="store_true", help="without the rush (it takes minutes)")
     parser.add_argument("--no-calendar", action="store_true", help="without the calendar measurements")
+    parser.add_argument("--no-confirm", action="store_true", help="without the confirmation measurements")
     return parser.parse_args(argv)
 
 

@@ -2,13 +2,16 @@
 and through the gateway (`POST /api/v1/booking/calendar` with a signed-in parent's session, as a script or the
 parent's page calls it: gateway, auth's session check, booking), one at a time and 20 at once, each beside the
 service's own statement (MONTH_SQL: the month in one round trip; the tariffs are cached) on a raw asyncpg
-pool in the same run."""
+pool in the same run. Through the gateway, the CPU each process spent per request is read from /proc as well
+(a figure that holds when other work loads the machine, unlike the rates)."""
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -77,10 +80,42 @@ def gateway_requests(year: Year, n: int, rng: random.Random) -> list[tuple[uuid.
     return [r for r in calendar_requests(year, n * 20, rng) if r[0] in signed][:n]
 
 
+SERVICES = ("gateway", "booking", "auth")
+
+
+def services_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) spent so far by each service process this benchmark started
+    (`python -m services.<name>`, bench/booking_year/portal.py; the latest started of a name: the portal's
+    booking, not the one measured alone before); empty without /proc."""
+    found: dict[str, tuple[int, float]] = {}  # name: (start time, CPU seconds)
+    me, tick = os.getpid(), os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+            if int(fields[1]) != me:  # the parent's pid
+                continue
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+        for name in SERVICES:
+            started = int(fields[19])
+            if f"services.{name}".encode() in args and started >= found.get(name, (-1, 0.0))[0]:
+                found[name] = (started, (int(fields[11]) + int(fields[12])) / tick)
+    return {name: cpu for name, (_, cpu) in found.items()}
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    """Milliseconds of CPU per request of each service between two readings of `services_cpu`."""
+    return {name: (after[name] - before.get(name, 0.0)) * 1000 / requests for name in after if requests}
+
+
 async def bench_calendar_gateway(booking_dsn: str, pool: asyncpg.Pool, amqp: str, auth_dsn: str, year: Year,
-                                 reqs, concurrencies: tuple[int, ...]) -> list[tuple[int, Run, Run]]:
+                                 reqs, concurrencies: tuple[int, ...]
+                                 ) -> list[tuple[int, Run, Run, dict[str, float]]]:
     """The same requests through the gateway's public API (booking, auth and the gateway each in its own
-    process, bench/booking_year/portal.py), each series beside the raw statement."""
+    process, bench/booking_year/portal.py), each series beside the raw statement, with the CPU each process
+    spent per request of the series."""
     out = []
     async with gateway_portal(booking_dsn, amqp, auth_dsn, year, GATEWAY_PARENTS) as (base, parents):
         await sign_in_all(base, parents)
@@ -105,12 +140,14 @@ async def bench_calendar_gateway(booking_dsn: str, pool: asyncpg.Pool, amqp: str
 
             try:
                 warm = await drive([gateway_job(*r) for r in reqs[:20]], concurrency, 30)
+                before = services_cpu()
                 gateway = await drive([gateway_job(*r) for r in reqs], concurrency, 120)
+                cpu = cpu_per_request(before, services_cpu(), gateway.done)
             finally:
                 await http.close()
             for kind, count in warm.errors.items():
                 gateway.errors[f"warm-up: {kind}"] += count
                 gateway.samples.setdefault(f"warm-up: {kind}", warm.samples.get(kind, ""))
             raw = await drive([raw_job(pool, *r) for r in reqs], concurrency, 120)
-            out.append((concurrency, gateway, raw))
+            out.append((concurrency, gateway, raw, cpu))
     return out

@@ -20,6 +20,7 @@ from services.booking.domain.states import (
     day_label,
     day_state,
     remaining_places,
+    summary,
 )
 
 __all__ = ["DAY_PRIORITY", "Activity", "SessionRow", "SessionView", "day_of_month", "month_days", "view_of"]
@@ -135,9 +136,12 @@ CLOSED_DAY = DayFacts(is_open=False, enrolled=False, capacity=None, taken=0, wai
 def day_of_month(sessions: Sequence[SessionView]) -> tuple[DayState, DayFacts, list[str]]:
     """One calendar day: the state of its most telling session, that session's facts (for the legend
     line) and every action some session of the day allows."""
-    chosen = min(sessions, key=lambda v: DAY_PRIORITY.index(v.state), default=None)
-    allowed = {action for v in sessions for action in v.actions}
-    actions = [action for action in ("reserve", "cancel") if action in allowed]
-    if chosen is None:
-        return DayState.CLOSED, CLOSED_DAY, actions
-    return chosen.state, chosen.facts, actions
+    if not sessions:
+        return DayState.CLOSED, CLOSED_DAY, []
+    if len(sessions) == 1:  # the usual day of a calendar of one activity
+        only = summary(sessions[0].facts)
+        return only.state, sessions[0].facts, list(only.actions)
+    summaries = [(summary(v.facts), v.facts) for v in sessions]
+    chosen, facts = min(summaries, key=lambda s: DAY_PRIORITY.index(s[0].state))
+    allowed = {action for s, _ in summaries for action in s.actions}
+    return chosen.state, facts, [action for action in ("reserve", "cancel") if action in allowed]

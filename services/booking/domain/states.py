@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "LABELS",
@@ -14,6 +15,7 @@ __all__ = [
     "BookingStatus",
     "DayFacts",
     "DayState",
+    "DaySummary",
     "can_cancel",
     "can_reserve",
     "day_actions",
@@ -21,6 +23,7 @@ __all__ = [
     "day_state",
     "remaining_places",
     "request_outcome",
+    "summary",
 ]
 
 
@@ -121,6 +124,27 @@ def can_cancel(f: DayFacts) -> bool:
 def day_actions(f: DayFacts) -> list[str]:
     """What a parent may ask for on this day, among "reserve" and "cancel"."""
     return [action for action, allowed in (("reserve", can_reserve(f)), ("cancel", can_cancel(f))) if allowed]
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """Everything the calendar writes of one set of facts: the state, its symbol, its legend line, the
+    actions allowed and the places left."""
+
+    state: DayState
+    symbol: str
+    label: str
+    actions: tuple[str, ...]
+    remaining: int | None
+
+
+@lru_cache(maxsize=4096)
+def summary(f: DayFacts) -> DaySummary:
+    """The rules above applied once to these facts: a month's calendar asks for the state, label and actions of
+    the same few facts (an open day with places, a booked day…) on day after day, each of them computing the
+    state again (a pure function of its argument, kept)."""
+    state = day_state(f)
+    return DaySummary(state, SYMBOLS[state], day_label(f), tuple(day_actions(f)), remaining_places(f))
 
 
 NO_PLACE_LEFT = "plus de place disponible"

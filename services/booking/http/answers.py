@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kit import fr
 from services.booking.domain.basket import Line
 from services.booking.domain.followup import state_label
-from services.booking.domain.states import LABELS, LOCKED_REQUEST_LABEL, SYMBOLS, DayState
+from services.booking.domain.states import LABELS, LOCKED_REQUEST_LABEL, SYMBOLS, DayState, summary
 from services.booking.service.confirm import LineResult
 from services.booking.service.parents import CalendarDay, FollowUp, RecapRow, SessionLine
 
@@ -110,14 +110,15 @@ def basket_json(lines: list[Line]) -> list[dict]:
 
 
 def session_json(s: SessionLine) -> dict:
-    view, state = s.view, s.view.state
+    view, activity = s.view, s.view.activity
+    shown = summary(view.facts)  # the state, label and actions of these facts, computed once
     return {
-        "session_id": str(view.session_id), "activity_id": str(view.activity.id), "activity": view.activity.name,
-        "kind": view.activity.kind, "date": view.day.isoformat(),
+        "session_id": str(view.session_id), "activity_id": str(activity.id), "activity": activity.name,
+        "kind": activity.kind, "date": view.day.isoformat(),
         "start": hh_mm(view.start), "end": hh_mm(view.end), "arrival": hh_mm(view.arrival),
         "departure": hh_mm(view.departure),
-        "state": state.value, "symbol": SYMBOLS[state], "label": view.label, "actions": view.actions,
-        "remaining": view.remaining, "capacity": view.capacity,
+        "state": shown.state.value, "symbol": shown.symbol, "label": shown.label, "actions": list(shown.actions),
+        "remaining": shown.remaining, "capacity": view.capacity,
         "price": price(s.cost_cents), "price_cents": s.cost_cents,
         "status": view.status.value if view.status else None, "pending": s.pending,
     }

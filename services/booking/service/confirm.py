@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -73,16 +74,34 @@ class RuleMismatch(RuntimeError):
     """The set-based statement decided otherwise than the domain: the basket is rolled back whole."""
 
 
+# How many direct confirmations of this process are inside their transaction at once. The others queue here,
+# before taking a connection: a basket's transaction (its children's and then its sessions' locks) is held
+# across round trips, each resumed only when the event loop gets to it, so the fewer baskets share the loop the
+# sooner each one sends its next statement and its COMMIT, and the sooner the next basket of the same school
+# gets the sessions. Measured with bench.booking_year (docs/adr/0008 §1).
+CONFIRM_CONCURRENCY = 4
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def gate(size: int = CONFIRM_CONCURRENCY) -> asyncio.Semaphore:
+    """The running event loop's confirmation gate (one per loop: a semaphore belongs to its loop)."""
+    loop = asyncio.get_running_loop()
+    found = _GATES.get(loop)
+    if found is None:
+        found = _GATES[loop] = asyncio.Semaphore(size)
+    return found
+
+
 async def confirm(db, who: Identity, lines: list[Line], now: datetime, outbox=OUTBOX,
                   deadline_seconds: float | None = None) -> list[LineResult]:
-    """Record the family's basket in one transaction (see `record`), each line answered. With a deadline, a
-    basket not recorded within it (waiting for a connection or for its locks included) is rolled back whole
-    and TimeoutError raised; once recorded, its commit is never cut short by the deadline (the parent would be
-    told "not recorded" of a basket that was)."""
-    async with asyncio.timeout(deadline_seconds) as deadline:
-        async with db.transaction() as store:
-            results = await record(store, who, lines, now, outbox)
-            deadline.reschedule(None)  # recorded in time: the commit below is not cut short
+    """Record the family's basket in one transaction (see `record`), each line answered; at most
+    CONFIRM_CONCURRENCY baskets of this process at once (`gate`). With a deadline, a basket not recorded within
+    it (waiting for the gate, a connection or its locks included) is rolled back whole and TimeoutError
+    raised; once recorded, its commit is never cut short by the deadline (the parent would be told "not
+    recorded" of a basket that was)."""
+    async with asyncio.timeout(deadline_seconds) as deadline, gate(), db.transaction() as store:
+        results = await record(store, who, lines, now, outbox)
+        deadline.reschedule(None)  # recorded in time: the commit below is not cut short
     count(results)
     return results
 

@@ -20,7 +20,7 @@ from services.booking.domain.followup import line_cost, visible
 from services.booking.domain.pricing import Pricer
 from services.booking.domain.quick import Cell, quick_toggle, same_weekday, toggle_day, week_of
 from services.booking.domain.sessions import SessionView, day_of_month, month_days, view_of
-from services.booking.domain.states import DayFacts, DayState, day_label
+from services.booking.domain.states import DayFacts, DayState, summary
 from services.booking.service.catalog_cache import CATALOG
 from services.booking.service.confirm import load_basket
 from services.booking.store import Child
@@ -66,7 +66,7 @@ class CalendarDay:
     @property
     def label(self) -> str:
         """The guide's legend line for the day (its second 🚫 line for a locked waiting-list or refused day)."""
-        return day_label(self.facts)
+        return summary(self.facts).label
 
 
 def _lines(views: list[SessionView], child_id: uuid.UUID, pricer: Pricer, pending: dict) -> list[SessionLine]:
@@ -90,12 +90,16 @@ async def month_calendar(db, who: Identity, child_id: uuid.UUID, month: str, now
     for view in views:
         by_day[view.day].append(view)
     calendar = []
+    closed = day_of_month(())
     for day in days:
-        sessions = by_day.get(day, [])
+        sessions = by_day.get(day)
+        if not sessions:  # a day without a session (a week-end, a holiday): nothing to price or mark
+            calendar.append(CalendarDay(day, closed[0], closed[1], list(closed[2]), None, None, []))
+            continue
         state, facts, actions = day_of_month(sessions)
         day_pending = {pending[(v.activity.id, day)] for v in sessions if (v.activity.id, day) in pending}
         calendar.append(CalendarDay(
-            day, state, facts, actions, sessions[0].remaining if activity_id and sessions else None,
+            day, state, facts, actions, summary(sessions[0].facts).remaining if activity_id else None,
             day_pending.pop() if len(day_pending) == 1 else ("mixed" if day_pending else None),
             _lines(sessions, child_id, pricer, pending)))
     return calendar

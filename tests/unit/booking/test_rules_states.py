@@ -14,9 +14,11 @@ from services.booking.domain.states import (
     DayState,
     can_cancel,
     can_reserve,
+    day_actions,
     day_label,
     day_state,
     remaining_places,
+    summary,
 )
 
 OPEN = DayFacts(
@@ -140,3 +142,13 @@ def test_state_properties(f: DayFacts) -> None:
         assert state in (DayState.BOOKED, DayState.REQUESTED, DayState.LOCKED)
         assert can_cancel(f) == f.before_cancel_deadline
     assert isinstance(SYMBOLS[state], str) and LABELS[state]
+
+
+@given(facts)
+def test_summary_is_the_rules_applied_once(f: DayFacts) -> None:
+    """What the calendar writes of a day (state, symbol, legend line, actions, places left) is what each rule
+    says of the same facts, however often the facts come back."""
+    shown = summary(f)
+    assert (shown.state, shown.symbol, shown.label, list(shown.actions), shown.remaining) == (
+        day_state(f), SYMBOLS[day_state(f)], day_label(f), day_actions(f), remaining_places(f))
+    assert summary(replace(f)) == shown

@@ -229,3 +229,34 @@ async def test_a_basket_not_recorded_before_its_deadline_is_rolled_back(world):
         await confirm.confirm(db, parent(family), [Line(child, alsh, MONDAY, "reserve")], NOW, outbox,
                               deadline_seconds=0)
     assert db.ended == "rollback"
+
+
+class Counting:
+    """A database that counts the transactions open at once; each one lets the event loop run others before it
+    records (as a round trip to PostgreSQL would)."""
+
+    def __init__(self, store):
+        self.store, self.open, self.most = store, 0, 0
+
+    @asynccontextmanager
+    async def transaction(self):
+        self.open += 1
+        self.most = max(self.most, self.open)
+        try:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            yield self.store
+        finally:
+            self.open -= 1
+
+
+async def test_at_most_the_gates_size_of_confirmations_are_in_their_transaction_at_once(world):
+    store, outbox = world
+    alsh = store.activity("ALSH Mercredi", time(9), time(17))
+    store.open(alsh, MONDAY, capacity=None)
+    families = [store.family(f"Enfant {i}") for i in range(confirm.CONFIRM_CONCURRENCY * 3)]
+    db = Counting(store)
+    results = await asyncio.gather(*(confirm.confirm(db, parent(family), [Line(child, alsh, MONDAY, "reserve")],
+                                                     NOW, outbox) for family, [child] in families))
+    assert [r.outcome for [r] in results] == ["accepted"] * len(families)  # every basket recorded, in turn
+    assert db.most == confirm.CONFIRM_CONCURRENCY
