@@ -103,6 +103,29 @@ def check_text(value: str) -> str:
     return value
 
 
+# In a UTF-8 JSON text a NUL or a lone surrogate can only arrive as a \u escape (a raw control character is
+# not valid JSON) or as UTF-8-encoded surrogates (json.loads decodes bytes with "surrogatepass"): a body
+# with neither needs its nesting checked, not each of its strings (most of the guard's cost on a basket).
+_MAY_HIDE_FORBIDDEN = re.compile(rb"\\u|\xed[\xa0-\xbf]")
+
+
+def _texts_need_checking(raw: bytes | str) -> bool:
+    if isinstance(raw, str):
+        return "\\u" in raw or _FORBIDDEN_CHARS.search(raw) is not None
+    return json.detect_encoding(raw) not in ("utf-8", "utf-8-sig") or _MAY_HIDE_FORBIDDEN.search(raw) is not None
+
+
+def _check_depth(value, max_depth: int) -> None:
+    """Only the nesting of a decoded JSON value (see `check_json_value`)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            raise InputRefused(DEPTH_TEXT)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
 def check_json_value(value, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Walk a decoded JSON value (without recursion): no string or key with a forbidden character,
     no nesting deeper than `max_depth`."""
@@ -133,7 +156,10 @@ def parse_json(raw: bytes | str, max_depth: int = MAX_JSON_DEPTH):
         raise InputRefused(DEPTH_TEXT) from None
     except ValueError:  # includes UnicodeDecodeError
         raise InputRefused(JSON_TEXT) from None
-    check_json_value(value, max_depth)
+    if _texts_need_checking(raw):
+        check_json_value(value, max_depth)
+    elif isinstance(value, dict | list):
+        _check_depth(value, max_depth)
     return value
 
 

@@ -119,12 +119,27 @@ def test_ordinary_text_passes():
     b'[{"deep": ["\\ud800"]}]',
     b"{not json",
     b"\xff\xfe",
+    # the forms a NUL or a lone surrogate can take past the fast path (no string walked when none is there)
+    '{"a": "x\\u0000y"}'.encode("utf-16"),  # UTF-16, BOM
+    '{"a": "x\\u0000y"}'.encode("utf-16-le"),  # UTF-16, no BOM
+    '["\\udfff"]'.encode("utf-32"),
+    b'["\xed\xa0\x80"]',  # a surrogate encoded in UTF-8 (json.loads decodes bytes with surrogatepass)
+    b'{"\xed\xbf\xbf": 1}',
+    b'{"a": [' * 20 + b'{"b": {"c": [[[[[[[[[[[[[1]]]]]]]]]]]]]}}' + b"]}" * 20,  # deep, no escape at all
 ])
 def test_bad_json_is_refused_in_french(raw):
     with pytest.raises(InputRefused) as caught:
         parse_json(raw)
     assert caught.value.status == 400
     assert "JSON" in caught.value.text or "caractère" in caught.value.text
+
+
+def test_ordinary_json_passes_with_or_without_escapes():
+    basket = [{"child_id": str(uuid.uuid4()), "date": "2027-09-06", "action": "reserve", "note": "Léa é"}] * 40
+    assert parse_json(json.dumps(basket, ensure_ascii=False).encode()) == basket
+    assert parse_json(json.dumps(basket).encode()) == basket  # \u00e9 escapes: walked, and fine
+    assert parse_json(json.dumps(basket)) == basket  # a str body
+    assert parse_json(b'{"a": "\\\\u0000"}') == {"a": "\\u0000"}  # an escaped backslash, not a NUL
 
 
 def test_json_at_the_depth_limit_and_size_limit():
