@@ -27,7 +27,7 @@ from services.booking.app import service as booking
 from services.booking.service import transmission
 from services.booking.store import Store
 from services.topology import declare, main, portal_topology, services_topology
-from tests.conftest import AMQP_HOST, RUN_ID, database_url, eventually, rabbitmqctl, running
+from tests.conftest import AMQP_HOST, PG_URL, RUN_ID, database_url, eventually, rabbitmqctl, running
 from tests.integration.test_booking_transmitted_flow import count, transmitted
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,8 +41,19 @@ def fresh():
     vhost = f"portail-test-{RUN_ID}-topology-{n}"
     rabbitmqctl("add_vhost", vhost)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield f"amqp://guest:guest@{AMQP_HOST}/{vhost}", f"pt{RUN_ID}_topo{n}_"
+    prefix = f"pt{RUN_ID}_topo{n}_"
+    yield f"amqp://guest:guest@{AMQP_HOST}/{vhost}", prefix
     rabbitmqctl("delete_vhost", vhost)
+    asyncio.run(drop_databases(prefix))  # also when this file runs alone (db_prefix's clean-up not requested)
+
+
+async def drop_databases(prefix: str) -> None:
+    conn = await asyncpg.connect(PG_URL + "/postgres")
+    try:
+        for row in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%"):
+            await conn.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

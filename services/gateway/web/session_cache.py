@@ -21,7 +21,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from prometheus_client import Counter
+
 from kit import identity as ident
+
+# the cache's hit rate on the gateway's /metrics (a low one under load: the TTL is too short, or the cache full)
+LOOKUPS = Counter("portail_gateway_session_cache_lookups_total", "Sessions resolved through the cache", ["result"])
+_HIT, _MISS = LOOKUPS.labels("hit"), LOOKUPS.labels("miss")
 
 # auth's routes that take a POST yet change no session's data: nothing to drop after them
 READS_BY_POST = frozenset({"/v1/sessions/resolve", "/v1/login", "/v1/password/reset-requests",
@@ -112,8 +118,10 @@ class SessionCache:
         data = self.get(token)
         if data is not None:
             self.hits += 1
+            _HIT.inc()
             return data
         self.misses += 1
+        _MISS.inc()
         key = token_key(token)
         shared = self._inflight.get(key)
         if shared is not None:

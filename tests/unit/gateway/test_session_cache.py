@@ -277,3 +277,24 @@ async def test_a_familys_children_are_kept_for_the_ttl_and_never_shown_to_anothe
             assert asked == [str(martin.family_id), str(durand.family_id)] + [str(martin.family_id)] * 2
     finally:
         await server.close()
+
+
+async def test_hits_and_misses_are_counted_for_the_metrics():
+    """`portail_gateway_session_cache_lookups_total{result}`: what the operator reads the hit rate from."""
+    from prometheus_client import REGISTRY
+
+    def count(result: str) -> float:
+        return REGISTRY.get_sample_value("portail_gateway_session_cache_lookups_total", {"result": result}) or 0.0
+
+    clock = Clock()
+    cache = SessionCache(TTL, 10, clock)
+    hits, misses = count("hit"), count("miss")
+
+    async def fetch(_token):
+        return {"account_id": "a", "family_id": "f"}
+
+    await cache.resolve("jeton-m", fetch)
+    await cache.resolve("jeton-m", fetch)
+    clock.now += TTL  # expired: auth is asked again
+    await cache.resolve("jeton-m", fetch)
+    assert (count("hit") - hits, count("miss") - misses) == (1, 2)
