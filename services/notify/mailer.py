@@ -45,6 +45,8 @@ def build_message(mail_from: str, recipients: list[str], subject: str, text: str
     domain = mail_from.rstrip(">").rpartition("@")[2] or "portail-famille"
     msg_id = msg_id or f"<{uuid.uuid4()}@{domain}>"
     name, sender = parseaddr(mail_from)
+    if any("\r" in r or "\n" in r for r in recipients):  # a header written here is one line: no injection
+        raise ValueError("adresse de destinataire invalide (saut de ligne)")
     if not (sender.isascii() and all(r.isascii() for r in recipients)):
         return _utf8_mail(mail_from, sender, recipients, subject, text, html, msg_id)
     subject = " ".join(subject.splitlines())  # a header is one line

@@ -57,6 +57,12 @@ def test_a_subject_on_several_lines_is_one_header_line():
     assert msg["Subject"] == "Objet sur deux lignes"
 
 
+def test_a_recipient_with_a_line_break_is_refused_rather_than_written_as_a_header():
+    with pytest.raises(ValueError):
+        build_message("Portail <portail@example.org>", ["parent@example.org\r\nBcc: x@example.net"], "Sujet",
+                      "Bonjour", None)
+
+
 def test_an_address_that_is_not_ascii_is_sent_with_smtputf8():
     mail = build_message(MAIL_FROM, ["élodie@exemple.fr"], SUBJECT, TEXT, HTML, "<a2@example.fr>")
     assert mail.smtputf8 and mail.recipients == ("élodie@exemple.fr",)
