@@ -53,13 +53,17 @@ class Room:
 
     def record(self, at: float) -> None:
         self.recorded.append(at)
-        while self.recorded and self.recorded[0] < at - RATE_WINDOW_S:
-            self.recorded.popleft()
+        self._forget(at)
 
     def rate(self, at: float) -> float | None:
         """Confirmations recorded per second by this process's workers lately; None before any."""
-        recent = sum(1 for t in self.recorded if t >= at - RATE_WINDOW_S)
-        return recent / RATE_WINDOW_S if recent else None
+        self._forget(at)
+        return len(self.recorded) / RATE_WINDOW_S if self.recorded else None
+
+    def _forget(self, at: float) -> None:
+        """Only the records of the window are kept (oldest first): the rate is their count, not a scan."""
+        while self.recorded and self.recorded[0] < at - RATE_WINDOW_S:
+            self.recorded.popleft()
 
 
 ROOM = web.AppKey("admission_room", Room)
