@@ -26,9 +26,20 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("gateway", "auth", "booking", "dossier", "notify", "billing")
 
 
+def _ephemeral_low() -> int:
+    """The first port the kernel hands out to outgoing connections (Linux; its default elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port_base(span: int = 6) -> int:
+    # below the ephemeral range: the stack's own outgoing connections (to PostgreSQL, RabbitMQ, each other)
+    # cannot take one of these ports between this check and the services binding them
+    high = max(10000 + span + 1, min(40000, _ephemeral_low()) - span)
     for _ in range(50):
-        base = random.randrange(20000, 40000)
+        base = random.randrange(10000, high)
         try:
             for port in range(base, base + span):
                 with socket.socket() as s:
@@ -40,9 +51,8 @@ def free_port_base(span: int = 6) -> int:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """One free port below the ephemeral range (see `free_port_base`)."""
+    return free_port_base(1)
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
