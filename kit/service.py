@@ -68,6 +68,9 @@ class Service:
     subscriptions: Sequence[Subscription] = ()
     produces: bool = True
     settings_cls: type[ServiceSettings] = ServiceSettings
+    # the pool resets only the connections said to keep session state (kit.db.keeps_session_state): for a
+    # service whose every session-level lock or setting on a pooled connection is marked so
+    lean_pool_reset: bool = False
     contexts: Sequence[Context] = ()
     # extra CLI commands, e.g. {"demo": load_demo_data}: each gets the settings and a pool
     commands: dict[str, Callable[[ServiceSettings, asyncpg.Pool], Awaitable[None]]] = field(default_factory=dict)
@@ -150,7 +153,7 @@ class Service:
     async def _database(self, _app: web.Application) -> AsyncIterator[None]:
         assert self.settings is not None
         await self.migrate(self.settings)
-        self.pool = await db.create_pool(self.settings.database_url)
+        self.pool = await db.create_pool(self.settings.database_url, reset_marked_only=self.lean_pool_reset)
         yield
         await self.pool.close()
         self.pool = None

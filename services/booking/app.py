@@ -25,7 +25,7 @@ from kit.logging import get_logger
 from kit.service import Service, Subscription, pool_of
 from services.booking import demo, events, http
 from services.booking.http import admission
-from services.booking.service import reminders, transmission
+from services.booking.service import reminders, transmission, warmup
 from services.booking.settings import BookingSettings
 from services.booking.store import Database
 
@@ -71,7 +71,8 @@ service = Service(
         Subscription(DossierFactsDigestV1, events.check_dossier),
     ],
     commands={"transmit": transmit, "demo": demo.load, "demo-history": demo.load_history},
-    contexts=[admission.workers],  # the waiting room's workers (docs/adr/0008)
+    lean_pool_reset=True,  # its one session-level lock (the waiting room's gate) is marked: kit.db
+    contexts=[warmup.warm, admission.workers],  # caches filled before serving; the waiting room's workers (ADR 0008)
 )
 service.commands["reminders"] = remind  # issue 19: the booking reminders
 service.commands["resync"] = consistency.resync_command("booking", events.resync, lambda: service.args)

@@ -93,7 +93,8 @@ async def recap(request: web.Request) -> web.Response:
 
 
 async def confirm_basket(request: web.Request) -> web.Response:
-    body = await read_model(request, BasketIn)
+    async with confirm.reading_gate():  # a rush's bodies decoded a few at a time, between the recording baskets
+        body = await read_model(request, BasketIn)
     try:
         # A deadline shorter than the gateway's: under a rush, a basket that cannot be recorded in time
         # is rolled back whole and the parent is told to try again, instead of being recorded after

@@ -11,6 +11,7 @@ from datetime import date, time
 
 import asyncpg
 
+from kit.db import keeps_session_state
 from services.booking.domain.basket import Line
 
 # one key for the admission gate (pg_advisory_lock): booking's workers, in every replica, take their
@@ -68,7 +69,9 @@ class AdmissionQueries:
         return seq is not None
 
     async def gate(self) -> None:
-        """Wait for the admission gate (released by `open_gate`, or when the connection goes back to the pool)."""
+        """Wait for the admission gate (released by `open_gate`, or when the connection goes back to the pool:
+        marked as keeping session state, it is reset then, kit.db)."""
+        keeps_session_state(self.conn)
         await self.conn.execute("SELECT pg_advisory_lock($1)", GATE_KEY)
 
     async def open_gate(self) -> None:

@@ -78,11 +78,15 @@ CHILDREN_SESSIONS_SQL = _derived(
     ("WHERE c.id = $1 AND", "WHERE c.id = ANY($1::uuid[]) AND"))
 
 
-def session_row(r: asyncpg.Record) -> SessionRow:
-    activity = Activity(r["activity_id"], r["structure_id"], r["name"], r["kind"], r["a_start"], r["a_end"],
-                        r["waitlist_allowed"], r["needs_approval"],
-                        DeadlineRule(r["booking_days_before"], r["booking_working_days"], r["booking_at"]),
-                        DeadlineRule(r["cancel_days_before"], r["cancel_working_days"], r["cancel_at"]))
+def session_row(r: asyncpg.Record, activities: dict[uuid.UUID, Activity]) -> SessionRow:
+    """One row of SESSIONS_SQL; `activities` holds the activities already built from the same result (a month or a
+    basket repeats a handful of them on every row: built once each, not once per row)."""
+    activity = activities.get(r["activity_id"])
+    if activity is None:
+        activity = activities[r["activity_id"]] = Activity(
+            r["activity_id"], r["structure_id"], r["name"], r["kind"], r["a_start"], r["a_end"], r["waitlist_allowed"],
+            r["needs_approval"], DeadlineRule(r["booking_days_before"], r["booking_working_days"], r["booking_at"]),
+            DeadlineRule(r["cancel_days_before"], r["cancel_working_days"], r["cancel_at"]))
     return SessionRow(r["session_id"], activity, r["day"], r["start_time"], r["end_time"], r["capacity"], r["taken"],
                       r["enrolled"], r["booking_id"], r["status"], r["arrival"], r["departure"],
                       bool(r.get("other_household")))
@@ -125,18 +129,19 @@ class SessionQueries:
                                  family_id: uuid.UUID | None = None) -> list[SessionRow]:
         """The sessions of the child's structure from ``start`` to ``end`` with its booking of each; as
         `family_id` sees them (shared custody: a booking of the other household is marked as such)."""
-        return [session_row(r) for r in await self.conn.fetch(SESSIONS_SQL, child_id, start, end, activity_id,
-                                                              family_id)]
+        rows = await self.conn.fetch(SESSIONS_SQL, child_id, start, end, activity_id, family_id)
+        activities: dict[uuid.UUID, Activity] = {}
+        return [session_row(r, activities) for r in rows]
 
     async def month_of_child(self, family_id: uuid.UUID, child_id: uuid.UUID, start: date, end: date,
                              activity_id: uuid.UUID | None = None) -> MonthRead:
         """A child's sessions from ``start`` to ``end`` as `family_id` sees them, with what prices them, in one
         round trip (MONTH_SQL)."""
         rows = await self.conn.fetch(MONTH_SQL, child_id, start, end, activity_id, family_id)
-        head = rows[0]
+        head, activities = rows[0], {}
         kids = list(zip(head["kid_ids"] or [], head["kid_births"] or [], head["kid_structures"] or [], strict=True))
         return MonthRead(kids, head["family_quotient"], head["catalog_version"],
-                         [session_row(r) for r in rows if r["session_id"] is not None])
+                         [session_row(r, activities) for r in rows if r["session_id"] is not None])
 
     async def basket_sessions(self, child_ids: Collection[uuid.UUID], start: date, end: date,
                               family_id: uuid.UUID | None = None
@@ -144,9 +149,9 @@ class SessionQueries:
         """sessions_for_child for several children in one round trip, by child, and the catalog's version
         (None when no session was found)."""
         out: dict[uuid.UUID, list[SessionRow]] = defaultdict(list)
-        version = None
+        version, activities = None, {}
         for r in await self.conn.fetch(CHILDREN_SESSIONS_SQL, list(child_ids), start, end, None, family_id):
-            out[r["child_id"]].append(session_row(r))
+            out[r["child_id"]].append(session_row(r, activities))
             version = r["catalog_version"]
         return dict(out), version
 
