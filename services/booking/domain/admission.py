@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DEFAULT_RATE_PER_S", "eta_seconds", "worth_waiting"]
+__all__ = ["DEFAULT_RATE_PER_S", "POLL_MAX_SECONDS", "POLL_MIN_SECONDS", "eta_seconds", "poll_seconds", "worth_waiting"]
 
 # before the first baskets are recorded the rate is unknown: a prudent guess (a few baskets a second)
 DEFAULT_RATE_PER_S = 5.0
@@ -19,6 +19,18 @@ def eta_seconds(position: int, rate_per_s: float | None) -> int:
         return 0
     rate = rate_per_s if rate_per_s and rate_per_s > 0 else DEFAULT_RATE_PER_S
     return max(1, math.ceil(position / rate))
+
+
+# How often a waiting parent's page asks again (its refresh without JavaScript, its script with it).
+POLL_MIN_SECONDS, POLL_MAX_SECONDS = 2, 15
+
+
+def poll_seconds(eta: int | None) -> int:
+    """When a waiting page asks again: a fifth of the wait it shows, between 2 and 15 seconds. Near its turn a
+    parent sees the result within two seconds of its recording; far from it, thousands of waiting pages asking
+    every two seconds would take from the service recording their baskets a good part of its time (each
+    question is a request through the gateway and a read of the queue)."""
+    return min(max((eta or 0) // 5, POLL_MIN_SECONDS), POLL_MAX_SECONDS)
 
 
 def worth_waiting(ahead: int, rate_per_s: float | None, wait_seconds: float) -> bool:

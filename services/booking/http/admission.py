@@ -71,6 +71,7 @@ ROOM = web.AppKey("admission_room", Room)
 
 def state_json(s: admission.State) -> dict:
     return {"id": str(s.id), "status": s.status, "position": s.position, "eta_seconds": s.eta_seconds,
+            "poll_seconds": s.poll_seconds,
             "results": s.results, "problem": s.problem}
 
 

@@ -19,7 +19,7 @@ from contracts.errors import DomainError, NotFound
 from kit.identity import Identity
 from kit.logging import get_logger
 from services.booking import access
-from services.booking.domain.admission import eta_seconds
+from services.booking.domain.admission import eta_seconds, poll_seconds
 from services.booking.domain.basket import Line
 from services.booking.service import OUTBOX
 from services.booking.service.confirm import EmptyBasket, LineResult, count, record
@@ -41,6 +41,11 @@ class State:
     eta_seconds: int | None
     results: list[dict] | None
     problem: str | None
+
+    @property
+    def poll_seconds(self) -> int | None:
+        """When the waiting page asks again (None once recorded or failed)."""
+        return poll_seconds(self.eta_seconds) if self.status == "queued" else None
 
 
 async def admit(db, who: Identity, request_id: uuid.UUID, lines: list[Line]) -> None:

@@ -94,7 +94,7 @@ class BookingClient(OperatedService):
     # the waiting room (docs/adr/0008): a confirmation admitted in arrival order, then its state
     async def submit_basket(self, who: Identity, request_id: str, basket: Basket) -> dict:
         """The basket's confirmation admitted under `request_id` (the same id again is the same request): its
-        state, `status` done (with `results`), queued (with `position` and `eta_seconds`) or failed (`problem`)."""
+        state, `status` done (with `results`), queued (with `position`, `eta_seconds` and `poll_seconds`) or failed (`problem`)."""
         return await self.post("/v1/basket/requests", who, {"id": request_id, "lines": list(basket)})
 
     async def basket_request(self, who: Identity, request_id: str) -> dict:

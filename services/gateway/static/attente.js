@@ -1,5 +1,5 @@
-// The waiting room's page, live: its position is asked again every two seconds and the page shows the
-// result as soon as it is recorded. Without JavaScript the browser refreshes the page (Refresh header).
+// The waiting room's page, live: its position is asked again when booking says (`poll_seconds`: every two
+// seconds near the turn, up to fifteen far from it) and the page shows the result as soon as it is recorded. Without JavaScript the browser refreshes the page (Refresh header).
 (function () {
   var box = document.querySelector("[data-attente]");
   if (!box) return;
@@ -10,7 +10,7 @@
       .then(function (state) {
         if (state && state.status === "queued") {
           if (state.text && text.textContent !== state.text) text.textContent = state.text;
-          window.setTimeout(poll, 2000);
+          window.setTimeout(poll, 1000 * (state.poll_seconds || 2));
         } else {
           window.location.reload();
         }

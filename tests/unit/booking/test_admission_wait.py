@@ -1,10 +1,21 @@
 """Whether a confirmation just admitted waits for its result (the parent sees it directly) or is answered
-with its position at once (docs/adr/0008): the rule, and the recent rate it is fed with."""
+with its position at once (docs/adr/0008): the rule, and the recent rate it is fed with; and how often a
+waiting page asks again."""
 
 from __future__ import annotations
 
-from services.booking.domain.admission import DEFAULT_RATE_PER_S, worth_waiting
+import uuid
+
+from services.booking.domain.admission import (
+    DEFAULT_RATE_PER_S,
+    POLL_MAX_SECONDS,
+    POLL_MIN_SECONDS,
+    eta_seconds,
+    poll_seconds,
+    worth_waiting,
+)
 from services.booking.http.admission import RATE_WINDOW_S, Room
+from services.booking.service.admission import State
 
 
 def test_alone_it_waits_for_its_result():
@@ -38,3 +49,19 @@ def test_the_rate_counts_the_recent_records_only():
     room.record(later)
     assert room.rate(later) == 16 / RATE_WINDOW_S
     assert len(room.recorded) == 16  # and forgotten
+
+
+def test_a_waiting_page_asks_again_often_near_its_turn_and_seldom_far_from_it():
+    assert poll_seconds(1) == poll_seconds(9) == POLL_MIN_SECONDS == 2  # the result shown within two seconds
+    assert poll_seconds(30) == 6  # a fifth of the wait shown
+    assert poll_seconds(75) == poll_seconds(3600) == POLL_MAX_SECONDS == 15  # never more than fifteen seconds
+    assert poll_seconds(None) == poll_seconds(0) == 2
+    # 3,000 parents waiting about a minute and a half ask 3,000 / 15 = 200 times a second, not 1,500
+    assert 3000 / poll_seconds(90) == 200
+
+
+def test_the_state_of_a_request_says_when_to_ask_again_only_while_it_waits():
+    queued = State(uuid.uuid4(), "queued", 120, eta_seconds(120, 4.0), None, None)
+    assert (queued.eta_seconds, queued.poll_seconds) == (30, 6)
+    done = State(uuid.uuid4(), "done", None, None, [], None)
+    assert done.poll_seconds is None

@@ -106,7 +106,7 @@ async def request_page(request: web.Request, account: Account) -> web.Response:
     if state["status"] == "queued":
         response = render(request, "reservations_attente.html", text=waiting_text(state), panier="[]",
                           pending_total=0, etat_url=f"/reservations/demandes/{request_id}/etat", back_url=back_url)
-        response.headers["Refresh"] = str(min(max(state["eta_seconds"] or 1, 2), 10))
+        response.headers["Refresh"] = str(state["poll_seconds"])  # booking's rule: often near the turn, seldom far
         return response
     if state["status"] == "failed":
         raise PageError(409, "Demandes non enregistrées", state.get("problem") or "Vos demandes n'ont pas pu "
@@ -124,7 +124,7 @@ async def request_page(request: web.Request, account: Account) -> web.Response:
 async def request_state(request: web.Request, account: Account) -> web.Response:
     """The same, as JSON for the waiting page's script: its status, and the sentence it shows."""
     state = await clients_of(request).booking.basket_request(account.identity, request.match_info["request_id"])
-    return web.json_response({"status": state["status"],
+    return web.json_response({"status": state["status"], "poll_seconds": state["poll_seconds"],
                               "text": waiting_text(state) if state["status"] == "queued" else ""})
 
 
