@@ -7,15 +7,14 @@ pool in the same run. Through the gateway, the CPU each process spent per reques
 
 from __future__ import annotations
 
-import os
 import random
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 
+from bench.booking_year.cpu import cpu_per_request, services_cpu
 from bench.booking_year.data import Year
 from bench.booking_year.drive import Client, Run, drive
 from bench.booking_year.portal import SIGN_IN_CONCURRENCY, Parent, gateway_portal, sign_in_all
@@ -78,36 +77,6 @@ def gateway_requests(year: Year, n: int, rng: random.Random) -> list[tuple[uuid.
     """Calendar requests of the first GATEWAY_PARENTS families only (those signed in)."""
     signed = set(list(year.families)[:GATEWAY_PARENTS])
     return [r for r in calendar_requests(year, n * 20, rng) if r[0] in signed][:n]
-
-
-SERVICES = ("gateway", "booking", "auth")
-
-
-def services_cpu() -> dict[str, float]:
-    """CPU seconds (user + system) spent so far by each service process this benchmark started
-    (`python -m services.<name>`, bench/booking_year/portal.py; the latest started of a name: the portal's
-    booking, not the one measured alone before); empty without /proc."""
-    found: dict[str, tuple[int, float]] = {}  # name: (start time, CPU seconds)
-    me, tick = os.getpid(), os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-            if int(fields[1]) != me:  # the parent's pid
-                continue
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):  # gone meanwhile
-            continue
-        for name in SERVICES:
-            started = int(fields[19])
-            if f"services.{name}".encode() in args and started >= found.get(name, (-1, 0.0))[0]:
-                found[name] = (started, (int(fields[11]) + int(fields[12])) / tick)
-    return {name: cpu for name, (_, cpu) in found.items()}
-
-
-def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
-    """Milliseconds of CPU per request of each service between two readings of `services_cpu`."""
-    return {name: (after[name] - before.get(name, 0.0)) * 1000 / requests for name in after if requests}
 
 
 async def bench_calendar_gateway(booking_dsn: str, pool: asyncpg.Pool, amqp: str, auth_dsn: str, year: Year,

@@ -23,6 +23,7 @@ import aiohttp
 import asyncpg
 
 from bench.booking_year.confirm import basket, restore, snapshot
+from bench.booking_year.cpu import cpu_per_request, machine_cpu
 from bench.booking_year.data import Year
 from bench.booking_year.drive import pct
 from bench.booking_year.portal import Parent, gateway_portal, sign_in_all
@@ -51,6 +52,7 @@ class Rush:
     overbooked: int = 0
     out_of_order: int = 0
     mismatched_places: int = 0
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # milliseconds of CPU per parent, by process
 
 
 class PageError(Exception):
@@ -149,13 +151,14 @@ async def bench_rush(booking_dsn: str, pool: asyncpg.Pool, amqp: str, auth_dsn: 
         print(f"  rush: {len(signed)} parents signed in through the gateway in {rush.sign_in_s:.0f} s", flush=True)
         async with pool.acquire() as conn:
             snap = await snapshot(conn)
-        t0 = time.perf_counter()
+        t0, before = time.perf_counter(), machine_cpu()
         async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(),
                                          connector=aiohttp.TCPConnector(limit=0),
                                          timeout=aiohttp.ClientTimeout(total=120)) as http:
             await asyncio.gather(*(_parent(http, base, rush, p, basket(year, p.family, days), i * seconds / len(signed))
                                    for i, p in enumerate(signed)))
         rush.wall = time.perf_counter() - t0
+        rush.cpu_ms = cpu_per_request(before, machine_cpu(), len(signed))
     await _check(pool, rush, snap[1])
     async with pool.acquire() as conn:
         await conn.execute("DELETE FROM basket_requests")
@@ -181,6 +184,7 @@ def rush_figures(rush: Rush) -> dict[str, float]:
         "rush_refused": rush.lines["refused"], "rush_rejected": rush.lines["rejected"],
         "rush_overbooked": rush.overbooked, "rush_places_mismatched": rush.mismatched_places,
         "rush_out_of_order": rush.out_of_order,
+        **{f"rush_cpu_ms_per_parent_{name}": round(ms, 1) for name, ms in sorted(rush.cpu_ms.items())},
     }
 
 

@@ -93,11 +93,15 @@ class AdmissionQueries:
                WHERE id = $1""", request_id, status, json.dumps(results) if results is not None else None, problem)
 
     async def request_state(self, request_id: uuid.UUID, family_id: uuid.UUID) -> RequestState | None:
-        """A family's confirmation (None for another family's: it does not exist for them)."""
+        """A family's confirmation (None for another family's: it does not exist for them). Its position is
+        counted from the oldest confirmation still queued, in admission numbers: the workers record in that
+        order, so those between are queued too — but for a number a form posted twice left unused, or a later
+        basket whose commit came first, which make it a little more, never less. One look at the queued index's
+        first entry, not a count of the queue: each waiting page asks it again and again while thousands wait."""
         r = await self.conn.fetchrow(
             """SELECT id, status, seq, results::text AS results, problem,
                       CASE WHEN status = 'queued' THEN
-                          (SELECT count(*) FROM basket_requests q WHERE q.status = 'queued' AND q.seq <= r.seq)
+                          r.seq - (SELECT min(q.seq) FROM basket_requests q WHERE q.status = 'queued') + 1
                       END AS position
                FROM basket_requests r WHERE id = $1 AND family_id = $2""", request_id, family_id)
         if r is None:
