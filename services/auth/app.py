@@ -20,5 +20,6 @@ service = Service(
     routes=routes,
     subscriptions=events.SUBSCRIPTIONS,
     commands={"demo": demo.load, "demo-history": demo.load_other_families},
+    lean_pool_reset=True,  # no session-level lock or setting on its pooled connections (kit.db): every page asks it
 )
 service.commands["resync"] = consistency.resync_command("auth", events.resync, lambda: service.args)
