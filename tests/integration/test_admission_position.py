@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 
 from kit import db, migrations
-from services.booking.domain.basket import Line
 from services.booking.store import Store
 from tests.conftest import database_url
 
