@@ -1,6 +1,6 @@
 """The waiting room's position (services/booking/store/admission.py `request_state`), on the real database: the
 confirmations queued before it, counted from the oldest one still queued (one look at the queue's index, not a
-count of it); it falls as the workers record, and is never below the true one."""
+count of it); it falls as the workers record, and is never below the true one; the recent rate read with it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from kit import db, migrations
 from services.booking.store import Store
+from services.booking.store.admission import RATE_SECONDS
 from tests.conftest import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,10 +43,13 @@ async def test_the_position_counts_the_confirmations_queued_before_it_and_falls_
     families = [uuid.uuid4() for _ in range(5)]
     requests = [await admit(store, f) for f in families]
     assert [await position(store, r, f) for r, f in zip(requests, families, strict=True)] == [1, 2, 3, 4, 5]
+    assert (await store.request_state(requests[0], families[0])).recent_rate is None  # nothing recorded yet
     for _ in range(2):  # the workers record the two oldest, in order
         claimed = await store.claim_next()
         await store.finish(claimed.id, "done", [], None)
     assert await position(store, requests[2], families[2]) == 1
+    # read in the same statement: the rate its estimate divides by (two recorded within the window)
+    assert (await store.request_state(requests[2], families[2])).recent_rate == 2 / RATE_SECONDS
     assert await position(store, requests[4], families[4]) == 3
     assert await position(store, requests[0], families[0]) is None  # recorded: no position any more
     assert await store.request_state(requests[4], families[0]) is None  # another family's: not found

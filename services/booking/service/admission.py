@@ -61,14 +61,13 @@ async def admit(db, who: Identity, request_id: uuid.UUID, lines: list[Line]) -> 
 async def state(db, who: Identity, request_id: uuid.UUID) -> State:
     """A family's confirmation as it stands; another family's is not found."""
     family_id = access.require_family(who)
-    async with db.reading() as store:
+    async with db.reading() as store:  # one statement: its position and the recent rate with it
         found: RequestState | None = await store.request_state(request_id, family_id)
-        if found is None:
-            raise NotFound(NOT_FOUND)
-        if found.status != "queued":
-            return State(found.id, found.status, None, None, found.results, found.problem)
-        rate = await store.recent_rate()
-    return State(found.id, found.status, found.position, eta_seconds(found.position, rate), None, None)
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    if found.status != "queued":
+        return State(found.id, found.status, None, None, found.results, found.problem)
+    return State(found.id, found.status, found.position, eta_seconds(found.position, found.recent_rate), None, None)
 
 
 class Gate:

@@ -17,6 +17,8 @@ from services.booking.domain.basket import Line
 # one key for the admission gate (pg_advisory_lock): booking's workers, in every replica, take their
 # next confirmation and its locks one at a time, so the oldest always locks first
 GATE_KEY = 0x626F6F6B  # "book"
+# the recent rate a waiting parent's estimate divides its position by: the confirmations recorded over this window
+RATE_SECONDS = 20
 ADMIT_KEY = 0x61646D74  # "admt": admissions, one at a time
 
 
@@ -37,6 +39,7 @@ class RequestState:
     position: int | None  # among the confirmations still queued (1 = next); None once recorded
     results: list[dict] | None
     problem: str | None
+    recent_rate: float | None = None  # while queued: confirmations recorded per second lately (None when none was)
 
 
 def _line_json(line: Line) -> dict:
@@ -102,18 +105,15 @@ class AdmissionQueries:
             """SELECT id, status, seq, results::text AS results, problem,
                       CASE WHEN status = 'queued' THEN
                           r.seq - (SELECT min(q.seq) FROM basket_requests q WHERE q.status = 'queued') + 1
-                      END AS position
-               FROM basket_requests r WHERE id = $1 AND family_id = $2""", request_id, family_id)
+                      END AS position,
+                      CASE WHEN status = 'queued' THEN (SELECT count(*) FROM basket_requests f
+                          WHERE f.finished_at > now() - make_interval(secs => $3)) END AS recent
+               FROM basket_requests r WHERE id = $1 AND family_id = $2""", request_id, family_id, RATE_SECONDS)
         if r is None:
             return None
         return RequestState(r["id"], r["status"], r["seq"], r["position"],
-                            json.loads(r["results"]) if r["results"] else None, r["problem"])
-
-    async def recent_rate(self, seconds: int = 20) -> float | None:
-        """Confirmations recorded per second over the last ``seconds`` (None when none was)."""
-        n = await self.conn.fetchval(
-            "SELECT count(*) FROM basket_requests WHERE finished_at > now() - make_interval(secs => $1)", seconds)
-        return n / seconds if n else None
+                            json.loads(r["results"]) if r["results"] else None, r["problem"],
+                            r["recent"] / RATE_SECONDS if r["recent"] else None)
 
     async def queue_depth(self) -> int:
         """Confirmations admitted and not yet recorded (the metric the autoscaler follows)."""
