@@ -148,7 +148,7 @@ class Parent(HttpUser):
             if time.time() - started > WAIT_LIMIT_S:
                 self._fail("confirmation: sans réponse", f"toujours en file d'attente après {WAIT_LIMIT_S:.0f} s")
                 return
-            time.sleep(int(r.headers.get("Refresh", "2")))  # as the page's refresh does (2 to 15 s)
+            time.sleep(int(r.headers.get("Refresh", "2")))  # as the page's refresh does (2 to 30 s)
         answered = time.time()
         self.client.get("/reservations/suivi", name="/reservations/suivi")
         # counted once the scenario is whole (a run stopping in between leaves neither)

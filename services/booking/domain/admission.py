@@ -22,15 +22,16 @@ def eta_seconds(position: int, rate_per_s: float | None) -> int:
 
 
 # How often a waiting parent's page asks again (its refresh without JavaScript, its script with it).
-POLL_MIN_SECONDS, POLL_MAX_SECONDS = 2, 15
+POLL_MIN_SECONDS, POLL_MAX_SECONDS = 2, 30
 
 
 def poll_seconds(eta: int | None) -> int:
-    """When a waiting page asks again: a fifth of the wait it shows, between 2 and 15 seconds. Near its turn a
+    """When a waiting page asks again: a third of the wait it shows, between 2 and 30 seconds. Near its turn a
     parent sees the result within two seconds of its recording; far from it, thousands of waiting pages asking
-    every two seconds would take from the service recording their baskets a good part of its time (each
-    question is a request through the gateway and a read of the queue)."""
-    return min(max((eta or 0) // 5, POLL_MIN_SECONDS), POLL_MAX_SECONDS)
+    every few seconds take from the service recording their baskets most of its time (each question is a page
+    through the gateway, a session check and a read of the queue: measured at the rush, the polls of a
+    parent waiting two minutes cost more CPU than recording their basket), and the queue grows for it."""
+    return min(max((eta or 0) // 3, POLL_MIN_SECONDS), POLL_MAX_SECONDS)
 
 
 def worth_waiting(ahead: int, rate_per_s: float | None, wait_seconds: float) -> bool:

@@ -52,16 +52,16 @@ def test_the_rate_counts_the_recent_records_only():
 
 
 def test_a_waiting_page_asks_again_often_near_its_turn_and_seldom_far_from_it():
-    assert poll_seconds(1) == poll_seconds(9) == POLL_MIN_SECONDS == 2  # the result shown within two seconds
-    assert poll_seconds(30) == 6  # a fifth of the wait shown
-    assert poll_seconds(75) == poll_seconds(3600) == POLL_MAX_SECONDS == 15  # never more than fifteen seconds
+    assert poll_seconds(1) == poll_seconds(8) == POLL_MIN_SECONDS == 2  # the result shown within two seconds
+    assert poll_seconds(30) == 10  # a third of the wait shown
+    assert poll_seconds(90) == poll_seconds(3600) == POLL_MAX_SECONDS == 30  # never more than thirty seconds
     assert poll_seconds(None) == poll_seconds(0) == 2
-    # 3,000 parents waiting about a minute and a half ask 3,000 / 15 = 200 times a second, not 1,500
-    assert 3000 / poll_seconds(90) == 200
+    # 3,000 parents waiting a minute and a half or more ask 3,000 / 30 = 100 times a second, not 1,500
+    assert 3000 / poll_seconds(90) == 100
 
 
 def test_the_state_of_a_request_says_when_to_ask_again_only_while_it_waits():
     queued = State(uuid.uuid4(), "queued", 120, eta_seconds(120, 4.0), None, None)
-    assert (queued.eta_seconds, queued.poll_seconds) == (30, 6)
+    assert (queued.eta_seconds, queued.poll_seconds) == (30, 10)
     done = State(uuid.uuid4(), "done", None, None, [], None)
     assert done.poll_seconds is None
