@@ -62,3 +62,11 @@ def test_tokens_carry_at_least_128_random_bits_and_are_stored_hashed():
 def test_emails_are_split_on_semicolons_deduplicated_in_order():
     assert policy.split_emails(" a@x.fr ; b@x.fr;;A@x.fr ;c@x.fr ") == ["a@x.fr", "b@x.fr", "c@x.fr"]
     assert policy.split_emails("") == []
+
+
+def test_a_session_check_records_activity_at_most_once_a_minute():
+    rules = policy.SessionPolicy()
+    assert not rules.needs_touch(NOW - timedelta(seconds=59), NOW)  # a page polled every few seconds: no write
+    assert rules.needs_touch(NOW - timedelta(minutes=1), NOW)
+    # the idle timeout still slides: touched once a minute, a session in use never goes idle
+    assert rules.is_alive(NOW - timedelta(hours=1), NOW - rules.touch_every, NOW)

@@ -109,8 +109,16 @@ class SessionPolicy:
     idle_timeout: timedelta = timedelta(minutes=30)
     absolute_lifetime: timedelta = timedelta(hours=12)
 
+    # how stale `last_seen_at` may get before a check writes it again: the idle timeout slides by the minute, and a
+    # page polled every few seconds (the waiting room) does not write the session at every poll
+    touch_every: timedelta = timedelta(minutes=1)
+
     def is_alive(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
         return now - last_seen_at < self.idle_timeout and now - created_at < self.absolute_lifetime
+
+    def needs_touch(self, last_seen_at: datetime, now: datetime) -> bool:
+        """Whether this check records the session's activity (at most once per `touch_every`)."""
+        return now - last_seen_at >= self.touch_every
 
 
 RESET_LINK_LIFETIME = timedelta(hours=1)

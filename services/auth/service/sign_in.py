@@ -106,7 +106,7 @@ async def resolve(store, session_policy: policy.SessionPolicy, token: str, clock
         if not session_policy.is_alive(row.created_at, row.last_seen_at, now):
             await store.delete_session(conn, row.session_id)
             return None
-        if (now - row.last_seen_at).total_seconds() > 15:  # sliding idle timeout, few writes
+        if session_policy.needs_touch(row.last_seen_at, now):  # sliding idle timeout, one write a minute at most
             await store.touch_session(conn, row.session_id, now)
         structures = await store.account_structures(conn, row.account_id)
         consents = await store.pending_consents(conn, row.account_id) if row.role == "parent" else []

@@ -39,7 +39,7 @@ class ChildQueries:
     async def children_of_family(self, family_id: uuid.UUID) -> list[Child]:
         """A family's children, eldest first (with those it shares with another household)."""
         rows = await self.conn.fetch(
-            f"SELECT {COLUMNS} FROM children WHERE family_id = $1 OR $1 = ANY(other_family_ids) "
+            f"SELECT {COLUMNS} FROM children WHERE family_id = $1 OR other_family_ids @> ARRAY[$1]::uuid[] "
             "ORDER BY birth_date, first_name", family_id)
         return [_child(r) for r in rows]
 

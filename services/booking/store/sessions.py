@@ -57,7 +57,7 @@ def _derived(sql: str, *changes: tuple[str, str]) -> str:
 # the family's, the child's sessions with its bookings (SESSIONS_SQL's columns; one row of nulls otherwise).
 MONTH_SQL = """
 WITH kids AS (SELECT id, birth_date, structure_id, first_name FROM children
-              WHERE family_id = $5 OR $5 = ANY(other_family_ids)),
+              WHERE family_id = $5 OR other_family_ids @> ARRAY[$5]::uuid[]),
 head AS (SELECT array_agg(id ORDER BY birth_date, first_name) AS kid_ids,
                 array_agg(birth_date ORDER BY birth_date, first_name) AS kid_births,
                 array_agg(structure_id ORDER BY birth_date, first_name) AS kid_structures,

@@ -26,7 +26,7 @@ class PeopleQueries:
 
     async def children(self, family_id: uuid.UUID) -> list[Child]:
         """The family's children, eldest first (with those it shares with another household)."""
-        rows = await self.conn.fetch("SELECT * FROM children WHERE family_id = $1 OR $1 = ANY(other_family_ids) "
+        rows = await self.conn.fetch("SELECT * FROM children WHERE family_id = $1 OR other_family_ids @> ARRAY[$1]::uuid[] "
                                      "ORDER BY birth_date", family_id)
         return [_child(r) for r in rows]
 

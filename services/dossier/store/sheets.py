@@ -55,7 +55,7 @@ class SheetQueries:
     async def sheets_of(self, campaign_id: uuid.UUID, family_id: uuid.UUID) -> list[Sheet]:
         """The family's sheets, with the sheets of the children it shares with another household."""
         rows = await self.conn.fetch(f"{_SHEET} WHERE s.campaign_id = $1 AND (s.family_id = $2 OR s.child_id IN "
-                                     "(SELECT id FROM children WHERE $2 = ANY(other_family_ids))) "
+                                     "(SELECT id FROM children WHERE other_family_ids @> ARRAY[$2]::uuid[])) "
                                      "ORDER BY s.child_id NULLS FIRST, s.kind", campaign_id, family_id)
         return [self._sheet(r) for r in rows]
 
