@@ -22,6 +22,14 @@ async def dsn(db_prefix):
     return url
 
 
+@pytest.fixture
+async def lean(dsn):
+    """A one-connection pool with the lean reset: each acquire gets the same connection back."""
+    pool = await db.create_pool(dsn, min_size=1, max_size=1, reset_marked_only=True)
+    yield pool
+    await pool.close()
+
+
 async def advisory_locks_held(dsn: str, key: int) -> int:
     conn = await asyncpg.connect(dsn)
     try:
@@ -32,48 +40,35 @@ async def advisory_locks_held(dsn: str, key: int) -> int:
         await conn.close()
 
 
-async def test_a_connection_without_session_state_goes_back_without_the_reset_round_trip(dsn):
-    pool = await db.create_pool(dsn, min_size=1, max_size=1, reset_marked_only=True)
-    try:
-        async with pool.acquire() as conn:
-            await conn.execute("SELECT set_config('application_name', 'not reset', false)")
-        async with pool.acquire() as conn:  # the same connection: no RESET ALL was sent
-            assert await conn.fetchval("SHOW application_name") == "not reset"
-            async with conn.transaction():
-                await conn.execute("SELECT 1")
-        async with pool.acquire() as conn:
-            assert not conn.is_in_transaction()
-    finally:
-        await pool.close()
+async def test_a_connection_without_session_state_goes_back_without_the_reset_round_trip(lean):
+    async with lean.acquire() as conn:
+        await conn.execute("SELECT set_config('application_name', 'not reset', false)")
+    async with lean.acquire() as conn:  # the same connection: no RESET ALL was sent
+        assert await conn.fetchval("SHOW application_name") == "not reset"
+        async with conn.transaction():
+            await conn.execute("SELECT 1")
+    async with lean.acquire() as conn:
+        assert not conn.is_in_transaction()
 
 
-async def test_a_connection_said_to_keep_session_state_is_reset_when_it_comes_back(dsn):
-    pool = await db.create_pool(dsn, min_size=1, max_size=1, reset_marked_only=True)
-    try:
-        async with pool.acquire() as conn:
-            db.keeps_session_state(conn)
-            await conn.execute("SELECT pg_advisory_lock($1), set_config('application_name', 'holder', false)",
-                               LOCK_KEY)
-            assert await advisory_locks_held(dsn, LOCK_KEY) == 1
-        assert await advisory_locks_held(dsn, LOCK_KEY) == 0  # released by the full reset
-        async with pool.acquire() as conn:
-            assert await conn.fetchval("SHOW application_name") != "holder"
-            await conn.execute("SELECT set_config('application_name', 'unmarked again', false)")
-        async with pool.acquire() as conn:  # the mark was for one use only
-            assert await conn.fetchval("SHOW application_name") == "unmarked again"
-    finally:
-        await pool.close()
+async def test_a_connection_said_to_keep_session_state_is_reset_when_it_comes_back(dsn, lean):
+    async with lean.acquire() as conn:
+        db.keeps_session_state(conn)
+        await conn.execute("SELECT pg_advisory_lock($1), set_config('application_name', 'holder', false)", LOCK_KEY)
+        assert await advisory_locks_held(dsn, LOCK_KEY) == 1
+    assert await advisory_locks_held(dsn, LOCK_KEY) == 0  # released by the full reset
+    async with lean.acquire() as conn:
+        assert await conn.fetchval("SHOW application_name") != "holder"
+        await conn.execute("SELECT set_config('application_name', 'unmarked again', false)")
+    async with lean.acquire() as conn:  # the mark was for one use only
+        assert await conn.fetchval("SHOW application_name") == "unmarked again"
 
 
-async def test_the_waiting_rooms_gate_is_released_when_its_connection_goes_back_to_a_lean_pool(dsn):
-    pool = await db.create_pool(dsn, min_size=1, max_size=1, reset_marked_only=True)
-    try:
-        async with pool.acquire() as conn:
-            await Store(conn).gate()  # a worker interrupted before open_gate
-            assert await advisory_locks_held(dsn, GATE_KEY) == 1
-        assert await advisory_locks_held(dsn, GATE_KEY) == 0
-    finally:
-        await pool.close()
+async def test_the_waiting_rooms_gate_is_released_when_its_connection_goes_back_to_a_lean_pool(dsn, lean):
+    async with lean.acquire() as conn:
+        await Store(conn).gate()  # a worker interrupted before open_gate
+        assert await advisory_locks_held(dsn, GATE_KEY) == 1
+    assert await advisory_locks_held(dsn, GATE_KEY) == 0
 
 
 async def test_the_default_pool_still_resets_every_connection(dsn):

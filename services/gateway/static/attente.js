@@ -1,5 +1,6 @@
 // The waiting room's page, live: its position is asked again when booking says (`poll_seconds`: every two
-// seconds near the turn, up to thirty far from it) and the page shows the result as soon as it is recorded. Without JavaScript the browser refreshes the page (Refresh header).
+// seconds near the turn, up to thirty far from it) and the page shows the result as soon as it is recorded.
+// Without JavaScript the browser refreshes the page (Refresh header).
 (function () {
   var box = document.querySelector("[data-attente]");
   if (!box) return;

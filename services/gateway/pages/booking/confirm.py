@@ -95,6 +95,12 @@ def waiting_text(state: dict) -> str:
             f"environ {seconds} seconde{'s' if seconds is None or seconds > 1 else ''}")
 
 
+def poll_seconds(state: dict) -> int:
+    """When the waiting page asks again: booking's rule (often near the turn, seldom far from it); 2 s from a
+    booking that does not say yet (during a rolling deployment, the gateway may be the newer one)."""
+    return state.get("poll_seconds") or 2
+
+
 @parent_page
 async def request_page(request: web.Request, account: Account) -> web.Response:
     """A confirmation's page: its results once recorded, else its place in the waiting room (refreshed by the
@@ -106,7 +112,7 @@ async def request_page(request: web.Request, account: Account) -> web.Response:
     if state["status"] == "queued":
         response = render(request, "reservations_attente.html", text=waiting_text(state), panier="[]",
                           pending_total=0, etat_url=f"/reservations/demandes/{request_id}/etat", back_url=back_url)
-        response.headers["Refresh"] = str(state["poll_seconds"])  # booking's rule: often near the turn, seldom far
+        response.headers["Refresh"] = str(poll_seconds(state))
         return response
     if state["status"] == "failed":
         raise PageError(409, "Demandes non enregistrées", state.get("problem") or "Vos demandes n'ont pas pu "
@@ -124,7 +130,7 @@ async def request_page(request: web.Request, account: Account) -> web.Response:
 async def request_state(request: web.Request, account: Account) -> web.Response:
     """The same, as JSON for the waiting page's script: its status, and the sentence it shows."""
     state = await clients_of(request).booking.basket_request(account.identity, request.match_info["request_id"])
-    return web.json_response({"status": state["status"], "poll_seconds": state["poll_seconds"],
+    return web.json_response({"status": state["status"], "poll_seconds": poll_seconds(state),
                               "text": waiting_text(state) if state["status"] == "queued" else ""})
 
 
