@@ -60,6 +60,7 @@ async def test_reloading_after_a_form_shows_the_result_and_repeats_nothing(porta
     await expect(link).to_have_value(created)
     assert "POST" not in requests, requests
     await page.get_by_role("button", name="Supprimer mon lien privé").click()
+    await expect(page).to_have_url(re.compile(r"/reservations/suivi\?fait=lien-supprime"))  # the form's answer first
     await page.reload()
     await expect(page.get_by_role("status")).to_contain_text("Votre lien privé a été supprimé")
     await expect(page.get_by_label("Votre lien privé")).to_have_count(0)
