@@ -18,6 +18,7 @@ from datetime import date, datetime
 from contracts.booking import BookingWaitlistPromotedV1, BookingWaitlistPromotedV2
 from contracts.errors import Conflict, Invalid
 from kit.identity import Identity
+from kit.ids import uuid4s
 from kit.metrics import BOOKINGS
 from services.booking import access
 from services.booking.domain.basket import Line, plan
@@ -144,6 +145,7 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
     # locks. So the sessions stay locked for one statement and the commit only (without cancellations).
     views, declared = await load_basket(store, lines, now, family_id)
     results: list[LineResult | None] = []
+    new_ids = iter(uuid4s(len(lines)))
     cancels: list[tuple[int, Line, SessionView]] = []
     reserves: list[tuple[int, Line, SessionView, NewBooking]] = []
     for line, view, check in plan(lines, views, declared):
@@ -156,7 +158,7 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
         else:
             times = view.activity.kind == "time_entry"
             reserves.append((len(results) - 1, line, view, NewBooking(
-                uuid.uuid4(), view.session_id, view.activity.id, line.child_id, line.date,
+                next(new_ids), view.session_id, view.activity.id, line.child_id, line.date,
                 line.arrival if times else None, line.departure if times else None)))
     # Sessions with a limited number of places are locked in one global order before any count is read, so
     # the places the statements read stay true until commit: by the reservations' statement itself (the locks

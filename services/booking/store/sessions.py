@@ -37,6 +37,9 @@ FROM children c
 JOIN activities a ON a.structure_id = c.structure_id
 JOIN sessions s ON s.activity_id = a.id
 LEFT JOIN bookings b ON b.session_id = s.id AND b.child_id = c.id AND b.status <> 'cancelled'
+                    -- a booking's day is its session's: the child's bookings of these days only, read by the
+                    -- bookings_child_day index (not all of the child's year, filtered session by session)
+                    AND b.day BETWEEN $2 AND $3
 WHERE c.id = $1 AND s.day BETWEEN $2 AND $3 AND ($4::uuid IS NULL OR a.id = $4)
   AND s.closed_by IS NULL  -- a day of a mass closure is not open (store/closures.py)
 ORDER BY s.day, s.start_time, a.name
