@@ -45,8 +45,9 @@ async def test_the_position_counts_the_confirmations_queued_before_it_and_falls_
     assert [await position(store, r, f) for r, f in zip(requests, families, strict=True)] == [1, 2, 3, 4, 5]
     assert (await store.request_state(requests[0], families[0])).recent_rate is None  # nothing recorded yet
     for _ in range(2):  # the workers record the two oldest, in order
-        claimed = await store.claim_next()
+        claimed = await store.claim_next_behind_gate()
         await store.finish(claimed.id, "done", [], None)
+        await store.open_gate()
     assert await position(store, requests[2], families[2]) == 1
     # read in the same statement: the rate its estimate divides by (two recorded within the window)
     assert (await store.request_state(requests[2], families[2])).recent_rate == 2 / RATE_SECONDS

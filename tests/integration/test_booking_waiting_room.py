@@ -184,3 +184,32 @@ async def test_two_replicas_and_their_workers_record_overlapping_baskets_in_admi
         assert len(asked) > PLACES
         assert [a["outcome"] for a in asked] == ["accepted"] * PLACES + ["waitlisted"] * (len(asked) - PLACES), day
         assert [a["waitlist_position"] for a in asked[PLACES:]] == list(range(1, len(asked) - PLACES + 1)), day
+
+
+async def test_a_refused_basket_is_answered_failed_leaves_nothing_and_the_next_one_is_recorded(run_service, db_prefix):
+    """A basket the checks refuse when its turn comes (here another family's child) is answered « failed » with its
+    French reason, writes nothing, and the worker opens the gate for the basket admitted after it."""
+    async with run_service(booking, admission_wait_seconds=0.0, admission_workers=1) as url:
+        dsn = database_url(db_prefix, "booking")
+        activity, day, [(family, _), (other, others_child)] = await seed(dsn, 2)
+        intruder, honest = uuid.uuid4(), uuid.uuid4()
+        async with aiohttp.ClientSession() as http:
+            for request_id, child in ((intruder, others_child), (honest, others_child)):
+                who = family if request_id == intruder else other
+                async with http.post(f"{url}/v1/basket/requests", headers=headers(who),
+                                     json=body(request_id, child, activity, day)) as resp:
+                    assert resp.status in (200, 202), await resp.text()
+            refused = await until_recorded(http, url, family, intruder)
+            recorded = await until_recorded(http, url, other, honest)
+        conn = await asyncpg.connect(dsn)
+        try:
+            bookings = await conn.fetch("SELECT family_id, status FROM bookings WHERE child_id = $1", others_child)
+            movements = await conn.fetchval("SELECT count(*) FROM movements WHERE family_id = $1", family)
+            taken = await conn.fetchval("SELECT taken FROM sessions WHERE activity_id = $1", activity)
+        finally:
+            await conn.close()
+    assert refused["status"] == "failed" and refused["results"] is None
+    assert refused["problem"] == "Enfant introuvable."
+    assert recorded["status"] == "done" and recorded["results"][0]["outcome"] == "accepted"
+    assert [tuple(b) for b in bookings] == [(other, "accepted")]  # the other family's own, nothing of the intruder's
+    assert (movements, taken) == (0, 1)

@@ -4,21 +4,29 @@ locks and session settings are undone as before. The waiting room's gate is such
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncpg
 import pytest
 
-from kit import db
+from kit import db, migrations
 from services.booking.store import Store
 from services.booking.store.admission import GATE_KEY
 from tests.conftest import database_url
 
 LOCK_KEY = 0x70726573  # a key of this test's own
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 async def dsn(db_prefix):
     url = database_url(db_prefix, "pool_reset")
     await db.ensure_database(url)
+    conn = await asyncpg.connect(url)  # booking's tables: the waiting room's gate is taken with its queue's claim
+    try:
+        await migrations.apply(conn, migrations.service_migrations("booking", ROOT / "services" / "booking" / "migrations"))
+    finally:
+        await conn.close()
     return url
 
 
@@ -66,7 +74,7 @@ async def test_a_connection_said_to_keep_session_state_is_reset_when_it_comes_ba
 
 async def test_the_waiting_rooms_gate_is_released_when_its_connection_goes_back_to_a_lean_pool(dsn, lean):
     async with lean.acquire() as conn:
-        await Store(conn).gate()  # a worker interrupted before open_gate
+        await Store(conn).claim_next_behind_gate()  # a worker interrupted before open_gate (empty queue)
         assert await advisory_locks_held(dsn, GATE_KEY) == 1
     assert await advisory_locks_held(dsn, GATE_KEY) == 0
 

@@ -23,7 +23,7 @@ from services.booking.domain.admission import eta_seconds, poll_seconds
 from services.booking.domain.basket import Line
 from services.booking.service import OUTBOX
 from services.booking.service.confirm import EmptyBasket, LineResult, count, record
-from services.booking.store.admission import RequestState
+from services.booking.store.admission import Claimed, RequestState
 
 log = get_logger(__name__)
 
@@ -72,20 +72,23 @@ async def state(db, who: Identity, request_id: uuid.UUID) -> State:
 
 class Gate:
     """The admission gate on one connection: passed by one worker of any replica at a time (a PostgreSQL
-    advisory lock) and, inside one process, by one of its workers at a time (so the others do not hold
-    connections waiting for it)."""
+    advisory lock, taken with the claim of the oldest queued confirmation) and, inside one process, by one of
+    its workers at a time (so the others do not hold connections waiting for it)."""
 
     def __init__(self, local: asyncio.Lock, store) -> None:
         self.local, self.store, self.held = local, store, False
 
-    async def enter(self) -> None:
+    async def claim(self) -> Claimed | None:
+        """Pass the gate and claim the oldest queued confirmation (None when none is queued: the gate is held
+        all the same, until `open`)."""
         await self.local.acquire()
         try:
-            await self.store.gate()
-        except BaseException:
+            claimed = await self.store.claim_next_behind_gate()
+        except BaseException:  # the advisory lock, if taken, goes with the aborted connection's reset (kit.db)
             self.local.release()
             raise
         self.held = True
+        return claimed
 
     async def open(self) -> None:
         if self.held:
@@ -103,15 +106,15 @@ async def record_next(db, local_gate: asyncio.Lock, now: Callable[[], datetime],
     """Record the oldest queued confirmation, if any, with its answer (one transaction). Returns its id."""
     async with db.transaction() as store:
         gate = Gate(local_gate, store)
-        await gate.enter()
         try:
-            claimed = await store.claim_next()
+            claimed = await gate.claim()
             if claimed is None:
                 return None
             who = Identity(subject=claimed.subject, role="parent", family_id=claimed.family_id)
             try:
-                async with store.transaction():  # a savepoint: a refused basket leaves nothing behind
-                    results = await record(store, who, claimed.lines, now(), outbox, locked=gate.open)
+                # no savepoint (two round trips more, one of them behind the gate): `record` refuses a basket
+                # (DomainError) before it writes anything, so a refused basket leaves nothing behind
+                results = await record(store, who, claimed.lines, now(), outbox, locked=gate.open)
             except DomainError as exc:
                 await store.finish(claimed.id, "failed", None, exc.detail or FAILED)
                 return claimed.id

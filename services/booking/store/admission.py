@@ -71,23 +71,19 @@ class AdmissionQueries:
             request_id, family_id, subject, json.dumps([_line_json(x) for x in lines]), ADMIT_KEY)
         return seq is not None
 
-    async def gate(self) -> None:
-        """Wait for the admission gate (released by `open_gate`, or when the connection goes back to the pool:
-        marked as keeping session state, it is reset then, kit.db)."""
+    async def claim_next_behind_gate(self) -> Claimed | None:
+        """Wait for the admission gate, then the oldest confirmation still queued, locked until the end of the
+        transaction: one round trip (migration 021). The gate stays held, also when the queue is empty, until
+        `open_gate`, or until the connection goes back to the pool: marked as keeping session state, it is
+        reset then (kit.db)."""
         keeps_session_state(self.conn)
-        await self.conn.execute("SELECT pg_advisory_lock($1)", GATE_KEY)
-
-    async def open_gate(self) -> None:
-        await self.conn.execute("SELECT pg_advisory_unlock($1)", GATE_KEY)
-
-    async def claim_next(self) -> Claimed | None:
-        """The oldest confirmation still queued, locked until the end of the transaction."""
-        r = await self.conn.fetchrow(
-            """SELECT id, family_id, subject, seq, lines::text AS lines FROM basket_requests
-               WHERE status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED""")
+        r = await self.conn.fetchrow("SELECT id, family_id, subject, seq, lines FROM booking_claim_next($1)", GATE_KEY)
         if r is None:
             return None
         return Claimed(r["id"], r["family_id"], r["subject"], r["seq"], [_line(d) for d in json.loads(r["lines"])])
+
+    async def open_gate(self) -> None:
+        await self.conn.execute("SELECT pg_advisory_unlock($1)", GATE_KEY)
 
     async def finish(self, request_id: uuid.UUID, status: str, results: list[dict] | None,
                      problem: str | None) -> None:
