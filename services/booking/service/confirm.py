@@ -133,7 +133,9 @@ async def record(store, who: Identity, lines: list[Line], now: datetime, outbox=
     """Record a basket in the caller's transaction and a handful of statements whatever its size: the
     cancellations together, then the reservations together (decided from the locked places), then the
     waiting lists the freed places promote. `locked` is awaited once the basket holds every lock it needs
-    (the waiting room opens its gate to the next basket then)."""
+    (the waiting room opens its gate to the next basket then). A basket is refused (DomainError) only before
+    the first write: the waiting room's worker records its answer « failed » in the same transaction, with no
+    savepoint (service/admission.py). Keep every check above the first write."""
     family_id = access.require_family(who)
     if not lines:
         raise EmptyBasket("Aucune réservation ni annulation à valider.")
