@@ -18,6 +18,7 @@ from kit import identity as ident
 from services.booking.app import service as booking
 from services.booking.service import catalog
 from services.booking.store import Store
+from services.booking.store.admission import GATE_KEY
 from tests.conftest import SECRET, database_url
 
 PLACES = 10
@@ -213,3 +214,32 @@ async def test_a_refused_basket_is_answered_failed_leaves_nothing_and_the_next_o
     assert recorded["status"] == "done" and recorded["results"][0]["outcome"] == "accepted"
     assert [tuple(b) for b in bookings] == [(other, "accepted")]  # the other family's own, nothing of the intruder's
     assert (movements, taken) == (0, 1)
+
+
+async def test_workers_waiting_for_the_gate_hold_one_connection_not_one_each(run_service, db_prefix):
+    """While another replica holds the gate, this process's four workers wait for it with ONE pooled connection
+    (the one whose turn it is); the other three wait in the process, holding none — not three connections of the
+    pool idle in a transaction, taken from the pages and the direct confirmations at the rush."""
+    async with run_service(booking, admission_wait_seconds=0.0, admission_workers=4) as url:
+        dsn = database_url(db_prefix, "booking")
+        activity, day, [(family, child)] = await seed(dsn, 1)
+        other_replica = await asyncpg.connect(dsn)
+        watcher = await asyncpg.connect(dsn)
+        try:
+            await other_replica.execute("SELECT pg_advisory_lock($1)", GATE_KEY)
+            request_id = uuid.uuid4()
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{url}/v1/basket/requests", headers=headers(family),
+                                     json=body(request_id, child, activity, day)) as resp:
+                    assert resp.status == 202, await resp.text()
+                await asyncio.sleep(1.5)  # every worker has been woken and polled the queue since
+                in_transaction = await watcher.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state <> 'idle' AND pid NOT IN (pg_backend_pid(), $1)", other_replica.get_server_pid())
+                await other_replica.execute("SELECT pg_advisory_unlock($1)", GATE_KEY)
+                done = await until_recorded(http, url, family, request_id)
+        finally:
+            await other_replica.close()
+            await watcher.close()
+    assert in_transaction == 1
+    assert done["status"] == "done" and done["results"][0]["outcome"] == "accepted"

@@ -71,55 +71,65 @@ async def state(db, who: Identity, request_id: uuid.UUID) -> State:
 
 
 class Gate:
-    """The admission gate on one connection: passed by one worker of any replica at a time (a PostgreSQL
-    advisory lock, taken with the claim of the oldest queued confirmation) and, inside one process, by one of
-    its workers at a time (so the others do not hold connections waiting for it)."""
+    """The admission gate: passed by one worker of any replica at a time (a PostgreSQL advisory lock, taken
+    with the claim of the oldest queued confirmation) and, inside one process, by one of its workers at a time
+    (an asyncio lock, taken before the worker takes a connection: the process's other workers wait for it
+    holding nothing, not a pooled connection idle in its transaction)."""
 
-    def __init__(self, local: asyncio.Lock, store) -> None:
-        self.local, self.store, self.held = local, store, False
+    def __init__(self, local: asyncio.Lock) -> None:
+        self.local, self.store, self.held, self.local_held = local, None, False, False
 
-    async def claim(self) -> Claimed | None:
-        """Pass the gate and claim the oldest queued confirmation (None when none is queued: the gate is held
-        all the same, until `open`)."""
+    async def enter_process(self) -> None:
         await self.local.acquire()
-        try:
-            claimed = await self.store.claim_next_behind_gate()
-        except BaseException:  # the advisory lock, if taken, goes with the aborted connection's reset (kit.db)
-            self.local.release()
-            raise
+        self.local_held = True
+
+    async def claim(self, store) -> Claimed | None:
+        """Pass the database's gate and claim the oldest queued confirmation (None when none is queued: the
+        gate is held all the same, until `open`)."""
+        self.store = store
+        claimed = await store.claim_next_behind_gate()  # if it fails, its lock goes with the connection's reset
         self.held = True
         return claimed
 
     async def open(self) -> None:
-        if self.held:
-            self.held = False
-            try:
-                await self.store.open_gate()
-            except Exception:  # noqa: BLE001 - an aborted transaction: the pool resets the connection, unlocking it
-                log.warning("admission gate left to the connection reset")
-            finally:
+        """Let the next worker in (idempotent: the basket opens it once it holds its locks, `record_next` at
+        the end in any case)."""
+        try:
+            if self.held:
+                self.held = False
+                try:
+                    await self.store.open_gate()
+                except Exception:  # noqa: BLE001 - an aborted transaction: the pool resets the connection, unlocking it
+                    log.warning("admission gate left to the connection reset")
+        finally:
+            if self.local_held:
+                self.local_held = False
                 self.local.release()
 
 
 async def record_next(db, local_gate: asyncio.Lock, now: Callable[[], datetime],
                       render: Callable[[list[LineResult]], list[dict]], outbox=OUTBOX) -> uuid.UUID | None:
     """Record the oldest queued confirmation, if any, with its answer (one transaction). Returns its id."""
-    async with db.transaction() as store:
-        gate = Gate(local_gate, store)
-        try:
-            claimed = await gate.claim()
-            if claimed is None:
-                return None
-            who = Identity(subject=claimed.subject, role="parent", family_id=claimed.family_id)
+    gate = Gate(local_gate)
+    await gate.enter_process()
+    try:
+        async with db.transaction() as store:
             try:
-                # no savepoint (two round trips more, one of them behind the gate): `record` refuses a basket
-                # (DomainError) before it writes anything, so a refused basket leaves nothing behind
-                results = await record(store, who, claimed.lines, now(), outbox, locked=gate.open)
-            except DomainError as exc:
-                await store.finish(claimed.id, "failed", None, exc.detail or FAILED)
-                return claimed.id
-        finally:
-            await gate.open()
-        await store.finish(claimed.id, "done", render(results), None)
+                claimed = await gate.claim(store)
+                if claimed is None:
+                    return None
+                who = Identity(subject=claimed.subject, role="parent", family_id=claimed.family_id)
+                try:
+                    # no savepoint (two round trips more, one of them behind the gate): `record` refuses a
+                    # basket (DomainError) before it writes anything, so a refused basket leaves nothing behind
+                    results = await record(store, who, claimed.lines, now(), outbox, locked=gate.open)
+                except DomainError as exc:
+                    await store.finish(claimed.id, "failed", None, exc.detail or FAILED)
+                    return claimed.id
+            finally:
+                await gate.open()
+            await store.finish(claimed.id, "done", render(results), None)
+    finally:
+        await gate.open()  # the process's lock, if the connection or the transaction could not even start
     count(results)
     return claimed.id
