@@ -216,6 +216,25 @@ async def test_a_refused_basket_is_answered_failed_leaves_nothing_and_the_next_o
     assert (movements, taken) == (0, 1)
 
 
+async def workers_in_transaction(watcher: asyncpg.Connection, other_replica_pid: int) -> int:
+    """Booking's connections inside a transaction (idle in it, or waiting for the gate), once a worker waits for
+    the gate and every worker has had time to ask for its turn: the fewest seen over a second of samples (another
+    task's short transaction may show in one sample, the workers' waits show in all of them)."""
+    query = ("SELECT count(*) FILTER (WHERE state = 'idle in transaction' OR wait_event = 'advisory') AS n, "
+             "count(*) FILTER (WHERE wait_event = 'advisory') AS at_gate FROM pg_stat_activity "
+             "WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), $1)")
+    for _ in range(100):  # up to 10 s for the first worker to reach the gate
+        if (await watcher.fetchrow(query, other_replica_pid))["at_gate"]:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)  # the workers poll the queue every half second: all of them have asked by now
+    seen = []
+    for _ in range(10):
+        seen.append((await watcher.fetchrow(query, other_replica_pid))["n"])
+        await asyncio.sleep(0.1)
+    return min(seen)
+
+
 async def test_workers_waiting_for_the_gate_hold_one_connection_not_one_each(run_service, db_prefix):
     """While another replica holds the gate, this process's four workers wait for it with ONE pooled connection
     (the one whose turn it is); the other three wait in the process, holding none — not three connections of the
@@ -232,10 +251,7 @@ async def test_workers_waiting_for_the_gate_hold_one_connection_not_one_each(run
                 async with http.post(f"{url}/v1/basket/requests", headers=headers(family),
                                      json=body(request_id, child, activity, day)) as resp:
                     assert resp.status == 202, await resp.text()
-                await asyncio.sleep(1.5)  # every worker has been woken and polled the queue since
-                in_transaction = await watcher.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND state <> 'idle' AND pid NOT IN (pg_backend_pid(), $1)", other_replica.get_server_pid())
+                in_transaction = await workers_in_transaction(watcher, other_replica.get_server_pid())
                 await other_replica.execute("SELECT pg_advisory_unlock($1)", GATE_KEY)
                 done = await until_recorded(http, url, family, request_id)
         finally:
