@@ -31,7 +31,7 @@ def basket(year: Year, family: uuid.UUID, days: list[date]) -> list[tuple[uuid.U
 async def snapshot(conn) -> tuple[int, int, list]:
     return (await conn.fetchval("SELECT coalesce(max(id), 0) FROM movements"),
             await conn.fetchval("SELECT coalesce(max(request_seq), 0) FROM bookings"),
-            [tuple(r) for r in await conn.fetch("SELECT id, taken FROM sessions WHERE capacity IS NOT NULL")])
+            [tuple(r) for r in await conn.fetch("SELECT id, taken, waiting FROM sessions WHERE capacity IS NOT NULL")])
 
 
 async def restore(conn, snap) -> None:
@@ -39,12 +39,15 @@ async def restore(conn, snap) -> None:
     movement_id, request_seq, taken = snap
     async with conn.transaction():
         # no foreign-key checks: movements.booking_id has no index, so each deleted booking would scan
-        # all of movements (the rows that referenced them are deleted first)
+        # all of movements (the rows that referenced them are deleted first); nor triggers: the waiting lists'
+        # lengths (migration 022) are put back with the places
         await conn.execute("SET LOCAL session_replication_role = replica")
         await conn.execute("DELETE FROM movements WHERE id > $1", movement_id)
         await conn.execute("DELETE FROM bookings WHERE request_seq > $1", request_seq)
-        await conn.execute("UPDATE sessions s SET taken = t.taken FROM unnest($1::uuid[], $2::int[]) AS t(id, taken) "
-                           "WHERE s.id = t.id AND s.taken <> t.taken", [t[0] for t in taken], [t[1] for t in taken])
+        await conn.execute("UPDATE sessions s SET taken = t.taken, waiting = t.waiting "
+                           "FROM unnest($1::uuid[], $2::int[], $3::int[]) AS t(id, taken, waiting) "
+                           "WHERE s.id = t.id AND (s.taken, s.waiting) <> (t.taken, t.waiting)",
+                           [t[0] for t in taken], [t[1] for t in taken], [t[2] for t in taken])
     await conn.execute("VACUUM ANALYZE bookings, movements, sessions")
 
 

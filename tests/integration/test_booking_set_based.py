@@ -118,6 +118,10 @@ async def test_the_statement_decides_as_the_domain(conn, seed):
             moved = promotions(place.capacity, place.taken, place.waiting)
             assert final[session_id].taken == place.taken + moved <= place.capacity
             assert final[session_id].waiting == place.waiting - moved
+        # the lists' lengths kept on the sessions (migration 022) are the lists counted, after every write above
+        assert await conn.fetchval(
+            "SELECT count(*) FROM sessions s WHERE s.waiting <> (SELECT count(*) FROM bookings b "
+            "WHERE b.session_id = s.id AND b.status = 'waitlisted')") == 0
     finally:
         await tx.rollback()
 

@@ -59,8 +59,8 @@ class Promoted:
 # The sessions with limited places are locked first (lk: in id order, as every other path locks them; rows the
 # transaction holds already are not waited for), in this same statement: the basket holds them for this one
 # statement and its commit only, with no round trip to the service in between. Their places are read from the
-# locked rows (their latest version, whoever committed while this statement waited) and their waiting lists
-# by booking_waiting() (migration 020), which counts with a snapshot taken after the lock.
+# locked rows (their latest version, whoever committed while this statement waited), and so are their waiting
+# lists' lengths (`waiting`, kept by bookings' triggers, migration 022): nothing is counted under the locks.
 # Lines in order (n); k = the line's rank among the basket's lines of its session. As if recorded one after
 # the other: a line is accepted while taken + k <= capacity, then waits behind the `waiting` requests
 # already on the list and the basket's earlier waiting lines (position = waiting + k - free places).
@@ -71,11 +71,11 @@ WITH l AS (
     SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::date[], $7::time[], $8::time[])
            WITH ORDINALITY AS l(booking_id, session_id, activity_id, child_id, day, arrival, departure, n)),
 lk AS (
-    SELECT s.id, s.capacity, s.taken FROM sessions s
+    SELECT s.id, s.capacity, s.taken, s.waiting FROM sessions s
     WHERE s.id = ANY($3::uuid[]) AND s.capacity IS NOT NULL ORDER BY s.id FOR NO KEY UPDATE OF s),
 f AS (
     SELECT s.id, lk.capacity, coalesce(lk.taken, s.taken) AS taken, a.waitlist_allowed, a.needs_approval,
-           CASE WHEN lk.id IS NULL THEN 0 ELSE booking_waiting(lk.id) END AS waiting
+           coalesce(lk.waiting, 0) AS waiting
     FROM sessions s JOIN activities a ON a.id = s.activity_id LEFT JOIN lk ON lk.id = s.id
     WHERE s.id = ANY($3::uuid[])),
 k AS (
@@ -177,9 +177,7 @@ class BasketQueries:
     async def lock_places(self, session_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Place]:
         """The places of sessions, locked in id order, with the length of their waiting lists."""
         rows = await self.conn.fetch(
-            """SELECT s.id, s.capacity, s.taken, a.waitlist_allowed, a.needs_approval,
-                      (SELECT count(*) FROM bookings w WHERE w.session_id = s.id AND w.status = 'waitlisted')
-                          AS waiting
+            """SELECT s.id, s.capacity, s.taken, a.waitlist_allowed, a.needs_approval, s.waiting
                FROM sessions s JOIN activities a ON a.id = s.activity_id
                WHERE s.id = ANY($1::uuid[]) ORDER BY s.id FOR NO KEY UPDATE OF s""", list(session_ids))
         return {r["id"]: Place(r["capacity"], r["taken"], r["waiting"], r["waitlist_allowed"], r["needs_approval"])

@@ -157,9 +157,17 @@ class BookingQueries:
                                                  r["arrival"], r["departure"])
 
     async def lock_request(self, booking_id: uuid.UUID) -> Request | None:
+        """A request and its session, locked: the session first (an InitPlan, run before the booking is read),
+        as every path that changes bookings locks them (a basket holds its sessions when it cancels or promotes;
+        a decision changes the session's places and waiting list: migration 022). The other order could wait
+        in a cycle with a basket cancelling the same request."""
         r = await self.conn.fetchrow(
-            """SELECT b.id, b.family_id, b.session_id, b.status, a.structure_id, a.waitlist_allowed
-               FROM bookings b JOIN activities a ON a.id = b.activity_id WHERE b.id = $1 FOR UPDATE OF b""",
+            """WITH locked AS (
+                   SELECT s.id FROM sessions s WHERE s.id = (SELECT session_id FROM bookings WHERE id = $1)
+                   FOR NO KEY UPDATE OF s)
+               SELECT b.id, b.family_id, b.session_id, b.status, a.structure_id, a.waitlist_allowed
+               FROM bookings b JOIN activities a ON a.id = b.activity_id
+               WHERE b.id = $1 AND (SELECT count(*) FROM locked) >= 0 FOR UPDATE OF b""",
             booking_id)
         return None if r is None else Request(r["id"], r["family_id"], r["session_id"], r["status"],
                                               r["structure_id"], r["waitlist_allowed"])
