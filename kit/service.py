@@ -19,7 +19,7 @@ from aiohttp import web
 from faststream.rabbit import RabbitBroker
 
 from contracts.envelope import Message
-from kit import bus, db, migrations
+from kit import bus, db, gc_tuning, migrations
 from kit import topology as bus_topology
 from kit.consumer import Consumers
 from kit.errors import DependencyUnavailable
@@ -253,7 +253,7 @@ class Service:
                 names = "|".join(["migrate", *self.commands])
                 print(f"usage: python -m services.{self.name} [{names}]", file=sys.stderr)
                 sys.exit(2)
-            web.run_app(self.build_app(settings), host=settings.http_host, port=settings.http_port or DEFAULT_PORTS[self.name],
+            web.run_app(gc_tuning.tuned(self.build_app(settings)), host=settings.http_host, port=settings.http_port or DEFAULT_PORTS[self.name],
                         print=None, shutdown_timeout=20, access_log=None)
         except DependencyUnavailable as exc:
             log.error("dependency unavailable", what=exc.what, where=exc.where, how=exc.how)

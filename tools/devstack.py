@@ -268,21 +268,42 @@ class DevStack:
                 proc.kill()
                 await proc.wait()
 
+    async def start_everything(self) -> None:
+        say("vérification de PostgreSQL et RabbitMQ…")
+        await self.check_dependencies()
+        say("création et migration des bases de données…")
+        await self.migrate_all()
+        await self.declare_topology()
+        say("démarrage du récepteur de courriels, des services et de la passerelle…")
+        await self.start("mailcatcher", "-m", "tools.mailcatcher")
+        for service in SERVICES:
+            await self.start(service, "-m", f"services.{service}")
+        await self.start("gateway", "-m", "services.gateway")
+        await self.wait_ready()
+        if self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
+            await self.load_demo_history()
+
     async def run(self) -> int:
+        # Ctrl-C is heard from the first moment: during the start (migrations, services not ready yet) it stops
+        # what was started, rather than being lost until the portal is ready
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        starting = asyncio.create_task(self.start_everything())
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait([starting, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await starting
+            say("arrêt demandé pendant le démarrage : arrêt de ce qui a démarré…")
+            await self.stop_all()
+            say("arrêté.")
+            return 130
         try:
-            say("vérification de PostgreSQL et RabbitMQ…")
-            await self.check_dependencies()
-            say("création et migration des bases de données…")
-            await self.migrate_all()
-            await self.declare_topology()
-            say("démarrage du récepteur de courriels, des services et de la passerelle…")
-            await self.start("mailcatcher", "-m", "tools.mailcatcher")
-            for service in SERVICES:
-                await self.start(service, "-m", f"services.{service}")
-            await self.start("gateway", "-m", "services.gateway")
-            await self.wait_ready()
-            if self.env.get("PORTAIL_DEV_NO_DEMO") != "1":
-                await self.load_demo_history()
+            starting.result()
         except DependencyUnavailable as exc:
             say(str(exc))
             await self.stop_all()
@@ -305,11 +326,6 @@ class DevStack:
             for login, password in DEMO_ACCOUNTS:
                 say(f"    {login:<18} {password}")
         say("Ctrl-C pour tout arrêter.")
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         await self.supervise(stop)
         code = 0
         say("arrêt de tous les processus…")

@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 
+from kit import gc_tuning
 from kit.http import (
     HANDLER_ARGS,
     correlation_middleware,
@@ -141,5 +142,5 @@ def main() -> None:
     configure_logging("gateway", settings.log_level)
     setup_tracing("gateway", settings.otel_exporter, settings.otel_endpoint)
     log.info("gateway listening", url=settings.public_url)
-    web.run_app(build_app(settings), host=settings.http_host, port=settings.http_port or DEFAULT_PORTS["gateway"],
+    web.run_app(gc_tuning.tuned(build_app(settings)), host=settings.http_host, port=settings.http_port or DEFAULT_PORTS["gateway"],
                 print=None, shutdown_timeout=20, access_log=None)

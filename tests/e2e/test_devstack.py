@@ -143,6 +143,54 @@ def test_whole_stack_runs_traces_through_the_gateway_and_stops_on_ctrl_c(stack_e
     print(f"stack ready after {ready_after:.1f}s")
 
 
+def _stack_processes(log_dir: str) -> list[int]:
+    """The processes started by a devstack run (they inherit its PORTAIL_DEV_LOG_DIR)."""
+    found = []
+    marker = f"PORTAIL_DEV_LOG_DIR={log_dir}".encode()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def test_ctrl_c_while_the_stack_starts_stops_what_was_started(stack_env):
+    """Ctrl-C before the portal is ready (migrations done, services starting) is not lost: what was started
+    is stopped, and the command ends at once."""
+    base = int(stack_env["PORTAIL_DEV_PORT_BASE"])
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "tools.devstack"], cwd=ROOT, env=stack_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        for line in proc.stdout:
+            output.append(line)
+            if "démarrage du récepteur de courriels" in line or proc.poll() is not None:
+                break
+            assert time.monotonic() - started < 120, "".join(output)
+        assert "le portail est prêt" not in "".join(output)
+        time.sleep(0.5)  # the processes are being started, none is ready yet
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=40)
+        output.append(rest)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+            for pid in _stack_processes(stack_env["PORTAIL_DEV_LOG_DIR"]):
+                os.kill(pid, signal.SIGKILL)
+    text = "".join(output)
+    assert proc.returncode == 130, text
+    assert "arrêt demandé pendant le démarrage" in text and "arrêté." in text
+    assert "le portail est prêt" not in text
+    assert _stack_processes(stack_env["PORTAIL_DEV_LOG_DIR"]) == []
+    for offset in range(len(SERVICES)):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", base + offset)) != 0
+
+
 @pytest.mark.parametrize("variable, value, expected", [
     ("PORTAIL_DEV_PG_URL", "postgresql://postgres@127.0.0.1:1", ["PostgreSQL est injoignable", "127.0.0.1:1", "pg_ctlcluster"]),
     ("PORTAIL_AMQP_URL", "amqp://guest:guest@127.0.0.1:1/", ["RabbitMQ est injoignable", "127.0.0.1:1", "rabbitmq-server -detached"]),
