@@ -84,18 +84,29 @@ def stack_env(amqp_url, db_prefix, tmp_path):
             "PORTAIL_DEV_MAIL_DIR": str(tmp_path / "mail")}
 
 
+def start_stack(stack_env: dict[str, str]) -> subprocess.Popen:
+    """`make run`'s engine in a process of its own, its output read by `read_until`."""
+    return subprocess.Popen([sys.executable, "-m", "tools.devstack"], cwd=ROOT, env=stack_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def read_until(proc: subprocess.Popen, output: list[str], marker: str, limit_s: float = 120) -> None:
+    """Collect the stack's output lines until one holds `marker` (or the process ends), within `limit_s`."""
+    started = time.monotonic()
+    for line in proc.stdout:
+        output.append(line)
+        if marker in line or proc.poll() is not None:
+            break
+        assert time.monotonic() - started < limit_s, "".join(output)
+
+
 def test_whole_stack_runs_traces_through_the_gateway_and_stops_on_ctrl_c(stack_env, tmp_path):
     base = int(stack_env["PORTAIL_DEV_PORT_BASE"])
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "tools.devstack"], cwd=ROOT, env=stack_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_stack(stack_env)
     output = []
     try:
-        for line in proc.stdout:
-            output.append(line)
-            if "Ctrl-C pour tout arrêter" in line or proc.poll() is not None:
-                break
-            assert time.monotonic() - started < 120, "".join(output)
+        read_until(proc, output, "Ctrl-C pour tout arrêter")
         ready_after = time.monotonic() - started
         assert "le portail est prêt" in "".join(output), "".join(output)
         assert f"http://127.0.0.1:{base}/" in "".join(output)
@@ -161,16 +172,10 @@ def test_ctrl_c_while_the_stack_starts_stops_what_was_started(stack_env):
     """Ctrl-C before the portal is ready (migrations done, services starting) is not lost: what was started
     is stopped, and the command ends at once."""
     base = int(stack_env["PORTAIL_DEV_PORT_BASE"])
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "tools.devstack"], cwd=ROOT, env=stack_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_stack(stack_env)
     output = []
     try:
-        for line in proc.stdout:
-            output.append(line)
-            if "démarrage du récepteur de courriels" in line or proc.poll() is not None:
-                break
-            assert time.monotonic() - started < 120, "".join(output)
+        read_until(proc, output, "démarrage du récepteur de courriels")
         assert "le portail est prêt" not in "".join(output)
         time.sleep(0.5)  # the processes are being started, none is ready yet
         proc.send_signal(signal.SIGINT)
