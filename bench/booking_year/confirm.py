@@ -36,7 +36,7 @@ async def snapshot(conn) -> tuple[int, int, list]:
 
 async def restore(conn, snap) -> None:
     """Undo a confirmation run so the next one does exactly the same work."""
-    movement_id, request_seq, taken = snap
+    movement_id, request_seq, places = snap
     async with conn.transaction():
         # no foreign-key checks: movements.booking_id has no index, so each deleted booking would scan
         # all of movements (the rows that referenced them are deleted first); nor triggers: the waiting lists'
@@ -47,7 +47,7 @@ async def restore(conn, snap) -> None:
         await conn.execute("UPDATE sessions s SET taken = t.taken, waiting = t.waiting "
                            "FROM unnest($1::uuid[], $2::int[], $3::int[]) AS t(id, taken, waiting) "
                            "WHERE s.id = t.id AND (s.taken, s.waiting) <> (t.taken, t.waiting)",
-                           [t[0] for t in taken], [t[1] for t in taken], [t[2] for t in taken])
+                           [p[0] for p in places], [p[1] for p in places], [p[2] for p in places])
     await conn.execute("VACUUM ANALYZE bookings, movements, sessions")
 
 

@@ -36,8 +36,12 @@ def test_tuning_freezes_what_survives_and_collects_the_young_less_often(collecto
 
 
 def _captured(monkeypatch, module) -> list[web.Application]:
+    """The app the entry point hands aiohttp; the process-wide logging and tracing it sets up first are left
+    as the test process has them."""
     apps: list[web.Application] = []
     monkeypatch.setattr(module.web, "run_app", lambda app, **_kwargs: apps.append(app))
+    monkeypatch.setattr(module, "configure_logging", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(module, "setup_tracing", lambda *_args, **_kwargs: None)
     return apps
 
 
