@@ -1,12 +1,15 @@
 """The calendar's one statement and the process's cache of what changes rarely (services/booking/service/
 catalog_cache.py, migration 019), on the real database: the price a parent's calendar shows follows a new
 tariff at once, an incompatibility declared by staff stops the next basket, a second process (replica) sees
-the change too, and another family's child stays not found. Dates are fixed (the calendar is read with an
+the change too, and another family's child stays not found; the recap and the follow-up price a family's lines
+from one statement (children, quotient, catalog version) and the cached tariffs. Dates are fixed (the calendar is read with an
 injected `now`): nothing depends on today."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -112,3 +115,53 @@ async def test_another_familys_child_is_not_found(pool):
     w = await world(pool)
     with pytest.raises(NotFound):
         await parents.month_calendar(Database(pool), parent(w["families"][1]), w["kids"][0], MONTH, NOW, None, [])
+
+
+class CountedDatabase:
+    """Database's reading side on one connection whose statements are listed (asyncpg's query logger)."""
+
+    def __init__(self, conn):
+        self.conn, self.statements = conn, []
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Store]:
+        self.conn.add_query_logger(self._log)
+        try:
+            yield Store(self.conn)
+        finally:
+            self.conn.remove_query_logger(self._log)
+
+    def _log(self, record) -> None:
+        self.statements.append(record.query)
+
+
+async def test_the_recap_and_the_follow_up_read_a_family_in_one_statement_and_price_a_new_tariff_at_once(pool):
+    w = await world(pool)
+    family, kid = w["families"][0], w["kids"][0]
+    lines = [Line(kid, w["canteen"], DAY, "reserve"), Line(kid, w["aps"], DAY, "reserve")]
+    types = {"accepted", "transmitted", "not_transmitted"}
+    await confirm.confirm(Database(pool), parent(family), lines[:1], NOW)  # a booked canteen day to follow
+    async with pool.acquire() as conn:
+        counted = CountedDatabase(conn)
+        await parents.recap(counted, parent(family), lines, NOW)  # fills the catalog cache
+        counted.statements.clear()
+        rows = await parents.recap(counted, parent(family), lines, NOW)
+        # the family with its quotient and the catalog's version, then the basket's sessions: nothing else
+        # (the tariffs and incompatibilities come from the cache while the version holds)
+        assert len(counted.statements) == 2, counted.statements
+        assert [r.cost_cents for r in rows] == [250, None]  # the APS has no tariff: no price shown
+        assert rows[0].child is not None and rows[0].child.id == kid
+        counted.statements.clear()
+        followed = await parents.follow_up(counted, parent(family), None, None, None, None, types)
+        assert len(counted.statements) == 2, counted.statements  # the family, then its requests
+        assert followed.total_accepted_cents == 250
+
+        await Store(conn).upsert_tariff(uuid.uuid4(), w["canteen"], date(2030, 1, 1),
+                                        tariff(w["canteen"], 310).model_dump_json())
+        assert (await parents.recap(counted, parent(family), lines, NOW))[0].cost_cents == 310
+        assert (await parents.follow_up(counted, parent(family), None, None, None, None, types)
+                ).total_accepted_cents == 310  # not transmitted yet: priced with today's tariff (docs/adr/0003)
+        with pytest.raises(NotFound):  # another family's child, in the recap as in the follow-up
+            await parents.recap(counted, parent(w["families"][1]), lines, NOW)
+        with pytest.raises(NotFound):
+            await parents.follow_up(counted, parent(w["families"][1]), kid, None, None, None, types)

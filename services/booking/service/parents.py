@@ -28,13 +28,13 @@ from services.booking.store.bookings import FollowRow
 from services.booking.store.sessions import ActivityBrief
 
 
-async def pricer_for(store, family_id: uuid.UUID, children: list[Child] | None = None) -> Pricer:
-    """The family's prices (its children's ranks, its quotient, its structures' tariffs); `children` when
-    already read (the family's, as `children_of_family` lists them)."""
-    if children is None:
-        children = await store.children_of_family(family_id)
-    facts = await store.price_facts(family_id, {c.structure_id for c in children})
-    return Pricer(facts.versions, facts.family_quotient, child_ranks([(c.id, c.birth_date) for c in children]))
+async def family_pricer(store, family_id: uuid.UUID) -> tuple[list[Child], Pricer]:
+    """The family's children (eldest first) and its prices (its children's ranks, its quotient, its structures'
+    tariffs): one round trip, the tariffs cached while the catalog's version holds."""
+    read = await store.family_prices(family_id)
+    versions = await CATALOG.tariffs(store, {c.structure_id for c in read.children}, read.catalog_version)
+    return read.children, Pricer(versions, read.family_quotient,
+                                 child_ranks([(c.id, c.birth_date) for c in read.children]))
 
 
 async def children(db, who: Identity) -> list[tuple[Child, list[ActivityBrief]]]:
@@ -107,10 +107,11 @@ async def month_calendar(db, who: Identity, child_id: uuid.UUID, month: str, now
 
 async def day_activities(db, who: Identity, child_id: uuid.UUID, day: date, now: datetime,
                          basket: list[Line]) -> list[SessionLine]:
+    family_id = access.require_family(who)
     async with db.reading() as store:
-        family_id = await access.require_own_children(store, who, [child_id])
+        family, pricer = await family_pricer(store, family_id)
+        access.require_listed_child(who, child_id, [c.id for c in family])
         views = [view_of(r, now) for r in await store.sessions_for_child(child_id, day, day, None, family_id)]
-        pricer = await pricer_for(store, family_id)
     return _lines(views, child_id, pricer, pending_map(basket, child_id))
 
 
@@ -197,12 +198,13 @@ class RecapRow:
 
 async def recap(db, who: Identity, lines: list[Line], now: datetime) -> list[RecapRow]:
     """The basket as the recap shows it (reservations and cancellations), with what would not go through now."""
+    family_id = access.require_family(who)
     async with db.reading() as store:
-        family_id = await access.require_own_children(store, who, {line.child_id for line in lines})
-        views, declared = await load_basket(store, lines, now, family_id) if lines else ({}, set())
-        family = await store.children_of_family(family_id)  # the lines' children are among them (checked above)
+        family, pricer = await family_pricer(store, family_id)
         kids = {c.id: c for c in family}
-        pricer = await pricer_for(store, family_id, family)
+        for child_id in {line.child_id for line in lines}:
+            access.require_listed_child(who, child_id, kids)
+        views, declared = await load_basket(store, lines, now, family_id) if lines else ({}, set())
     rows = []
     for line, view, check in plan(lines, views, declared):
         cancel = line.action == "cancel"
@@ -223,10 +225,12 @@ class FollowUp:
 async def follow_up(db, who: Identity, child_id: uuid.UUID | None, activity_id: uuid.UUID | None,
                     start: date | None, end: date | None, types: set[str]) -> FollowUp:
     """Suivi des réservations: the family's requests the filters show, and the accepted total."""
+    family_id = access.require_family(who)
     async with db.reading() as store:
-        family_id = await access.require_own_children(store, who, [child_id] if child_id else [])
+        family, pricer = await family_pricer(store, family_id)
+        if child_id is not None:
+            access.require_listed_child(who, child_id, [c.id for c in family])
         rows = await store.follow_up(family_id, child_id, activity_id, start, end)
-        pricer = await pricer_for(store, family_id)
     lines, total = [], 0
     for r in rows:
         if not visible(r.status, r.transmitted, types):

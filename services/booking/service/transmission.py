@@ -44,7 +44,7 @@ async def record(store, transmission_id: uuid.UUID, events: Sequence[BookingTran
 
 
 async def pricers_for(store, families: Collection[uuid.UUID]) -> dict[uuid.UUID, Pricer]:
-    """Each family's pricer, from the same facts the follow-up prices with (service.parents.pricer_for)."""
+    """Each family's pricer, from the same facts the follow-up prices with (service.parents.family_pricer)."""
     facts = await store.families_price_facts(families)
     return {f: Pricer(facts.versions, facts.quotients.get(f), child_ranks(facts.children.get(f, [])))
             for f in families}

@@ -28,7 +28,7 @@ class Child:
         return (self.family_id, *self.other_family_ids)
 
 
-def _child(r: asyncpg.Record) -> Child:
+def child_of(r: asyncpg.Record) -> Child:
     return Child(r["id"], r["family_id"], r["first_name"], r["last_name"], r["birth_date"], r["structure_id"],
                  tuple(r["other_family_ids"]))
 
@@ -41,19 +41,19 @@ class ChildQueries:
         rows = await self.conn.fetch(
             f"SELECT {COLUMNS} FROM children WHERE family_id = $1 OR other_family_ids @> ARRAY[$1]::uuid[] "
             "ORDER BY birth_date, first_name", family_id)
-        return [_child(r) for r in rows]
+        return [child_of(r) for r in rows]
 
     async def children_by_id(self, child_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Child]:
         """The children known among these ids (an unknown id is simply absent)."""
         rows = await self.conn.fetch(f"SELECT {COLUMNS} FROM children WHERE id = ANY($1::uuid[])", list(child_ids))
-        return {r["id"]: _child(r) for r in rows}
+        return {r["id"]: child_of(r) for r in rows}
 
     async def lock_children(self, child_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Child]:
         """The same, their rows locked until the end of the transaction (one family's confirmations run
         one at a time)."""
         rows = await self.conn.fetch(f"SELECT {COLUMNS} FROM children WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
                                      list(child_ids))
-        return {r["id"]: _child(r) for r in rows}
+        return {r["id"]: child_of(r) for r in rows}
 
     async def upsert_children(self, children: Collection[Child]) -> None:
         await self.conn.executemany(

@@ -14,6 +14,8 @@ import asyncpg
 from contracts.pricing import Tariff
 from services.booking.domain.deadlines import DeadlineRule
 from services.booking.domain.sessions import Activity, SessionRow
+from services.booking.store.children import COLUMNS as CHILD_COLUMNS
+from services.booking.store.children import Child, child_of
 
 SESSIONS_SQL = """
 SELECT s.id AS session_id, s.day, s.start_time, s.end_time, s.capacity, s.taken,
@@ -73,6 +75,16 @@ SELECT head.*, x.* FROM head LEFT JOIN (""" + _derived(
 ORDER BY x.day, x.start_time, x.name
 """
 
+# A family's children with what prices their days besides the tariffs, in ONE statement (the pages that price:
+# the recap, the follow-up, a day's activities): one row of nulls but the quotient and version without a child.
+FAMILY_SQL = f"""
+SELECT head.family_quotient, head.catalog_version, {", ".join("c." + col for col in CHILD_COLUMNS.split(", "))}
+FROM (SELECT (SELECT family_quotient FROM quotients WHERE family_id = $1) AS family_quotient,
+             (SELECT version FROM catalog_version) AS catalog_version) head
+LEFT JOIN children c ON c.family_id = $1 OR c.other_family_ids @> ARRAY[$1]::uuid[]
+ORDER BY c.birth_date, c.first_name
+"""
+
 # The sessions of several children at once (a basket's), SESSIONS_SQL's columns with the child's id and the
 # catalog's version (for the cached incompatibilities).
 _WITH_CHILD = "SELECT c.id AS child_id, (SELECT version FROM catalog_version) AS catalog_version, s.id AS session_id,"
@@ -117,11 +129,13 @@ class MonthRead:
 
 
 @dataclass(frozen=True)
-class PriceFacts:
-    """What prices a family's bookings: each activity's tariff versions (oldest first) and its quotient."""
+class FamilyRead:
+    """What FAMILY_SQL read: the family's children (eldest first, those it shares with another household
+    included), its quotient and the catalog's version (are the cached tariffs still true?)."""
 
-    versions: dict[uuid.UUID, list[Tariff]]
+    children: list[Child]
     family_quotient: int | None
+    catalog_version: int | None
 
 
 class SessionQueries:
@@ -186,7 +200,9 @@ class SessionQueries:
                                      list(activity_ids))
         return {frozenset((r["a"], r["b"])) for r in rows}
 
-    async def price_facts(self, family_id: uuid.UUID, structure_ids: Collection[uuid.UUID]) -> PriceFacts:
-        versions = await self.tariff_versions(structure_ids)
-        quotient = await self.conn.fetchval("SELECT family_quotient FROM quotients WHERE family_id = $1", family_id)
-        return PriceFacts(versions, quotient)
+    async def family_prices(self, family_id: uuid.UUID) -> FamilyRead:
+        """The family's children, its quotient and the catalog's version, in one round trip."""
+        rows = await self.conn.fetch(FAMILY_SQL, family_id)
+        return FamilyRead([child_of(r) for r in rows if r["id"] is not None], rows[0]["family_quotient"],
+                          rows[0]["catalog_version"])
+

@@ -19,7 +19,7 @@ from services.booking.domain.transmission import WAITING_FOR_ANSWER, Movement
 from services.booking.store import Child
 from services.booking.store.baskets import NewBooking, Promoted, Recorded
 from services.booking.store.bookings import Request, Waitlisted
-from services.booking.store.sessions import ActivityBrief, MonthRead, PriceFacts
+from services.booking.store.sessions import ActivityBrief, FamilyRead, MonthRead
 from services.booking.store.transmission import FamiliesPriceFacts
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # a Tuesday morning of the rentrée
@@ -179,8 +179,8 @@ class FakeStore:
     async def declared_incompatibilities(self, activity_ids: Collection[uuid.UUID]) -> set[frozenset[uuid.UUID]]:
         return {pair for pair in self.incompatible if pair & set(activity_ids)}
 
-    async def price_facts(self, family_id: uuid.UUID, structure_ids: Collection[uuid.UUID]) -> PriceFacts:
-        return PriceFacts(dict(self.tariffs), self.quotients.get(family_id))
+    async def family_prices(self, family_id: uuid.UUID) -> FamilyRead:
+        return FamilyRead(await self.children_of_family(family_id), self.quotients.get(family_id), None)
 
     async def activity_structure(self, activity_id: uuid.UUID) -> uuid.UUID | None:
         a = self.activities.get(activity_id)
