@@ -100,16 +100,15 @@ async def resolve(store, session_policy: policy.SessionPolicy, token: str, clock
     """The signed-in account behind a session token, or None (unknown, idle too long, too old)."""
     now = clock()
     async with store.connection() as conn:
-        row = await store.session_by_token(conn, policy.token_hash(token))
-        if row is None:
+        found = await store.resolved_session(conn, policy.token_hash(token))  # one round trip
+        if found is None:
             return None
+        row, structures, consents = found.row, found.structures, found.pending_consents
         if not session_policy.is_alive(row.created_at, row.last_seen_at, now):
             await store.delete_session(conn, row.session_id)
             return None
         if session_policy.needs_touch(row.last_seen_at, now):  # sliding idle timeout, one write a minute at most
             await store.touch_session(conn, row.session_id, now)
-        structures = await store.account_structures(conn, row.account_id)
-        consents = await store.pending_consents(conn, row.account_id) if row.role == "parent" else []
     current = next((s for s in structures if s.id == row.structure_id), structures[0] if structures else None)
     return {
         "session_id": str(row.session_id), "account_id": str(row.account_id), "login": row.login,

@@ -204,14 +204,18 @@ class LegalVersion:
     title: str
 
 
-async def pending_consents(conn: asyncpg.Connection, account_id: uuid.UUID) -> list[LegalVersion]:
-    """The latest RGPD/CGU versions this account has not accepted yet."""
-    rows = await conn.fetch(
-        """SELECT d.kind, d.version, d.title FROM legal_documents d
+# The latest RGPD/CGU versions an account (`{account}`: its id in SQL) has not accepted yet (`{columns}`: what
+# is read of each).
+PENDING_CONSENTS_OF = """SELECT {columns} FROM legal_documents d
            WHERE d.version = (SELECT max(version) FROM legal_documents x WHERE x.kind = d.kind)
-             AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.account_id = $1 AND c.kind = d.kind
+             AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.account_id = {account} AND c.kind = d.kind
                              AND c.version = d.version)
-           ORDER BY d.kind DESC""", account_id)
+           ORDER BY d.kind DESC"""
+
+
+async def pending_consents(conn: asyncpg.Connection, account_id: uuid.UUID) -> list[LegalVersion]:
+    """The latest RGPD/CGU versions this account has not accepted yet (PENDING_CONSENTS_OF)."""
+    rows = await conn.fetch(PENDING_CONSENTS_OF.format(account="$1", columns="d.kind, d.version, d.title"), account_id)
     return [LegalVersion(r["kind"], r["version"], r["title"]) for r in rows]
 
 

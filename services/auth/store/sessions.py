@@ -9,8 +9,10 @@ from datetime import datetime
 import asyncpg
 
 from services.auth.domain.policy import ThrottleState
+from services.auth.store.accounts import PENDING_CONSENTS_OF, LegalVersion
 
 __all__ = [
+    "ResolvedSession",
     "SessionRow",
     "StructureRef",
     "account_structures",
@@ -19,8 +21,8 @@ __all__ = [
     "forget_throttle",
     "insert_session",
     "lock_throttle",
+    "resolved_session",
     "save_throttle",
-    "session_by_token",
     "set_session_structure",
     "touch_session",
 ]
@@ -71,15 +73,7 @@ class SessionRow:
     must_change_password: bool
 
 
-async def session_by_token(conn: asyncpg.Connection, token_hash: bytes) -> SessionRow | None:
-    row = await conn.fetchrow(
-        """SELECT s.id AS session_id, s.csrf_token, s.structure_id, s.created_at, s.last_seen_at,
-                  a.id AS account_id, a.login, a.role, a.family_id, a.display_name, a.emails,
-                  a.must_change_password
-           FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1""", token_hash)
-    if row is None:
-        return None
-    return SessionRow(**{**dict(row), "emails": tuple(row["emails"])})
+SESSION_COLUMNS = [name for name in SessionRow.__dataclass_fields__ if name != "emails"]
 
 
 async def delete_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
@@ -105,18 +99,56 @@ class StructureRef:
     updated_at: datetime
 
 
-async def account_structures(conn: asyncpg.Connection, account_id: uuid.UUID) -> list[StructureRef]:
-    """The structures an account sees: a family's (its own and its children's), a staff member's, or all."""
-    rows = await conn.fetch(
-        """SELECT s.id, s.name, s.updated_at FROM structures s
-           WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = $1 AND (
+# The structures an account sees (`{account}`: the account's id in SQL; `{columns}`: what is read of each): a
+# family's (its own and its children's), a staff member's, or all; a family's own structure first (the one
+# shown after sign-in).
+STRUCTURES_OF = """SELECT {columns} FROM structures s
+           WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.id = {account} AND (
                    a.role = 'admin'
                 OR (a.role = 'staff' AND EXISTS (SELECT 1 FROM staff_structures ss
                                                  WHERE ss.account_id = a.id AND ss.structure_id = s.id))
                 OR (a.role = 'parent' AND (
                        EXISTS (SELECT 1 FROM families f WHERE f.id = a.family_id AND f.structure_id = s.id)
                     OR EXISTS (SELECT 1 FROM children c WHERE c.family_id = a.family_id AND c.structure_id = s.id)))))
-           -- a family's own structure first: the one shown after sign-in
            ORDER BY s.id IS NOT DISTINCT FROM (SELECT f.structure_id FROM families f JOIN accounts a
-                                               ON a.family_id = f.id WHERE a.id = $1) DESC, s.name""", account_id)
+                                               ON a.family_id = f.id WHERE a.id = {account}) DESC, s.name"""
+
+
+async def account_structures(conn: asyncpg.Connection, account_id: uuid.UUID) -> list[StructureRef]:
+    """The structures an account sees (STRUCTURES_OF)."""
+    rows = await conn.fetch(STRUCTURES_OF.format(account="$1", columns="s.id, s.name, s.updated_at"), account_id)
     return [StructureRef(r["id"], r["name"], r["updated_at"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ResolvedSession:
+    """A session with its account, the structures the account sees and (a parent's) the legal documents it
+    has not accepted yet."""
+
+    row: SessionRow
+    structures: list[StructureRef]
+    pending_consents: list[LegalVersion]
+
+
+# Every request of a signed-in user whose session the gateway has not kept resolves it: ONE statement (the
+# session and its account, then the structures and the pending consents, each as an array in its own order).
+RESOLVE_SQL = f"""
+SELECT sess.*,
+       ARRAY({STRUCTURES_OF.format(account="sess.account_id", columns="ROW(s.id, s.name, s.updated_at)")})
+           AS structures,
+       CASE WHEN sess.role = 'parent' THEN ARRAY(
+           {PENDING_CONSENTS_OF.format(account="sess.account_id", columns="ROW(d.kind, d.version, d.title)")})
+       END AS pending_consents
+FROM (SELECT s.id AS session_id, s.csrf_token, s.structure_id, s.created_at, s.last_seen_at,
+             a.id AS account_id, a.login, a.role, a.family_id, a.display_name, a.emails, a.must_change_password
+      FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1) sess
+"""
+
+
+async def resolved_session(conn: asyncpg.Connection, token_hash: bytes) -> ResolvedSession | None:
+    row = await conn.fetchrow(RESOLVE_SQL, token_hash)
+    if row is None:
+        return None
+    session = SessionRow(**{k: row[k] for k in SESSION_COLUMNS}, emails=tuple(row["emails"]))
+    return ResolvedSession(session, [StructureRef(*s) for s in row["structures"]],
+                           [LegalVersion(*p) for p in row["pending_consents"] or ()])
