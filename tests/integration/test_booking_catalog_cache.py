@@ -165,3 +165,20 @@ async def test_the_recap_and_the_follow_up_read_a_family_in_one_statement_and_pr
             await parents.recap(counted, parent(w["families"][1]), lines, NOW)
         with pytest.raises(NotFound):
             await parents.follow_up(counted, parent(w["families"][1]), kid, None, None, None, types)
+
+
+async def test_the_childrens_page_reads_in_one_statement_and_shows_a_new_activity_at_once(pool):
+    w = await world(pool)
+    family = w["families"][0]
+    async with pool.acquire() as conn:
+        counted = CountedDatabase(conn)
+        await parents.children(counted, parent(family))  # fills the catalog cache
+        counted.statements.clear()
+        ((child, activities),) = await parents.children(counted, parent(family))
+        assert len(counted.statements) == 1, counted.statements  # the family; its structures' activities cached
+        assert child.id == w["kids"][0]
+        assert [a.name for a in activities] == ["Restauration scolaire", "APS soir"]  # by start time
+        await conn.execute("INSERT INTO activities (id, structure_id, name, start_time, end_time) "
+                           "VALUES ($1, $2, 'APS matin', '07:30', '08:30')", uuid.uuid4(), w["structure"])
+        ((_, activities),) = await parents.children(counted, parent(family))  # the catalog's version moved
+        assert [a.name for a in activities] == ["APS matin", "Restauration scolaire", "APS soir"]

@@ -31,7 +31,7 @@ from services.booking.store.sessions import ActivityBrief
 async def family_pricer(store, family_id: uuid.UUID) -> tuple[list[Child], Pricer]:
     """The family's children (eldest first) and its prices (its children's ranks, its quotient, its structures'
     tariffs): one round trip, the tariffs cached while the catalog's version holds."""
-    read = await store.family_prices(family_id)
+    read = await store.family_facts(family_id)
     versions = await CATALOG.tariffs(store, {c.structure_id for c in read.children}, read.catalog_version)
     return read.children, Pricer(versions, read.family_quotient,
                                  child_ranks([(c.id, c.birth_date) for c in read.children]))
@@ -40,9 +40,10 @@ async def family_pricer(store, family_id: uuid.UUID) -> tuple[list[Child], Price
 async def children(db, who: Identity) -> list[tuple[Child, list[ActivityBrief]]]:
     """The family's children, eldest first, each with the activities of its structure."""
     family_id = access.require_family(who)
-    async with db.reading() as store:
-        kids = await store.children_of_family(family_id)
-        activities = await store.activities_of_structures({k.structure_id for k in kids})
+    async with db.reading() as store:  # one round trip while the catalog's version holds
+        read = await store.family_facts(family_id)
+        kids = read.children
+        activities = await CATALOG.activities(store, {k.structure_id for k in kids}, read.catalog_version)
     return [(k, [a for a in activities if a.structure_id == k.structure_id]) for k in kids]
 
 

@@ -75,8 +75,9 @@ SELECT head.*, x.* FROM head LEFT JOIN (""" + _derived(
 ORDER BY x.day, x.start_time, x.name
 """
 
-# A family's children with what prices their days besides the tariffs, in ONE statement (the pages that price:
-# the recap, the follow-up, a day's activities): one row of nulls but the quotient and version without a child.
+# A family's children with what prices their days besides the tariffs, and the catalog's version (are the cached
+# tariffs and activities still true?), in ONE statement (the recap, the follow-up, a day's activities, the
+# children's page): one row of nulls but the quotient and version without a child.
 FAMILY_SQL = f"""
 SELECT head.family_quotient, head.catalog_version, {", ".join("c." + col for col in CHILD_COLUMNS.split(", "))}
 FROM (SELECT (SELECT family_quotient FROM quotients WHERE family_id = $1) AS family_quotient,
@@ -200,8 +201,8 @@ class SessionQueries:
                                      list(activity_ids))
         return {frozenset((r["a"], r["b"])) for r in rows}
 
-    async def family_prices(self, family_id: uuid.UUID) -> FamilyRead:
-        """The family's children, its quotient and the catalog's version, in one round trip."""
+    async def family_facts(self, family_id: uuid.UUID) -> FamilyRead:
+        """The family's children, its quotient and the catalog's version, in one round trip (FAMILY_SQL)."""
         rows = await self.conn.fetch(FAMILY_SQL, family_id)
         return FamilyRead([child_of(r) for r in rows if r["id"] is not None], rows[0]["family_quotient"],
                           rows[0]["catalog_version"])

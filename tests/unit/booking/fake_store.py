@@ -179,7 +179,7 @@ class FakeStore:
     async def declared_incompatibilities(self, activity_ids: Collection[uuid.UUID]) -> set[frozenset[uuid.UUID]]:
         return {pair for pair in self.incompatible if pair & set(activity_ids)}
 
-    async def family_prices(self, family_id: uuid.UUID) -> FamilyRead:
+    async def family_facts(self, family_id: uuid.UUID) -> FamilyRead:
         return FamilyRead(await self.children_of_family(family_id), self.quotients.get(family_id), None)
 
     async def activity_structure(self, activity_id: uuid.UUID) -> uuid.UUID | None:
