@@ -29,6 +29,7 @@ from services.gateway import api_v1, pages
 from services.gateway.clients import CLIENTS, Clients
 from services.gateway.settings import SERVICES, GatewaySettings
 from services.gateway.web.errors import errors_middleware
+from services.gateway.web.render import reload_templates
 from services.gateway.web.session import SESSION_CACHE, SETTINGS, session_middleware
 from services.gateway.web.session_cache import SessionCache
 
@@ -86,6 +87,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
     app.on_response_prepare.append(hide_server_banner)
     app.on_response_prepare.append(security_headers)
     app[SETTINGS] = settings
+    reload_templates(settings.development)
     sessions = app[SESSION_CACHE] = SessionCache(settings.session_cache_seconds, settings.session_cache_size)
     stopping = {"value": False}
 

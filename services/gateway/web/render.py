@@ -33,7 +33,16 @@ class PageEnvironment(Environment):
         return super().getattr(obj, attribute)
 
 
-_env = PageEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+# The templates are read once: Jinja's default (auto_reload) asks the file's mtime of a page and of each template
+# it extends at every render, a system call apiece on the rush's hot pages. Development mode reloads them
+# (`reload_templates`, services/gateway/app.py) so that an edited template shows at the next request.
+_env = PageEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                       auto_reload=False)
+
+
+def reload_templates(enabled: bool) -> None:
+    """Whether an edited template is read again at its next render (development mode)."""
+    _env.auto_reload = enabled
 
 
 def french_datetime(iso: str | None) -> str:
