@@ -46,3 +46,16 @@ def test_one_click():
     assert toggled([], CHILD, entry, []) == ([], "Ce jour ne peut être ni réservé ni annulé.")
     assert toggled([LINE], CHILD, {**entry, "pending": "reserve"}, []) == ([], None)
     assert without([LINE], (CHILD, ACTIVITY, "2027-02-04")) == []
+
+
+def test_each_distinct_id_is_read_once_per_basket_and_judged_on_every_line():
+    upper = {**LINE, "child_id": CHILD.upper(), "date": "2027-02-05"}
+    # the same id written twice the same way: its canonical form on both lines
+    assert [line["child_id"] for line in parse_basket(json.dumps([upper, {**upper, "date": "2027-02-06"}]))] == [
+        CHILD, CHILD]
+    # an unreadable id refused on a later line too, after lines that read it well elsewhere
+    with pytest.raises(FormError):
+        parse_basket(json.dumps([LINE, {**LINE, "date": "2027-02-05", "activity_id": "moi"},
+                                 {**LINE, "date": "2027-02-06", "activity_id": "moi"}]))
+    with pytest.raises(FormError):
+        parse_basket(json.dumps([LINE, {**LINE, "date": "2027-02-05", "child_id": ["liste"]}]))

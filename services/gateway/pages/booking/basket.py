@@ -19,19 +19,25 @@ Line = dict
 Key = tuple[str, str, str]
 
 
-def _uuid_text(value: object) -> str | None:
-    try:
-        return str(uuid.UUID(value)) if isinstance(value, str) else None
-    except ValueError:
+def _uuid_text(value: object, known: dict[str, str | None]) -> str | None:
+    """The id in its canonical form, or None; `known`: the ids of the same basket already read (a basket names
+    the same two children and few activities on each of its lines)."""
+    if not isinstance(value, str):
         return None
+    if value not in known:
+        try:
+            known[value] = str(uuid.UUID(value))
+        except ValueError:
+            known[value] = None
+    return known[value]
 
 
-def _line(item: object) -> Line:
-    # every posted line is read here (40 per recap and confirmation at the rush): each id parsed once, the
-    # error made only when needed
+def _line(item: object, known: dict[str, str | None]) -> Line:
+    # every posted line is read here (40 per recap and confirmation at the rush): each distinct id parsed once,
+    # the error made only when needed
     if not isinstance(item, dict) or not set(item) <= FIELDS:
         raise FormError(UNREADABLE, title=TITLE)
-    child_id, activity_id = _uuid_text(item.get("child_id")), _uuid_text(item.get("activity_id"))
+    child_id, activity_id = _uuid_text(item.get("child_id"), known), _uuid_text(item.get("activity_id"), known)
     if not (child_id and activity_id and item.get("action") in ("reserve", "cancel")
             and isinstance(item.get("date"), str)):
         raise FormError(UNREADABLE, title=TITLE)
@@ -65,7 +71,8 @@ def parse_basket(raw: str | None) -> list[Line]:
         raise FormError(UNREADABLE, title=TITLE)
     if len(data) > MAX_LINES:
         raise FormError(f"Vous ne pouvez pas valider plus de {MAX_LINES} demandes à la fois.", title=TITLE)
-    lines = [_line(item) for item in data]
+    known: dict[str, str | None] = {}
+    lines = [_line(item, known) for item in data]
     # the last click on a day wins
     return list({key(line): line for line in lines}.values())
 
