@@ -9,7 +9,8 @@ seen by the very next page or basket, on every replica. An unknown version (None
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from contracts.pricing import Tariff
 from services.booking.store.sessions import ActivityBrief
@@ -20,9 +21,8 @@ MAX_ENTRIES = 256  # sets of structures / activities kept per version
 class CatalogCache:
     def __init__(self) -> None:
         self.version: int | None = None
-        self._tariffs: dict[frozenset[uuid.UUID], dict[uuid.UUID, list[Tariff]]] = {}
-        self._incompatible: dict[frozenset[uuid.UUID], set[frozenset[uuid.UUID]]] = {}
-        self._activities: dict[frozenset[uuid.UUID], list[ActivityBrief]] = {}
+        # by what is read (tariffs, incompatibilities, activities), then by the set of ids it was read for
+        self._entries: dict[str, dict[frozenset[uuid.UUID], Any]] = {}
 
     def _at(self, version: int | None) -> bool:
         """Whether entries may be kept for this version (the cache is emptied when it changes)."""
@@ -30,49 +30,38 @@ class CatalogCache:
             return False
         if version != self.version:
             self.version = version
-            self._tariffs.clear()
-            self._incompatible.clear()
-            self._activities.clear()
+            self._entries.clear()
         return True
+
+    async def _read(self, kind: str, ids: Collection[uuid.UUID], version: int | None,
+                    read: Callable[[frozenset[uuid.UUID]], Awaitable[Any]]) -> Any:
+        """What `read` answers for these ids as of `version`: kept while the version holds (an unknown version,
+        or one that changed while reading, is read and not kept)."""
+        key = frozenset(ids)
+        if not self._at(version):
+            return await read(key)
+        entries = self._entries.setdefault(kind, {})
+        if key not in entries:
+            found = await read(key)
+            if version == self.version and len(entries) < MAX_ENTRIES:
+                self._entries.setdefault(kind, {})[key] = found
+            return found
+        return entries[key]
 
     async def tariffs(self, store, structure_ids: Collection[uuid.UUID],
                       version: int | None) -> dict[uuid.UUID, list[Tariff]]:
         """Each activity's tariff versions for the activities of these structures, as of `version`."""
-        key = frozenset(structure_ids)
-        if not self._at(version):
-            return await store.tariff_versions(key)
-        if key not in self._tariffs:
-            found = await store.tariff_versions(key)
-            if version == self.version and len(self._tariffs) < MAX_ENTRIES:
-                self._tariffs[key] = found
-            return found
-        return self._tariffs[key]
+        return await self._read("tariffs", structure_ids, version, store.tariff_versions)
 
     async def incompatibilities(self, store, activity_ids: Collection[uuid.UUID],
                                 version: int | None) -> set[frozenset[uuid.UUID]]:
         """The declared incompatibilities naming these activities, as of `version`."""
-        key = frozenset(activity_ids)
-        if not self._at(version):
-            return await store.declared_incompatibilities(key)
-        if key not in self._incompatible:
-            found = await store.declared_incompatibilities(key)
-            if version == self.version and len(self._incompatible) < MAX_ENTRIES:
-                self._incompatible[key] = found
-            return found
-        return self._incompatible[key]
+        return await self._read("incompatibilities", activity_ids, version, store.declared_incompatibilities)
 
     async def activities(self, store, structure_ids: Collection[uuid.UUID],
                          version: int | None) -> list[ActivityBrief]:
         """The activities of these structures (by start time and name), as of `version`."""
-        key = frozenset(structure_ids)
-        if not self._at(version):
-            return await store.activities_of_structures(key)
-        if key not in self._activities:
-            found = await store.activities_of_structures(key)
-            if version == self.version and len(self._activities) < MAX_ENTRIES:
-                self._activities[key] = found
-            return found
-        return self._activities[key]
+        return await self._read("activities", structure_ids, version, store.activities_of_structures)
 
 
 CATALOG = CatalogCache()  # the process's cache (each replica keeps its own; the version keeps them true)
