@@ -31,14 +31,17 @@ NOW = datetime(2030, 8, 20, 8, 0, tzinfo=UTC)  # well before the month booked: e
 MONTH, DAY = "2030-09", date(2030, 9, 10)
 
 
-@pytest.fixture
-async def pool(db_prefix):
-    dsn = database_url(db_prefix, "booking_catalog")
+async def migrated_pool(dsn: str) -> asyncpg.Pool:
     await db.ensure_database(dsn)
     conn = await asyncpg.connect(dsn)
     await migrations.apply(conn, migrations.service_migrations("booking", ROOT / "services" / "booking" / "migrations"))
     await conn.close()
-    p = await db.create_pool(dsn, max_size=4)
+    return await db.create_pool(dsn, max_size=4)
+
+
+@pytest.fixture
+async def pool(db_prefix):
+    p = await migrated_pool(database_url(db_prefix, "booking_catalog"))
     yield p
     await p.close()
 
@@ -182,3 +185,25 @@ async def test_the_childrens_page_reads_in_one_statement_and_shows_a_new_activit
                            "VALUES ($1, $2, 'APS matin', '07:30', '08:30')", uuid.uuid4(), w["structure"])
         ((_, activities),) = await parents.children(counted, parent(family))  # the catalog's version moved
         assert [a.name for a in activities] == ["APS matin", "Restauration scolaire", "APS soir"]
+
+
+async def test_two_databases_served_by_one_process_never_share_the_cache(db_prefix):
+    """The tests run booking in one process against a database per test: the same structure (the demo's fixed
+    ids) with other activities in another database must not be read from the cache (migration 023)."""
+    pools = [await migrated_pool(database_url(db_prefix, f"booking_catalog_{n}")) for n in (1, 2)]
+    try:
+        structure, family, kid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        names = []
+        for p, name in zip(pools, ("Restauration scolaire", "APS soir"), strict=True):
+            async with p.acquire() as conn:
+                await conn.execute("INSERT INTO activities (id, structure_id, name, start_time, end_time) "
+                                   "VALUES ($1, $2, $3, '11:30', '13:30')", uuid.uuid4(), structure, name)
+                await conn.execute("INSERT INTO children (id, family_id, first_name, last_name, birth_date, "
+                                   "structure_id) VALUES ($1, $2, 'Léa', 'MARTIN', '2022-03-01', $3)",
+                                   kid, family, structure)
+            ((_, activities),) = await parents.children(Database(p), parent(family))
+            names.append([a.name for a in activities])
+        assert names == [["Restauration scolaire"], ["APS soir"]]
+    finally:
+        for p in pools:
+            await p.close()

@@ -3,7 +3,9 @@ day (parsed once, not on every calendar), the declared incompatibilities of acti
 structures (the children's page). Each entry is
 stamped with the catalog's version (migration 019: bumped by every write to tariffs, activities and
 incompatibilities, whichever code path or replica writes); the statement that needs an entry reads the
-version in the same round trip, and an entry of another version is read again. A staff change is therefore
+version in the same round trip, and an entry of another version is read again (each database's version starts
+from a random point, migration 023: a process that serves several databases in turn, as the tests do, never
+takes one's entries for another's). A staff change is therefore
 seen by the very next page or basket, on every replica. An unknown version (None) is never cached."""
 
 from __future__ import annotations
