@@ -10,10 +10,13 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
 from aiohttp import web
+
+from kit import db, migrations
 
 PG_URL = os.environ.get("PORTAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 AMQP_HOST = os.environ.get("PORTAIL_TEST_AMQP_HOST", "127.0.0.1:5672")
@@ -100,6 +103,18 @@ def db_prefix() -> str:
 
 def database_url(prefix: str, service: str) -> str:
     return f"{PG_URL}/{prefix}{service}"
+
+
+async def migrated_pool(dsn: str, service: str, **pool_options) -> asyncpg.Pool:
+    """A pool on `dsn`, its database created if needed and brought to `service`'s migrations."""
+    await db.ensure_database(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrations.apply(conn, migrations.service_migrations(
+            service, Path(__file__).resolve().parents[1] / "services" / service / "migrations"))
+    finally:
+        await conn.close()
+    return await db.create_pool(dsn, **pool_options)
 
 
 @asynccontextmanager

@@ -8,30 +8,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import asyncpg
 import pytest
 
-from kit import db, migrations
 from services.auth.domain.policy import SessionPolicy, token_hash
 from services.auth.service import sign_in
 from services.auth.store import Store
-from tests.conftest import database_url
+from tests.conftest import database_url, migrated_pool
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2031, 9, 1, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture
 async def pool(db_prefix):
-    dsn = database_url(db_prefix, "auth_resolve")
-    await db.ensure_database(dsn)
-    conn = await asyncpg.connect(dsn)
-    await migrations.apply(conn, migrations.service_migrations("auth", ROOT / "services" / "auth" / "migrations"))
-    await conn.close()
     # one connection, reset as auth's own pool resets it (services/auth/app.py): its statements are the resolve's
-    p = await db.create_pool(dsn, max_size=1, reset_marked_only=True)
+    p = await migrated_pool(database_url(db_prefix, "auth_resolve"), "auth", max_size=1, reset_marked_only=True)
     yield p
     await p.close()
 

@@ -11,37 +11,25 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import asyncpg
 import pytest
 
 from contracts.errors import NotFound
 from contracts.pricing import Bracket, Tariff
-from kit import db, migrations
 from kit.identity import Identity
 from services.booking.domain.basket import Line
 from services.booking.service import confirm, parents
 from services.booking.service.catalog_cache import CATALOG, CatalogCache
 from services.booking.store import Database, Store
-from tests.conftest import database_url
+from tests.conftest import database_url, migrated_pool
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2030, 8, 20, 8, 0, tzinfo=UTC)  # well before the month booked: every deadline open
 MONTH, DAY = "2030-09", date(2030, 9, 10)
 
 
-async def migrated_pool(dsn: str) -> asyncpg.Pool:
-    await db.ensure_database(dsn)
-    conn = await asyncpg.connect(dsn)
-    await migrations.apply(conn, migrations.service_migrations("booking", ROOT / "services" / "booking" / "migrations"))
-    await conn.close()
-    return await db.create_pool(dsn, max_size=4)
-
-
 @pytest.fixture
 async def pool(db_prefix):
-    p = await migrated_pool(database_url(db_prefix, "booking_catalog"))
+    p = await migrated_pool(database_url(db_prefix, "booking_catalog"), "booking", max_size=4)
     yield p
     await p.close()
 
@@ -190,7 +178,8 @@ async def test_the_childrens_page_reads_in_one_statement_and_shows_a_new_activit
 async def test_two_databases_served_by_one_process_never_share_the_cache(db_prefix):
     """The tests run booking in one process against a database per test: the same structure (the demo's fixed
     ids) with other activities in another database must not be read from the cache (migration 023)."""
-    pools = [await migrated_pool(database_url(db_prefix, f"booking_catalog_{n}")) for n in (1, 2)]
+    pools = [await migrated_pool(database_url(db_prefix, f"booking_catalog_{n}"), "booking", max_size=4)
+             for n in (1, 2)]
     try:
         structure, family, kid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         names = []

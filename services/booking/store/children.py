@@ -12,6 +12,13 @@ import asyncpg
 COLUMNS = "id, family_id, first_name, last_name, birth_date, structure_id, other_family_ids"
 
 
+def of_family(family: str, alias: str = "") -> str:
+    """SQL: a child the family (`family`: its id in SQL) acts for, its own or one it shares with another
+    household (shared custody); `alias`: the children table's, when the statement names it."""
+    column = f"{alias}." if alias else ""
+    return f"({column}family_id = {family} OR {column}other_family_ids @> ARRAY[{family}]::uuid[])"
+
+
 @dataclass(frozen=True)
 class Child:
     id: uuid.UUID
@@ -39,8 +46,7 @@ class ChildQueries:
     async def children_of_family(self, family_id: uuid.UUID) -> list[Child]:
         """A family's children, eldest first (with those it shares with another household)."""
         rows = await self.conn.fetch(
-            f"SELECT {COLUMNS} FROM children WHERE family_id = $1 OR other_family_ids @> ARRAY[$1]::uuid[] "
-            "ORDER BY birth_date, first_name", family_id)
+            f"SELECT {COLUMNS} FROM children WHERE {of_family('$1')} ORDER BY birth_date, first_name", family_id)
         return [child_of(r) for r in rows]
 
     async def children_by_id(self, child_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Child]:

@@ -15,7 +15,7 @@ from contracts.pricing import Tariff
 from services.booking.domain.deadlines import DeadlineRule
 from services.booking.domain.sessions import Activity, SessionRow
 from services.booking.store.children import COLUMNS as CHILD_COLUMNS
-from services.booking.store.children import Child, child_of
+from services.booking.store.children import Child, child_of, of_family
 
 SESSIONS_SQL = """
 SELECT s.id AS session_id, s.day, s.start_time, s.end_time, s.capacity, s.taken,
@@ -60,9 +60,8 @@ def _derived(sql: str, *changes: tuple[str, str]) -> str:
 # A parent's month of one child in ONE statement: the family's children (who it may act for, and the ranks that
 # price them), its quotient, the catalog's version (are the cached tariffs still true?) and, when the child is
 # the family's, the child's sessions with its bookings (SESSIONS_SQL's columns; one row of nulls otherwise).
-MONTH_SQL = """
-WITH kids AS (SELECT id, birth_date, structure_id, first_name FROM children
-              WHERE family_id = $5 OR other_family_ids @> ARRAY[$5]::uuid[]),
+MONTH_SQL = f"""
+WITH kids AS (SELECT id, birth_date, structure_id, first_name FROM children WHERE {of_family("$5")}),
 head AS (SELECT array_agg(id ORDER BY birth_date, first_name) AS kid_ids,
                 array_agg(birth_date ORDER BY birth_date, first_name) AS kid_births,
                 array_agg(structure_id ORDER BY birth_date, first_name) AS kid_structures,
@@ -82,7 +81,7 @@ FAMILY_SQL = f"""
 SELECT head.family_quotient, head.catalog_version, {", ".join("c." + col for col in CHILD_COLUMNS.split(", "))}
 FROM (SELECT (SELECT family_quotient FROM quotients WHERE family_id = $1) AS family_quotient,
              (SELECT version FROM catalog_version) AS catalog_version) head
-LEFT JOIN children c ON c.family_id = $1 OR c.other_family_ids @> ARRAY[$1]::uuid[]
+LEFT JOIN children c ON {of_family("$1", "c")}
 ORDER BY c.birth_date, c.first_name
 """
 
@@ -132,7 +131,7 @@ class MonthRead:
 @dataclass(frozen=True)
 class FamilyRead:
     """What FAMILY_SQL read: the family's children (eldest first, those it shares with another household
-    included), its quotient and the catalog's version (are the cached tariffs still true?)."""
+    included), its quotient and the catalog's version (are the cached tariffs and activities still true?)."""
 
     children: list[Child]
     family_quotient: int | None
